@@ -1,0 +1,1185 @@
+"""Multi-layer perceptron estimators: MLPClassifier and MLPRegressor.
+
+Python decides what to do (parameter and data validation, schedules, early
+stopping, epochs, warm starts); each epoch of mini-batches, each full-batch
+objective evaluation for L-BFGS and each prediction runs in the compiled
+engine (`fastmlp._kernels._engine`) without the GIL.
+"""
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._kernels import _engine
+from ._network import Layout
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+# Rows per chunk for full-batch work (L-BFGS objective, prediction) is chosen so
+# the activations of one chunk hold about this many values.
+_CHUNK_VALUES = 1 << 20
+
+
+class _OptimizerState:
+    """Learning rate, step count and per-parameter buffers of a stochastic solver.
+
+    Kept between `partial_fit` calls; rebuilt by `fit`.
+    """
+
+    def __init__(self, solver, n_params, dtype, learning_rate_init):
+        self.solver = solver
+        self.learning_rate = float(learning_rate_init)
+        self.t = 0
+        self.state1 = np.zeros(n_params, dtype=dtype)  # velocities / first moments
+        self.state2 = (
+            np.zeros(n_params, dtype=dtype) if solver == "adam" else np.zeros(0, dtype=dtype)
+        )
+
+
+def _engine_input(X, dtype):
+    """X as the engine takes it: dense C-contiguous, or CSR parts."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=dtype)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        dense = np.empty((0, X.shape[1]), dtype=dtype)
+        return (
+            dense,
+            np.ascontiguousarray(X.data, dtype=dtype),
+            np.ascontiguousarray(X.indices, dtype=np.intp),
+            np.ascontiguousarray(X.indptr, dtype=np.intp),
+            True,
+        )
+    empty_i = np.zeros(1, dtype=np.intp)
+    return (
+        np.ascontiguousarray(X, dtype=dtype),
+        np.zeros(0, dtype=dtype),
+        empty_i,
+        empty_i,
+        False,
+    )
+
+
+def _chunk_rows(units, n):
+    width = max(int(np.sum(units[1:])), 1)
+    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))
+
+
+class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
+    """Shared machinery of MLPClassifier and MLPRegressor (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------
+    # Network description and the flat parameter buffer
+    # ------------------------------------------------------------------
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        for s in sizes:
+            if not isinstance(s, (Integral, np.integer)) or isinstance(s, bool) or s <= 0:
+                raise ValueError(
+                    f"hidden_layer_sizes must be positive integers, got {sizes}."
+                )
+        return [int(s) for s in sizes]
+
+    def _layout(self):
+        units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        return Layout(units)
+
+    def _loss_name(self):
+        """The loss the engine evaluates for the fitted output layer."""
+        if self.loss == "log_loss" and self.out_activation_ == "logistic":
+            return "binary_log_loss"
+        return self.loss
+
+    def _codes(self):
+        return (
+            _engine.ACTIVATION_CODES[self.activation],
+            _engine.ACTIVATION_CODES[self.out_activation_],
+            _engine.LOSS_CODES[self._loss_name()],
+        )
+
+    def _current_params(self, layout):
+        """The flat buffer matching the current coefs_/intercepts_.
+
+        Returns the training buffer itself when coefs_/intercepts_ are still its
+        views; otherwise (the user replaced arrays, or the model was unpickled)
+        a freshly packed copy.  Never modifies the estimator.
+        """
+        flat = getattr(self, "_params", None)
+        if flat is not None and layout.is_view_of(self.coefs_, self.intercepts_, flat):
+            return flat
+        dtype = np.result_type(*[np.asarray(c).dtype for c in self.coefs_])
+        if dtype not in (np.float32, np.float64):
+            dtype = np.float64
+        return layout.pack(self.coefs_, self.intercepts_, dtype)
+
+    def _bind_params(self, flat, layout):
+        """Make `flat` the training buffer and coefs_/intercepts_ its views."""
+        self._params = flat
+        self.coefs_, self.intercepts_ = layout.views(flat)
+
+    def _initialize(self, y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+
+        layout = Layout(layer_units)
+        flat = np.empty(layout.n_params, dtype=dtype)
+        coefs, intercepts = layout.views(flat)
+        # Glorot uniform, drawn in float64 in the order W0, b0, W1, b1, ...
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for i in range(layout.n_weight_layers):
+            fan_in, fan_out = layout.coef_shape(i)
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            intercepts[i][...] = self._random_state.uniform(-bound, bound, fan_out)
+        self._bind_params(flat, layout)
+        self._best_params = flat.copy()
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        # A call that fails leaves the estimator as it found it.
+        backup = self._snapshot() if hasattr(self, "coefs_") else None
+        try:
+            self._fit_checked(X, y, sample_weight, incremental, hidden, first_pass)
+        except ValueError:
+            self._restore(backup)
+            raise
+        return self
+
+    def _fit_checked(self, X, y, sample_weight, incremental, hidden, first_pass):
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        n_samples, n_features = X.shape
+        sample_weight_given = sample_weight is not None
+        if sample_weight_given:
+            sample_weight = _check_sample_weight(sample_weight, X)
+            if np.any(sample_weight < 0):
+                raise ValueError("sample_weight must not contain negative values.")
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight must contain at least one positive value.")
+        if not is_classifier(self) and self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got negative values."
+            )
+
+        layer_units = [n_features] + hidden + [y.shape[1]]
+        if not first_pass:
+            previous = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+            if previous != layer_units:
+                raise ValueError(
+                    f"The network has layer sizes {previous} but this data and "
+                    f"hidden_layer_sizes need {layer_units}; fit from scratch "
+                    "(warm_start=False) to change the architecture."
+                )
+
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        layout = Layout(layer_units)
+        params = self._current_params(layout)
+        if params is not getattr(self, "_params", None):
+            self._bind_params(params, layout)
+        dtype = params.dtype
+        self.n_outputs_ = y.shape[1]
+
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        if sample_weight_given:
+            sw = np.ascontiguousarray(sample_weight, dtype=dtype)
+        else:
+            sw = np.ones(n_samples, dtype=dtype)
+        Xe = _engine_input(X, dtype)
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(Xe, X, y, Y, sw, sample_weight_given, layout, incremental)
+        else:
+            self._fit_lbfgs(Xe, Y, sw, layout)
+        if not np.all(np.isfinite(self._params)):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may "
+                "contain large values and need to be preprocessed, or "
+                "learning_rate_init may be too large."
+            )
+
+    def _snapshot(self):
+        """What a failed call must put back: every fitted attribute."""
+        state = {}
+        for key, value in self.__dict__.items():
+            if key.endswith("_") and not key.startswith("__") or key.startswith("_"):
+                state[key] = value
+        state["_params"] = self._params.copy() if hasattr(self, "_params") else None
+        for name in ("loss_curve_", "validation_scores_"):
+            if isinstance(state.get(name), list):
+                state[name] = list(state[name])
+        opt = getattr(self, "_optimizer", None)
+        if opt is not None:
+            copy = _OptimizerState.__new__(_OptimizerState)
+            copy.__dict__.update(opt.__dict__)
+            copy.state1 = opt.state1.copy()
+            copy.state2 = opt.state2.copy()
+            state["_optimizer"] = copy
+        return state
+
+    def _restore(self, state):
+        if state is None:
+            # The call started from an unfitted model: leave it unfitted.
+            for key in [k for k in self.__dict__ if k.endswith("_") or k.startswith("_")]:
+                if not key.startswith("__"):
+                    del self.__dict__[key]
+            return
+        params = state.pop("_params")
+        for key in [k for k in self.__dict__ if k.endswith("_") or k.startswith("_")]:
+            if not key.startswith("__") and key not in state:
+                del self.__dict__[key]
+        self.__dict__.update(state)
+        if params is not None:
+            self._bind_params(params, self._layout())
+
+    def _fit_lbfgs(self, Xe, Y, sw, layout):
+        dtype = self._params.dtype
+        n = Y.shape[0]
+        chunk = _chunk_rows(layout.units, n)
+        workspace = np.empty(
+            max(1, _engine.workspace_size(layout.units, chunk, False, True)), dtype=dtype
+        )
+        grad = np.empty(layout.n_params, dtype=dtype)
+        hidden, out, loss = self._codes()
+        params = self._params
+
+        def objective(x):
+            params[...] = x
+            value = _engine.loss_grad(
+                *Xe, Y, sw, layout.units, layout.coef_off, layout.icpt_off,
+                hidden, out, loss, float(self.alpha), params, grad, workspace, chunk,
+            )  # fmt: skip
+            return value, grad.astype(np.float64)
+
+        result = scipy.optimize.minimize(
+            objective,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        self.n_iter_ = min(result.nit, self.max_iter)
+        if result.status != 0:
+            message = (
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n"
+            )
+            if self.n_iter_ >= self.max_iter:
+                message += (
+                    "\nIncrease the number of iterations to improve the convergence "
+                    f"(max_iter={self.max_iter})."
+                )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        self.loss_ = float(result.fun)
+        params[...] = result.x
+
+    def _fit_stochastic(self, Xe, X, y, Y, sw, sample_weight_given, layout, incremental):
+        params = self._params
+        dtype = params.dtype
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = _OptimizerState(
+                self.solver, layout.n_params, dtype, self.learning_rate_init
+            )
+        opt = self._optimizer
+
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        n_total = Y.shape[0]
+        if early_stopping:
+            # Split row indices, not the data: the engine trains on X in place.
+            stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
+            train_rows, val_rows = train_test_split(
+                np.arange(n_total),
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            if val_rows.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+            X_val = X[val_rows]
+            y_val = Y[val_rows]
+            if is_classifier(self):
+                y_val = self._label_binarizer.inverse_transform(y_val)
+            elif y_val.shape[1] == 1:
+                y_val = y_val.ravel()
+            sw_val = sw[val_rows] if sample_weight_given else None
+            train_rows = train_rows.astype(np.intp)
+        else:
+            train_rows = None
+            X_val = y_val = sw_val = None
+
+        n_samples = n_total if train_rows is None else train_rows.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        use_idx = self.shuffle or train_rows is not None
+        sparse = Xe[4]
+        workspace = np.empty(
+            max(1, _engine.workspace_size(layout.units, batch_size, use_idx and not sparse, True)),
+            dtype=dtype,
+        )
+        grad = np.empty(layout.n_params, dtype=dtype)
+        hidden, out, loss = self._codes()
+        solver_code = _engine.SOLVER_CODES[self.solver]
+        sample_idx = np.arange(n_samples, dtype=np.intp)
+        rows = sample_idx if train_rows is None else train_rows
+
+        try:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                    rows = sample_idx if train_rows is None else train_rows[sample_idx]
+                accumulated, opt.t, status, _ = _engine.train_epoch(
+                    *Xe, Y, sw, rows, use_idx, batch_size,
+                    layout.units, layout.coef_off, layout.icpt_off, hidden, out, loss,
+                    float(self.alpha), params, grad, workspace, solver_code,
+                    opt.state1, opt.state2, opt.learning_rate, float(self.momentum),
+                    bool(self.nesterovs_momentum), float(self.beta_1),
+                    float(self.beta_2), float(self.epsilon), opt.t,
+                )  # fmt: skip
+                if status != _engine.STATUS_OK or not np.isfinite(accumulated):
+                    raise ValueError(
+                        "The training loss became non-finite at epoch "
+                        f"#{self.n_iter_ + 1}. Scaling the input data with "
+                        "StandardScaler or MinMaxScaler, or lowering learning_rate_init, "
+                        "might help."
+                    )
+                self.n_iter_ += 1
+                self.loss_ = accumulated / n_samples
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+                if self.learning_rate == "invscaling":
+                    opt.learning_rate = float(self.learning_rate_init) / (
+                        self.t_ + 1
+                    ) ** self.power_t
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        msg = (
+                            "Validation score did not improve more than tol=%f for %d "
+                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f for %d "
+                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    if self._trigger_stopping(msg):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                        "optimization hasn't converged yet." % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            params[...] = self._best_params
+
+    def _trigger_stopping(self, msg):
+        """Stop, or (adaptive schedule) divide the learning rate by 5 and go on."""
+        opt = self._optimizer
+        if self.solver == "adam" or self.learning_rate != "adaptive":
+            if self.verbose:
+                print(msg + " Stopping.")
+            return True
+        if opt.learning_rate <= 1e-6:
+            if self.verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        opt.learning_rate /= 5.0
+        if self.verbose:
+            print(msg + " Setting learning rate to %f" % opt.learning_rate)
+        return False
+
+    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+        if early_stopping:
+            score = self._score(X_val, y_val, sample_weight=sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print("Validation score: %f" % score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = self._params.copy()
+        else:
+            last = self.loss_curve_[-1]
+            if last > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last < self.best_loss_:
+                self.best_loss_ = last
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input trains a float32 network.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (classification) or real targets (regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; None gives every sample weight 1.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output-layer activations for X (probabilities, or regression values)."""
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        layout = self._layout()
+        params = self._current_params(layout)
+        X_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        dtype = np.result_type(X_dtype, params.dtype)
+        params = params.astype(dtype, copy=False)
+        n = X.shape[0]
+        out = np.empty((n, layout.units[-1]), dtype=dtype)
+        hidden, out_code, _ = self._codes()
+        _engine.predict(
+            *_engine_input(X, dtype), layout.units, layout.coef_off, layout.icpt_off,
+            hidden, out_code, params, out, _chunk_rows(layout.units, n),
+        )  # fmt: skip
+        return out
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def _full_batch_loss_grad(self, X, y, sample_weight=None):
+        """Full-batch objective and its gradient at the current parameters.
+
+        The objective is the one L-BFGS minimises: the data loss averaged over
+        samples with `sample_weight` plus 0.5 * alpha * ||W||^2 divided by the
+        weight sum.  Returns ``(loss, coef_grads, intercept_grads)`` with the
+        gradients shaped like ``coefs_`` and ``intercepts_``.
+        """
+        check_is_fitted(self)
+        X, y = self._validate_input(X, y, incremental=True, reset=False)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        layout = self._layout()
+        params = self._current_params(layout)
+        dtype = params.dtype
+        if sample_weight is None:
+            sw = np.ones(X.shape[0], dtype=dtype)
+        else:
+            sw = np.ascontiguousarray(_check_sample_weight(sample_weight, X), dtype=dtype)
+        n = X.shape[0]
+        chunk = _chunk_rows(layout.units, n)
+        workspace = np.empty(
+            max(1, _engine.workspace_size(layout.units, chunk, False, True)), dtype=dtype
+        )
+        grad = np.empty(layout.n_params, dtype=dtype)
+        hidden, out, loss = self._codes()
+        value = _engine.loss_grad(
+            *_engine_input(X, dtype), np.ascontiguousarray(y, dtype=dtype), sw,
+            layout.units, layout.coef_off, layout.icpt_off, hidden, out, loss,
+            float(self.alpha), params, grad, workspace, chunk,
+        )  # fmt: skip
+        coef_grads, intercept_grads = layout.views(grad)
+        return value, coef_grads, intercept_grads
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
+
+    Minimises the log-loss with L-BFGS, SGD or Adam. Same parameters, fitted
+    attributes and results (for the same ``random_state``) as
+    ``sklearn.neural_network.MLPClassifier``; the training loop runs in
+    compiled code.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer, in order. An empty tuple gives a network
+        without hidden layers (logistic regression).
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)),
+        tanh(x) or max(0, x).
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Optimiser: full-batch quasi-Newton L-BFGS (SciPy's L-BFGS-B),
+        mini-batch stochastic gradient descent, or mini-batch Adam.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights (not the intercepts); the
+        penalty 0.5 * alpha * ||W||^2 is divided by the batch's weight sum.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of the stochastic solvers; 'auto' is min(200,
+        n_samples). Ignored by L-BFGS.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule of 'sgd': fixed; learning_rate_init / (t + 1) **
+        power_t with t the number of samples seen; or divided by 5 whenever
+        n_iter_no_change epochs pass without improvement.
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+    shuffle : bool, default=True
+        Whether to visit samples in a new random order every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress; L-BFGS's
+        gradient tolerance.
+    verbose : bool, default=False
+        Print the loss of every epoch.
+    warm_start : bool, default=False
+        Continue from the previous solution when fit is called again.
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd' when momentum > 0.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the training data and stop when its
+        accuracy stops improving; the best weights are kept.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without tol improvement before stopping (or, with 'adaptive',
+        reducing the learning rate).
+    max_fun : int, default=15000
+        Maximum number of objective evaluations of L-BFGS.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels.
+    loss_ : float
+        Loss at the end of training (last epoch's average for the stochastic
+        solvers).
+    best_loss_ : float or None
+        Lowest training loss seen (None with early stopping).
+    loss_curve_ : list of float
+        Training loss of every epoch (stochastic solvers).
+    validation_scores_ : list of float or None
+        Validation accuracy of every epoch when early_stopping=True.
+    best_validation_score_ : float or None
+        Best validation accuracy when early_stopping=True.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    coefs_ : list of ndarray
+        Weight matrix of every layer, shape (fan_in, fan_out).
+    intercepts_ : list of ndarray
+        Bias vector of every layer.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X had string column names.
+    n_iter_ : int
+        Number of epochs / iterations run.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        Output activation: 'logistic' (binary, multilabel) or 'softmax'.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        # fit (or warm_start with no classes yet) learns the classes; warm_start
+        # needs the same classes again; partial_fit needs a subset of them.
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as "
+                        f"in the previous call to fit. Previously got {self.classes_}, "
+                        f"`y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
+            raise ValueError(
+                "The classifier needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {self.classes_[0]!r}."
+            )
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted classes (an indicator matrix for multilabel targets).
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, accuracy_score)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Run one epoch over the given data, keeping the optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+        classes : array of shape (n_classes,), default=None
+            All classes that can appear across calls; required on the first
+            call, optional afterwards.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._validate_params()
+        if getattr(self, "classes_", None) is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        first_call = False
+        if classes is not None:
+            given = unique_labels(classes)
+            if getattr(self, "classes_", None) is not None:
+                if not np.array_equal(self.classes_, given):
+                    raise ValueError(
+                        f"`classes={classes!r}` is not the same as on last call to "
+                        f"partial_fit, was: {self.classes_!r}"
+                    )
+            else:
+                first_call = True
+        if first_call:
+            self.classes_ = given
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        # On failure _fit also forgets the classes set above if nothing was fitted.
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``, columns ordered as ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            p = y_pred.ravel()
+            return np.vstack([1 - p, p]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    """Multi-layer perceptron regressor, a drop-in for scikit-learn's.
+
+    Minimises half the squared error (or half the Poisson deviance) with
+    L-BFGS, SGD or Adam. Same parameters, fitted attributes and results (for
+    the same ``random_state``) as ``sklearn.neural_network.MLPRegressor``, with
+    two deliberate differences: for several outputs with squared error,
+    ``loss_``/``loss_curve_`` report the objective actually minimised (the sum
+    over outputs, n_outputs times scikit-learn's figure), and ``partial_fit``
+    is only available for the stochastic solvers.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        'squared_error' is 0.5 * mean (y - p)^2 summed over outputs with an
+        identity output; 'poisson' is half the Poisson deviance with an
+        exponential output (y must be non-negative).
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer, in order.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Optimiser: L-BFGS, mini-batch SGD or mini-batch Adam.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights.
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; 'auto' is min(200, n_samples).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Step-size schedule of 'sgd'.
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+    shuffle : bool, default=True
+        Whether to visit samples in a new random order every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    verbose : bool, default=False
+        Print the loss of every epoch.
+    warm_start : bool, default=False
+        Continue from the previous solution when fit is called again.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+    early_stopping : bool, default=False
+        Stop when the R^2 of a held-out validation set stops improving.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Adam's first-moment decay rate.
+    beta_2 : float, default=0.999
+        Adam's second-moment decay rate.
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+    n_iter_no_change : int, default=10
+        Epochs without tol improvement before stopping.
+    max_fun : int, default=15000
+        Maximum number of objective evaluations of L-BFGS.
+
+    Attributes
+    ----------
+    loss_ : float
+        Loss at the end of training.
+    best_loss_ : float or None
+        Lowest training loss seen.
+    loss_curve_ : list of float
+        Training loss of every epoch (stochastic solvers).
+    validation_scores_ : list of float or None
+        Validation R^2 of every epoch when early_stopping=True.
+    best_validation_score_ : float or None
+        Best validation R^2 when early_stopping=True.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    coefs_ : list of ndarray
+        Weight matrix of every layer.
+    intercepts_ : list of ndarray
+        Bias vector of every layer.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X had string column names.
+    n_iter_ : int
+        Number of epochs / iterations run.
+    n_layers_ : int
+        Number of layers.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        'identity', or 'exp' for the Poisson loss.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def predict(self, X):
+        """Predict regression targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over the given data, keeping the optimizer state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

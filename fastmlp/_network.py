@@ -1,0 +1,90 @@
+"""Network layout: layer widths and the flat parameter buffer.
+
+All coefficient matrices come first, then all intercept vectors (the order
+scikit-learn's L-BFGS path packs them in), so the coefficient block, the only
+part the L2 term touches, is one contiguous prefix of the buffer.  `coefs_` and
+`intercepts_` of an estimator are views into that buffer.
+"""
+
+import numpy as np
+
+
+class Layout:
+    """Offsets of every layer's coefficients and intercepts in the flat buffer.
+
+    Parameters
+    ----------
+    units : sequence of int
+        Layer widths, input layer first, output layer last.
+    """
+
+    def __init__(self, units):
+        self.units = np.asarray(units, dtype=np.intp)
+        fan_in, fan_out = self.units[:-1], self.units[1:]
+        coef_sizes = fan_in * fan_out
+        self.coef_off = np.concatenate(([0], np.cumsum(coef_sizes)[:-1])).astype(np.intp)
+        self.n_coef = int(coef_sizes.sum())
+        self.icpt_off = (self.n_coef + np.concatenate(([0], np.cumsum(fan_out)[:-1]))).astype(
+            np.intp
+        )
+        self.n_params = self.n_coef + int(fan_out.sum())
+
+    @property
+    def n_weight_layers(self):
+        return len(self.units) - 1
+
+    def coef_shape(self, i):
+        return (int(self.units[i]), int(self.units[i + 1]))
+
+    def views(self, flat):
+        """coefs_ and intercepts_ as lists of views into `flat`."""
+        coefs, intercepts = [], []
+        for i in range(self.n_weight_layers):
+            shape = self.coef_shape(i)
+            start = self.coef_off[i]
+            coefs.append(flat[start : start + shape[0] * shape[1]].reshape(shape))
+            start = self.icpt_off[i]
+            intercepts.append(flat[start : start + shape[1]])
+        return coefs, intercepts
+
+    def is_view_of(self, coefs, intercepts, flat):
+        """Whether `coefs`/`intercepts` are still exactly the views of `flat`."""
+        if len(coefs) != self.n_weight_layers or len(intercepts) != self.n_weight_layers:
+            return False
+        base, item = flat.ctypes.data, flat.itemsize
+        for i in range(self.n_weight_layers):
+            c, b = coefs[i], intercepts[i]
+            if not (
+                isinstance(c, np.ndarray)
+                and isinstance(b, np.ndarray)
+                and c.base is flat
+                and b.base is flat
+                and c.shape == self.coef_shape(i)
+                and b.shape == (self.coef_shape(i)[1],)
+                and c.ctypes.data == base + item * int(self.coef_off[i])
+                and b.ctypes.data == base + item * int(self.icpt_off[i])
+                and c.flags.c_contiguous
+            ):
+                return False
+        return True
+
+    def pack(self, coefs, intercepts, dtype):
+        """A new flat buffer holding copies of the given arrays."""
+        if len(coefs) != self.n_weight_layers or len(intercepts) != self.n_weight_layers:
+            raise ValueError(
+                f"Expected {self.n_weight_layers} coefficient matrices and intercept "
+                f"vectors, got {len(coefs)} and {len(intercepts)}."
+            )
+        flat = np.empty(self.n_params, dtype=dtype)
+        views_c, views_b = self.views(flat)
+        for i in range(self.n_weight_layers):
+            c = np.asarray(coefs[i])
+            b = np.asarray(intercepts[i])
+            if c.shape != views_c[i].shape or b.shape != views_b[i].shape:
+                raise ValueError(
+                    f"coefs_[{i}] / intercepts_[{i}] have shapes {c.shape} / {b.shape}; "
+                    f"the network needs {views_c[i].shape} / {views_b[i].shape}."
+                )
+            views_c[i][...] = c
+            views_b[i][...] = b
+        return flat

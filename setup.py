@@ -1,0 +1,34 @@
+"""Build of fastmlp's compiled kernels.
+
+Set FASTMLP_DEBUG_BUILD=1 at build time to compile with bounds checking and
+without optimisation (used by the CI's memory-safety job).
+"""
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("FASTMLP_DEBUG_BUILD", "") not in ("", "0")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": False,
+    "cdivision": True,
+    "initializedcheck": DEBUG,
+    "nonecheck": DEBUG,
+}
+compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+
+extensions = [
+    Extension(
+        f"fastmlp._kernels.{name}",
+        [f"fastmlp/_kernels/{name}.pyx"],
+        include_dirs=["csrc"],
+        extra_compile_args=compile_args,
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+    for name in ("_blas", "_engine")
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=directives))

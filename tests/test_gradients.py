@@ -1,0 +1,331 @@
+"""Whole-network numerical gradient checks for fastmlp.
+
+The private hook ``est._full_batch_loss_grad(X, y, sample_weight)`` returns the
+full-batch training objective at the estimator's *current* ``coefs_`` /
+``intercepts_`` together with its gradient.  Here every single parameter
+(each element of every weight matrix and every bias vector) is perturbed by
++-eps in place and the central difference of the returned objective is
+compared with the returned gradient.
+
+In addition, the objective value itself is compared with an independent NumPy
+implementation of the documented objective:
+
+    sum_i s_i * loss_i / sum_i s_i  +  0.5 * alpha * sum_l ||W_l||^2 / sum_i s_i
+
+where loss_i is the (clipped) log loss for classifiers (binary, softmax or
+multilabel), 0.5 * sum over outputs of the squared error for squared_error
+regression (summed -- not averaged -- over outputs), and the half Poisson
+deviance with exponential output for poisson regression.  Intercepts are not
+penalised.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import expit, xlogy
+
+from fastmlp import MLPClassifier, MLPRegressor
+
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+TASKS = [
+    "binary",
+    "multiclass",
+    "multilabel",
+    "regression",
+    "regression_2out",
+    "poisson",
+]
+CLASSIFICATION_TASKS = {"binary", "multiclass", "multilabel"}
+HIDDEN = {1: (5,), 2: (4, 3), 3: (5, 4, 3)}
+N_SAMPLES = 15
+N_FEATURES = 4
+ALPHA = 0.1
+
+# Finite-difference step, bound on the relative gradient error and rtol on
+# the objective value.  In float32 the differences are formed in float64 from
+# the float32 objectives, using the actually stored (rounded) perturbed
+# parameter values; ReLU gets a smaller step so that fewer samples cross the
+# kink at 0 within +-eps.
+SETTINGS = {
+    np.float64: dict(eps=1e-6, eps_relu=1e-6, grad_tol=1e-7, loss_rtol=1e-11),
+    np.float32: dict(eps=2e-3, eps_relu=3e-4, grad_tol=1e-2, loss_rtol=1e-4),
+}
+
+
+def _seed(*parts):
+    return sum((i + 1) * 7919 * len(str(p)) + sum(map(ord, str(p))) for i, p in enumerate(parts)) % (2**31)
+
+
+def _make_data(task, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(N_SAMPLES, N_FEATURES))
+    sample_weight = rng.uniform(0.2, 3.0, size=N_SAMPLES)
+    if task == "binary":
+        # labels deliberately not {0, 1}
+        y = rng.permutation(np.array([3, 7] * 8)[:N_SAMPLES])
+    elif task == "multiclass":
+        y = rng.permutation(np.array(["a", "b", "c"] * 5))
+    elif task == "multilabel":
+        y = (rng.uniform(size=(N_SAMPLES, 3)) < 0.5).astype(int)
+        y[0] = [1, 0, 1]
+        y[1] = [0, 1, 0]
+    elif task == "regression":
+        y = rng.normal(size=N_SAMPLES)
+    elif task == "regression_2out":
+        y = rng.normal(size=(N_SAMPLES, 2)) * np.array([1.0, 2.5]) + np.array([0.3, -1])
+    elif task == "poisson":
+        y = rng.uniform(0.5, 4.0, size=N_SAMPLES)
+    else:  # pragma: no cover
+        raise ValueError(task)
+    return X, y, sample_weight
+
+
+def _make_estimator(task, activation, hidden):
+    params = dict(
+        hidden_layer_sizes=hidden,
+        activation=activation,
+        alpha=ALPHA,
+        solver="adam",
+        max_iter=1,
+        random_state=0,
+    )
+    if task in CLASSIFICATION_TASKS:
+        return MLPClassifier(**params)
+    if task == "poisson":
+        return MLPRegressor(loss="poisson", **params)
+    return MLPRegressor(loss="squared_error", **params)
+
+
+def _fitted_network(task, activation, n_hidden, dtype):
+    """Initialise an estimator by a 1-epoch fit, then move its parameters
+    (in place) to a random point away from the initialisation."""
+    seed = _seed(task, activation, n_hidden, np.dtype(dtype).name)
+    X, y, sw = _make_data(task, seed)
+    X = X.astype(dtype)
+    est = _make_estimator(task, activation, HIDDEN[n_hidden])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y, sample_weight=sw)
+
+    assert len(est.coefs_) == n_hidden + 1
+    for arr in est.coefs_ + est.intercepts_:
+        assert arr.dtype == dtype
+
+    rng = np.random.RandomState(seed + 1)
+    for arr in est.coefs_ + est.intercepts_:
+        arr[...] = rng.normal(scale=0.6, size=arr.shape)
+    return est, X, y, sw
+
+
+def _act(name, z):
+    if name == "identity":
+        return z
+    if name == "logistic":
+        return expit(z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0)
+    raise ValueError(name)  # pragma: no cover
+
+
+def _reference_objective(task, activation, coefs, intercepts, X, y, sw, dtype):
+    """Independent float64 implementation of the documented objective."""
+    coefs = [np.asarray(c, dtype=np.float64) for c in coefs]
+    intercepts = [np.asarray(b, dtype=np.float64) for b in intercepts]
+    a = np.asarray(X, dtype=np.float64)
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        z = a @ W + b
+        if i < len(coefs) - 1:
+            a = _act(activation, z)
+    clip = np.finfo(dtype).eps
+    if task == "binary":
+        classes = np.unique(y)
+        t = (y == classes[1]).astype(float)[:, None]
+        p = np.clip(expit(z), clip, 1 - clip)
+        per_sample = -(xlogy(t, p) + xlogy(1 - t, 1 - p)).sum(axis=1)
+    elif task == "multiclass":
+        classes = np.unique(y)
+        t = (y[:, None] == classes[None, :]).astype(float)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = np.clip(e / e.sum(axis=1, keepdims=True), clip, 1 - clip)
+        per_sample = -xlogy(t, p).sum(axis=1)
+    elif task == "multilabel":
+        t = np.asarray(y, dtype=float)
+        p = np.clip(expit(z), clip, 1 - clip)
+        per_sample = -(xlogy(t, p) + xlogy(1 - t, 1 - p)).sum(axis=1)
+    elif task in ("regression", "regression_2out"):
+        t = np.asarray(y, dtype=float).reshape(len(X), -1)
+        per_sample = 0.5 * ((t - z) ** 2).sum(axis=1)
+    elif task == "poisson":
+        t = np.asarray(y, dtype=float).reshape(len(X), -1)
+        mu = np.exp(z)
+        per_sample = (xlogy(t, t / mu) - t + mu).sum(axis=1)
+    else:  # pragma: no cover
+        raise ValueError(task)
+    sw = np.ones(len(X)) if sw is None else np.asarray(sw, dtype=np.float64)
+    data = np.dot(sw, per_sample) / sw.sum()
+    reg = 0.5 * ALPHA * sum(np.dot(W.ravel(), W.ravel()) for W in coefs) / sw.sum()
+    return data + reg
+
+
+def _loss(est, X, y, sw):
+    return float(est._full_batch_loss_grad(X, y, sample_weight=sw)[0])
+
+
+def _numerical_gradient(est, X, y, sw, eps):
+    """Central differences over every element of coefs_ and intercepts_.
+
+    Parameters are perturbed in place and restored afterwards.  The actual
+    step is recomputed from the stored (possibly float32-rounded) values.
+    """
+    num_coefs = [np.zeros(c.shape) for c in est.coefs_]
+    num_inter = [np.zeros(b.shape) for b in est.intercepts_]
+    for attr, out in (("coefs_", num_coefs), ("intercepts_", num_inter)):
+        for layer, g in enumerate(out):
+            for idx in np.ndindex(g.shape):
+                arr = getattr(est, attr)[layer]
+                orig = arr[idx].copy()
+                arr[idx] = orig + eps
+                w_plus = float(arr[idx])
+                l_plus = _loss(est, X, y, sw)
+                arr = getattr(est, attr)[layer]
+                arr[idx] = orig - eps
+                w_minus = float(arr[idx])
+                l_minus = _loss(est, X, y, sw)
+                arr = getattr(est, attr)[layer]
+                arr[idx] = orig
+                g[idx] = (l_plus - l_minus) / (w_plus - w_minus)
+    return num_coefs, num_inter
+
+
+def _flat(arrays):
+    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+
+
+def _rel_err(g, n):
+    return np.linalg.norm(g - n) / np.linalg.norm(g + n)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("n_hidden", [1, 2, 3])
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_numerical_gradient(activation, task, n_hidden, dtype):
+    settings = SETTINGS[dtype]
+    est, X, y, sw = _fitted_network(task, activation, n_hidden, dtype)
+    coefs_before = [c.copy() for c in est.coefs_]
+    inter_before = [b.copy() for b in est.intercepts_]
+
+    loss, coef_grads, inter_grads = est._full_batch_loss_grad(X, y, sample_weight=sw)
+
+    # structure of the returned gradient
+    assert len(coef_grads) == len(est.coefs_)
+    assert len(inter_grads) == len(est.intercepts_)
+    for g, c in zip(coef_grads, est.coefs_):
+        assert np.shape(g) == c.shape
+    for g, b in zip(inter_grads, est.intercepts_):
+        assert np.shape(g) == b.shape
+    # the hook must not modify the parameters
+    for a, b in zip(est.coefs_ + est.intercepts_, coefs_before + inter_before):
+        np.testing.assert_array_equal(a, b)
+
+    # objective value against an independent implementation
+    expected_loss = _reference_objective(
+        task, activation, est.coefs_, est.intercepts_, X, y, sw, dtype
+    )
+    assert np.isfinite(loss)
+    np.testing.assert_allclose(float(loss), expected_loss, rtol=settings["loss_rtol"])
+
+    eps = settings["eps_relu"] if activation == "relu" else settings["eps"]
+    num_coefs, num_inter = _numerical_gradient(est, X, y, sw, eps)
+
+    # parameters were restored exactly
+    for a, b in zip(est.coefs_ + est.intercepts_, coefs_before + inter_before):
+        np.testing.assert_array_equal(a, b)
+
+    g = _flat(list(coef_grads) + list(inter_grads))
+    n = _flat(num_coefs + num_inter)
+    assert np.all(np.isfinite(g))
+    assert np.linalg.norm(n) > 0
+    err = _rel_err(g, n)
+    assert err < settings["grad_tol"], (
+        f"whole-network relative gradient error {err:.3g} "
+        f">= {settings['grad_tol']:.1g}"
+    )
+
+    # Per-array check, so that an error in a small array (e.g. one bias
+    # vector) cannot hide in the norm of the whole network.
+    # (arrays whose gradient is tiny compared to the whole network, e.g. the
+    # first layer of a deep logistic net, are compared against 10% of the
+    # whole-network norm instead of their own norm)
+    floor = 1e-1 * np.linalg.norm(g + n)
+    pairs = list(zip(coef_grads, num_coefs)) + list(zip(inter_grads, num_inter))
+    names = [f"coefs_[{i}]" for i in range(len(num_coefs))] + [
+        f"intercepts_[{i}]" for i in range(len(num_inter))
+    ]
+    for name, (ga, na) in zip(names, pairs):
+        ga = np.asarray(ga, dtype=np.float64)
+        denom = max(np.linalg.norm(ga + na), floor)
+        err_a = np.linalg.norm(ga - na) / denom
+        assert err_a < settings["grad_tol"], (
+            f"{name}: relative gradient error {err_a:.3g}"
+        )
+
+    # the hook is a pure function of the current parameters
+    loss2, coef_grads2, inter_grads2 = est._full_batch_loss_grad(X, y, sample_weight=sw)
+    assert float(loss2) == pytest.approx(float(loss), rel=1e-12)
+    np.testing.assert_allclose(
+        _flat(list(coef_grads2) + list(inter_grads2)), g, rtol=1e-12, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_hook_without_sample_weight_and_new_arrays(task):
+    """sample_weight=None means unit weights (sum = n_samples), and assigning
+    new parameter arrays (not only in-place edits) is picked up."""
+    est, X, y, sw = _fitted_network(task, "tanh", 2, np.float64)
+    loss_none, cg_none, ig_none = est._full_batch_loss_grad(X, y)
+    loss_ones, cg_ones, ig_ones = est._full_batch_loss_grad(
+        X, y, sample_weight=np.ones(len(X))
+    )
+    expected = _reference_objective(
+        task, "tanh", est.coefs_, est.intercepts_, X, y, None, np.float64
+    )
+    np.testing.assert_allclose(float(loss_none), expected, rtol=1e-11)
+    np.testing.assert_allclose(float(loss_ones), expected, rtol=1e-11)
+    np.testing.assert_allclose(
+        _flat(list(cg_none) + list(ig_none)),
+        _flat(list(cg_ones) + list(ig_ones)),
+        rtol=1e-10,
+        atol=1e-14,
+    )
+
+    # integer sample weights are equivalent to repeating samples (both for
+    # the data term and for the sum(sample_weight) normalising the penalty)
+    reps = np.arange(len(X)) % 3  # 0, 1 and 2 repetitions
+    loss_int, cg_int, ig_int = est._full_batch_loss_grad(
+        X, y, sample_weight=reps.astype(float)
+    )
+    idx = np.repeat(np.arange(len(X)), reps)
+    loss_rep, cg_rep, ig_rep = est._full_batch_loss_grad(X[idx], y[idx])
+    np.testing.assert_allclose(float(loss_int), float(loss_rep), rtol=1e-11)
+    np.testing.assert_allclose(
+        _flat(list(cg_int) + list(ig_int)),
+        _flat(list(cg_rep) + list(ig_rep)),
+        rtol=1e-9,
+        atol=1e-13,
+    )
+
+    rng = np.random.RandomState(0)
+    est.coefs_[0] = est.coefs_[0] * 1.5
+    est.intercepts_[-1] = est.intercepts_[-1] + rng.normal(
+        scale=0.3, size=est.intercepts_[-1].shape
+    )
+    expected_new = _reference_objective(
+        task, "tanh", est.coefs_, est.intercepts_, X, y, None, np.float64
+    )
+    np.testing.assert_allclose(
+        float(est._full_batch_loss_grad(X, y)[0]), expected_new, rtol=1e-11
+    )
