@@ -564,3 +564,46 @@ def predict(
     finally:
         free(acts)
         free(ws)
+
+
+# ----------------------------------------------------------------------
+# Python-callable twins of the elementwise kernels, for tests.
+# ----------------------------------------------------------------------
+def bias_activation(floating[:, ::1] z, const floating[::1] b, int act):
+    """In place: z[r, j] = f(z[r, j] + b[j]) for activation code `act`."""
+    if b.shape[0] != z.shape[1]:
+        raise ValueError("b must have one entry per column of z")
+    if z.shape[0] * z.shape[1] == 0:
+        return
+    with nogil:
+        _bias_act(&z[0, 0], &b[0], z.shape[0], z.shape[1], act)
+
+
+def activation_derivative(const floating[:, ::1] a, floating[:, ::1] delta, int act):
+    """In place: delta *= f'(z) given the activation output a = f(z)."""
+    if a.shape[0] != delta.shape[0] or a.shape[1] != delta.shape[1]:
+        raise ValueError("a and delta must have the same shape")
+    if a.shape[0] * a.shape[1] == 0:
+        return
+    with nogil:
+        _act_deriv(&a[0, 0], &delta[0, 0], a.shape[0] * a.shape[1], act)
+
+
+def loss_delta(const floating[:, ::1] p, const floating[:, ::1] y,
+               const floating[::1] sw, floating[:, ::1] delta, int loss):
+    """delta = (p - y) * sw[:, None]; returns sum_r sw[r] * loss(y[r], p[r])."""
+    cdef double total
+    if (p.shape[0] != y.shape[0] or p.shape[1] != y.shape[1] or
+            delta.shape[0] != p.shape[0] or delta.shape[1] != p.shape[1] or
+            sw.shape[0] != p.shape[0]):
+        raise ValueError("p, y, delta and sw do not match")
+    if p.shape[0] * p.shape[1] == 0:
+        return 0.0
+    with nogil:
+        if floating is float:
+            total = fm_loss_delta_s(&p[0, 0], &y[0, 0], &sw[0], &delta[0, 0],
+                                    p.shape[0], p.shape[1], loss)
+        else:
+            total = fm_loss_delta_d(&p[0, 0], &y[0, 0], &sw[0], &delta[0, 0],
+                                    p.shape[0], p.shape[1], loss)
+    return total

@@ -1,0 +1,148 @@
+"""The compiled kernels against numpy / scipy, each alone."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.special import expit, softmax, xlogy
+
+from fastmlp._kernels import _blas, _engine
+
+DTYPES = [np.float32, np.float64]
+RTOL = {np.float32: 2e-5, np.float64: 1e-12}
+ACT = _engine.ACTIVATION_CODES
+LOSS = _engine.LOSS_CODES
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("m, n, k", [(5, 3, 4), (1, 7, 2), (6, 1, 1), (4, 4, 9)])
+def test_gemm_matches_numpy(dtype, trans_a, trans_b, m, n, k):
+    rng = np.random.RandomState(0)
+    a = rng.randn(*((k, m) if trans_a else (m, k))).astype(dtype)
+    b = rng.randn(*((n, k) if trans_b else (k, n))).astype(dtype)
+    c0 = rng.randn(m, n).astype(dtype)
+    opa = a.T if trans_a else a
+    opb = b.T if trans_b else b
+    for alpha, beta in [(1.0, 0.0), (0.5, 2.0), (-1.5, 1.0)]:
+        c = c0.copy()
+        _blas.gemm(trans_a, trans_b, alpha, a, b, beta, c)
+        expected = alpha * (opa.astype(np.float64) @ opb.astype(np.float64)) + beta * c0
+        assert_allclose(c, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_empty_inner_dimension_scales_c(dtype):
+    a = np.zeros((3, 0), dtype=dtype)
+    b = np.zeros((0, 2), dtype=dtype)
+    c = np.ones((3, 2), dtype=dtype)
+    _blas.gemm(False, False, 1.0, a, b, 3.0, c)
+    assert_allclose(c, 3.0)
+    _blas.gemm(False, False, 1.0, a, b, 0.0, c)
+    assert_allclose(c, 0.0)
+
+
+def test_gemm_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="incompatible"):
+        _blas.gemm(False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_axpy(dtype):
+    x = np.arange(5, dtype=dtype)
+    y = np.ones(5, dtype=dtype)
+    _blas.axpy_vec(2.0, x, y)
+    assert_allclose(y, 1 + 2 * np.arange(5))
+
+
+def _reference_activation(name, z):
+    z = z.astype(np.float64)
+    return {
+        "identity": lambda: z,
+        "logistic": lambda: expit(z),
+        "tanh": lambda: np.tanh(z),
+        "relu": lambda: np.maximum(z, 0),
+        "exp": lambda: np.exp(z),
+        "softmax": lambda: softmax(z, axis=1),
+    }[name]()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["identity", "logistic", "tanh", "relu", "exp", "softmax"])
+def test_bias_activation_matches_numpy(dtype, name):
+    rng = np.random.RandomState(1)
+    z = (3 * rng.randn(7, 4)).astype(dtype)
+    b = rng.randn(4).astype(dtype)
+    expected = _reference_activation(name, z.astype(np.float64) + b)
+    out = z.copy()
+    _engine.bias_activation(out, b, ACT[name])
+    assert_allclose(out, expected, rtol=RTOL[dtype] * 10, atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_is_stable_for_large_inputs(dtype):
+    z = np.array([[1000.0, 1000.0, -1000.0]], dtype=dtype)
+    _engine.bias_activation(z, np.zeros(3, dtype=dtype), ACT["softmax"])
+    assert_allclose(z, [[0.5, 0.5, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["identity", "logistic", "tanh", "relu"])
+def test_activation_derivative_matches_finite_differences(dtype, name):
+    # f'(z) from a central difference of the float64 reference, compared with
+    # the kernel that only sees a = f(z).
+    rng = np.random.RandomState(2)
+    z = rng.randn(6, 5)
+    z[np.abs(z) < 1e-3] = 0.5  # keep clear of relu's kink
+    h = 1e-6
+    fprime = (_reference_activation(name, z + h) - _reference_activation(name, z - h)) / (2 * h)
+    a = _reference_activation(name, z).astype(dtype)
+    delta0 = rng.randn(6, 5).astype(dtype)
+    delta = delta0.copy()
+    _engine.activation_derivative(a, delta, ACT[name])
+    assert_allclose(delta, delta0 * fprime, rtol=1e-4 if dtype is np.float32 else 1e-8,
+                    atol=1e-6 if dtype is np.float32 else 1e-10)
+
+
+def _reference_loss(name, y, p):
+    """Per-row loss, float64, written out from the definitions."""
+    eps = np.finfo(p.dtype).eps
+    y = y.astype(np.float64)
+    p64 = p.astype(np.float64)
+    pc = np.clip(p, eps, 1 - eps).astype(np.float64)
+    if name == "squared_error":
+        return 0.5 * ((y - p64) ** 2).sum(axis=1)
+    if name == "log_loss":
+        return -xlogy(y, pc).sum(axis=1)
+    if name == "binary_log_loss":
+        return -(xlogy(y, pc) + xlogy(1 - y, 1 - pc)).sum(axis=1)
+    if name == "poisson":
+        return (xlogy(y, y / p64) - y + p64).sum(axis=1)
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["squared_error", "log_loss", "binary_log_loss", "poisson"])
+def test_loss_delta_matches_definitions(dtype, name):
+    rng = np.random.RandomState(3)
+    n, k = 9, 3
+    if name == "log_loss":
+        p = softmax(rng.randn(n, k), axis=1)
+        y = np.eye(k)[rng.randint(k, size=n)]
+    elif name == "binary_log_loss":
+        p = expit(rng.randn(n, k))
+        p[0, 0] = 1.0  # clipped in the loss value
+        y = (rng.rand(n, k) > 0.5).astype(float)
+    elif name == "poisson":
+        p = np.exp(rng.randn(n, k))
+        y = rng.poisson(2.0, size=(n, k)).astype(float)
+    else:
+        p = rng.randn(n, k)
+        y = rng.randn(n, k)
+    p, y = p.astype(dtype), y.astype(dtype)
+    sw = (rng.rand(n) + 0.5).astype(dtype)
+    delta = np.empty_like(p)
+    total = _engine.loss_delta(p, y, sw, delta, LOSS[name])
+    expected = np.sum(sw.astype(np.float64) * _reference_loss(name, y, p))
+    assert total == pytest.approx(expected, rel=RTOL[dtype] * 10)
+    assert_allclose(delta, (p.astype(np.float64) - y) * sw[:, None], rtol=RTOL[dtype])
