@@ -491,7 +491,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                     print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
                 self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
-                if self.learning_rate == "invscaling":
+                if self.solver == "sgd" and self.learning_rate == "invscaling":
                     opt.learning_rate = float(self.learning_rate_init) / (
                         self.t_ + 1
                     ) ** self.power_t
