@@ -208,8 +208,19 @@ def _rel_err(g, n):
     return np.linalg.norm(g - n) / np.linalg.norm(g + n)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
-@pytest.mark.parametrize("n_hidden", [1, 2, 3])
+# float64 on every depth; float32 on 2 hidden layers by default and on the
+# other depths in the 'slow' selection.
+DEPTH_DTYPE = [
+    pytest.param(1, np.float64, id="1-f64"),
+    pytest.param(2, np.float64, id="2-f64"),
+    pytest.param(3, np.float64, id="3-f64"),
+    pytest.param(1, np.float32, id="1-f32", marks=pytest.mark.slow),
+    pytest.param(2, np.float32, id="2-f32"),
+    pytest.param(3, np.float32, id="3-f32", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("n_hidden, dtype", DEPTH_DTYPE)
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_numerical_gradient(activation, task, n_hidden, dtype):
