@@ -264,45 +264,90 @@ cdef double _finish_objective(const Net *net, const floating *params,
     data_loss / sw_sum + 0.5 alpha ||W||^2 / sw_sum, and turns `grad` into its
     gradient."""
     cdef Py_ssize_t j
-    cdef double sq = 0.0
+    cdef double sq = _sum_squares(params, net.n_coef)
     cdef floating a = <floating>alpha
     cdef floating s = <floating>sw_sum
     for j in range(net.n_coef):
-        sq += <double>params[j] * <double>params[j]
         grad[j] = (grad[j] + a * params[j]) / s
     for j in range(net.n_coef, n_params):
         grad[j] = grad[j] / s
     return data_loss / sw_sum + 0.5 * alpha * sq / sw_sum
 
 
-cdef void _sgd_step(floating *params, const floating *grad, floating *velocity,
-                    Py_ssize_t n, double lr, double momentum,
-                    bint nesterov) noexcept nogil:
+cdef inline void _sgd_update(floating *params, const floating *grad,
+                             floating *velocity, Py_ssize_t lo, Py_ssize_t hi,
+                             floating a, floating s, floating mu, floating eta,
+                             bint nesterov) noexcept nogil:
+    # g = (grad + a w) / s is the scaled batch gradient (a = 0 for intercepts).
     cdef Py_ssize_t j
-    cdef floating mu = <floating>momentum, eta = <floating>lr, v
-    for j in range(n):
-        v = mu * velocity[j] - eta * grad[j]
+    cdef floating v, g, w
+    for j in range(lo, hi):
+        w = params[j]
+        g = (grad[j] + a * w) / s
+        v = mu * velocity[j] - eta * g
         velocity[j] = v
-        if nesterov:
-            params[j] += mu * v - eta * grad[j]
-        else:
-            params[j] += v
+        params[j] = w + ((mu * v - eta * g) if nesterov else v)
 
 
-cdef void _adam_step(floating *params, const floating *grad, floating *m,
-                     floating *v, Py_ssize_t n, double lr_t, double beta_1,
-                     double beta_2, double epsilon) noexcept nogil:
+cdef double _sgd_step(const Net *net, floating *params, floating *grad,
+                      floating *velocity, Py_ssize_t n, double alpha, double sw_sum,
+                      double lr, double momentum, bint nesterov) noexcept nogil:
+    """Scale the raw batch gradient (L2 term, division by the weight sum) and
+    take one SGD/momentum step, in one pass.  Returns ||W||^2 before the step."""
+    cdef double sq = _sum_squares(params, net.n_coef)
+    _sgd_update(params, grad, velocity, 0, net.n_coef, <floating>alpha,
+                <floating>sw_sum, <floating>momentum, <floating>lr, nesterov)
+    _sgd_update(params, grad, velocity, net.n_coef, n, <floating>0.0,
+                <floating>sw_sum, <floating>momentum, <floating>lr, nesterov)
+    return sq
+
+
+cdef inline void _adam_update(floating *params, const floating *grad, floating *m,
+                              floating *v, Py_ssize_t lo, Py_ssize_t hi, floating a,
+                              floating s, double lr_t, double beta_1, double beta_2,
+                              double epsilon) noexcept nogil:
     # Moments stay in the training dtype; the step itself is formed in double.
     cdef Py_ssize_t j
     cdef floating b1 = <floating>beta_1, b2 = <floating>beta_2
     cdef floating c1 = <floating>(1.0 - beta_1), c2 = <floating>(1.0 - beta_2)
-    cdef floating eps = <floating>epsilon, g
-    for j in range(n):
-        g = grad[j]
-        m[j] = b1 * m[j] + c1 * g
-        v[j] = b2 * v[j] + c2 * (g * g)
-        params[j] = <floating>(<double>params[j] + (-lr_t * <double>m[j]) /
-                               <double>(<floating>sqrt(v[j]) + eps))
+    cdef floating eps = <floating>epsilon, g, mj, vj
+    for j in range(lo, hi):
+        g = (grad[j] + a * params[j]) / s
+        mj = b1 * m[j] + c1 * g
+        vj = b2 * v[j] + c2 * (g * g)
+        m[j] = mj
+        v[j] = vj
+        params[j] = <floating>(<double>params[j] + (-lr_t * <double>mj) /
+                               <double>(<floating>sqrt(vj) + eps))
+
+
+cdef double _adam_step(const Net *net, floating *params, floating *grad, floating *m,
+                       floating *v, Py_ssize_t n, double alpha, double sw_sum,
+                       double lr_t, double beta_1, double beta_2,
+                       double epsilon) noexcept nogil:
+    """Scale the raw batch gradient and take one Adam step.  Returns ||W||^2
+    before the step."""
+    cdef double sq = _sum_squares(params, net.n_coef)
+    _adam_update(params, grad, m, v, 0, net.n_coef, <floating>alpha, <floating>sw_sum,
+                 lr_t, beta_1, beta_2, epsilon)
+    _adam_update(params, grad, m, v, net.n_coef, n, <floating>0.0, <floating>sw_sum,
+                 lr_t, beta_1, beta_2, epsilon)
+    return sq
+
+
+cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
+    # Four partial sums break the dependency chain of a single accumulator
+    # (about 4x faster; the loss value moves by an ulp or so).
+    cdef Py_ssize_t j, n4 = n - n % 4
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    for j in range(0, n4, 4):
+        s0 += <double>x[j] * <double>x[j]
+        s1 += <double>x[j + 1] * <double>x[j + 1]
+        s2 += <double>x[j + 2] * <double>x[j + 2]
+        s3 += <double>x[j + 3] * <double>x[j + 3]
+    for j in range(n4, n):
+        s0 += <double>x[j] * <double>x[j]
+    return (s0 + s1) + (s2 + s3)
 
 
 cdef int _make_net(Net *net, const Py_ssize_t[::1] units,
@@ -394,7 +439,7 @@ def train_epoch(
     cdef Py_ssize_t n_data = Y.shape[0], n_params = params.shape[0]
     cdef Py_ssize_t n = sample_idx.shape[0] if use_idx else n_data
     cdef Py_ssize_t start, nrows, n_batches = 0, j
-    cdef double accumulated = 0.0, data_loss, sw_sum, batch_loss, lr_t
+    cdef double accumulated = 0.0, data_loss, sw_sum, batch_loss, lr_t, sq
     cdef int status = _STATUS_OK
     cdef const Py_ssize_t *rows = &sample_idx[0] if use_idx and n > 0 else NULL
     cdef floating **acts
@@ -439,20 +484,21 @@ def train_epoch(
                 data_loss = _loss_grad_chunk(&net, &inp, &Y[0, 0], &sample_weight[0],
                                              rows, start, nrows, &params[0], &grad[0],
                                              False, acts, deltas, ybuf, swbuf, &sw_sum)
-                batch_loss = _finish_objective(&net, &params[0], &grad[0], data_loss,
-                                               sw_sum, alpha, n_params)
-                if not isfinite(batch_loss):
-                    status = _STATUS_NONFINITE
-                    break
                 if solver == 0:
-                    _sgd_step(&params[0], &grad[0], &state1[0], n_params,
-                              learning_rate, momentum, nesterov)
+                    sq = _sgd_step(&net, &params[0], &grad[0], &state1[0], n_params,
+                                   alpha, sw_sum, learning_rate, momentum, nesterov)
                 else:
                     t += 1
                     lr_t = learning_rate * sqrt(1.0 - pow(beta_2, <double>t)) / \
                         (1.0 - pow(beta_1, <double>t))
-                    _adam_step(&params[0], &grad[0], &state1[0], &state2[0],
-                               n_params, lr_t, beta_1, beta_2, epsilon)
+                    sq = _adam_step(&net, &params[0], &grad[0], &state1[0], &state2[0],
+                                    n_params, alpha, sw_sum, lr_t, beta_1, beta_2, epsilon)
+                # The loss of the batch is that of the parameters before the step.
+                batch_loss = data_loss / sw_sum + 0.5 * alpha * sq / sw_sum
+                if not isfinite(batch_loss):
+                    # The estimator discards this call's parameters on this status.
+                    status = _STATUS_NONFINITE
+                    break
                 accumulated += batch_loss * nrows
                 n_batches += 1
                 start += nrows
