@@ -1,7 +1,7 @@
 """fastmlp: a drop-in, faster MLPClassifier / MLPRegressor for scikit-learn."""
 
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
-__version__ = "0.1.0"
-
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLPClassifier", "MLPRegressor", "InconsistentVersionWarning", "__version__"]

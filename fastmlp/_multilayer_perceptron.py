@@ -26,6 +26,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._kernels import _engine
 from ._network import Layout
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # Rows per chunk for full-batch work (L-BFGS objective, prediction) is chosen so
@@ -378,13 +380,28 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             )  # fmt: skip
             return value, grad.astype(np.float64)
 
-        result = scipy.optimize.minimize(
-            objective,
-            params.astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
-        )
+        # The last accepted iterate: an interrupted run (Ctrl-C) ends there.
+        accepted = {"x": params.astype(np.float64), "nit": 0, "fun": None}
+
+        def accept(intermediate_result):
+            accepted.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun)
+            accepted["nit"] += 1
+
+        try:
+            result = scipy.optimize.minimize(
+                objective,
+                accepted["x"],
+                method="L-BFGS-B",
+                jac=True,
+                callback=accept,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            )
+        except BaseException:
+            params[...] = accepted["x"]
+            self.n_iter_ = accepted["nit"]
+            if accepted["fun"] is not None:
+                self.loss_ = float(accepted["fun"])
+            raise
         self.n_iter_ = min(result.nit, self.max_iter)
         if result.status != 0:
             message = (
@@ -462,68 +479,75 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         sample_idx = np.arange(n_samples, dtype=np.intp)
         rows = sample_idx if train_rows is None else train_rows
 
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    # The permutation sklearn.utils.shuffle draws, without its overhead.
-                    perm = np.arange(n_samples)
-                    self._random_state.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                    rows = sample_idx if train_rows is None else train_rows[sample_idx]
+        # Parameters and optimizer state at the start of the current epoch: an
+        # interrupted epoch (Ctrl-C) is rolled back to them.
+        checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                # The permutation sklearn.utils.shuffle draws, without its overhead.
+                perm = np.arange(n_samples)
+                self._random_state.shuffle(perm)
+                sample_idx = sample_idx[perm]
+                rows = sample_idx if train_rows is None else train_rows[sample_idx]
+            for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
+                np.copyto(saved, live)
+            try:
                 accumulated, opt.t, status, _ = _engine.train_epoch(
                     *Xe, Y, sw, rows, use_idx, batch_size,
-                    layout.units, layout.coef_off, layout.icpt_off, hidden, out, loss,
-                    float(self.alpha), params, grad, workspace, solver_code,
+                    layout.units, layout.coef_off, layout.icpt_off, hidden, out,
+                    loss, float(self.alpha), params, grad, workspace, solver_code,
                     opt.state1, opt.state2, opt.learning_rate, float(self.momentum),
                     bool(self.nesterovs_momentum), float(self.beta_1),
                     float(self.beta_2), float(self.epsilon), opt.t,
                 )  # fmt: skip
-                if status != _engine.STATUS_OK or not np.isfinite(accumulated):
-                    raise ValueError(
-                        "The training loss became non-finite at epoch "
-                        f"#{self.n_iter_ + 1}. Scaling the input data with "
-                        "StandardScaler or MinMaxScaler, or lowering learning_rate_init, "
-                        "might help."
+            except BaseException:
+                for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
+                    np.copyto(live, saved)
+                raise
+            if status != _engine.STATUS_OK or not np.isfinite(accumulated):
+                raise ValueError(
+                    "The training loss became non-finite at epoch "
+                    f"#{self.n_iter_ + 1}. Scaling the input data with "
+                    "StandardScaler or MinMaxScaler, or lowering learning_rate_init, "
+                    "might help."
+                )
+            self.n_iter_ += 1
+            self.loss_ = accumulated / n_samples
+            self.t_ += n_samples
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+            self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+            if self.solver == "sgd" and self.learning_rate == "invscaling":
+                opt.learning_rate = float(self.learning_rate_init) / (
+                    self.t_ + 1
+                ) ** self.power_t
+
+            if self._no_improvement_count > self.n_iter_no_change:
+                if early_stopping:
+                    msg = (
+                        "Validation score did not improve more than tol=%f for %d "
+                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
                     )
-                self.n_iter_ += 1
-                self.loss_ = accumulated / n_samples
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-
-                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    opt.learning_rate = float(self.learning_rate_init) / (
-                        self.t_ + 1
-                    ) ** self.power_t
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            "Validation score did not improve more than tol=%f for %d "
-                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than tol=%f for %d "
-                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    if self._trigger_stopping(msg):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
+                else:
+                    msg = (
+                        "Training loss did not improve more than tol=%f for %d "
+                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                    )
+                if self._trigger_stopping(msg):
                     break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                        "optimization hasn't converged yet." % self.max_iter,
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+                self._no_improvement_count = 0
+
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                    "optimization hasn't converged yet." % self.max_iter,
+                    ConvergenceWarning,
+                )
 
         if early_stopping:
             params[...] = self._best_params
@@ -654,6 +678,20 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         )  # fmt: skip
         coef_grads, intercept_grads = layout.views(grad)
         return value, coef_grads, intercept_grads
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # coefs_/intercepts_ carry the weights; the flat buffer is rebuilt from
+        # them on first use, so it is not stored twice.
+        state.pop("_params", None)
+        state["_fastmlp_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_fastmlp_version", "pre-0.1")
+        if saved != __version__:
+            warnings.warn(InconsistentVersionWarning(type(self).__name__, saved, __version__))
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -23,6 +23,12 @@ from libc.math cimport sqrt, pow, isfinite
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 
+cdef extern from "Python.h":
+    # Declared without an exception value: a raised handler's exception stays
+    # pending until the loop has been left, then _raise_pending() propagates it.
+    int _check_signals "PyErr_CheckSignals"()
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+
 from ._blas cimport gemm_rm, axpy
 
 cdef extern from "elementwise.h" nogil:
@@ -51,6 +57,38 @@ cdef enum:
     _STATUS_NONFINITE = 1
 STATUS_OK = _STATUS_OK
 STATUS_NONFINITE = _STATUS_NONFINITE
+
+# Long loops without the GIL look for signals (Ctrl-C) this often, in seconds.
+cdef double _SIGNAL_INTERVAL = 0.05
+
+
+cdef inline double _now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + 1e-9 * ts.tv_nsec
+
+
+cdef struct SignalWatch:
+    double next_check
+
+
+cdef inline bint _signalled(SignalWatch *watch) noexcept nogil:
+    """True when a Python signal handler raised (e.g. KeyboardInterrupt); the
+    exception is then pending and the caller must leave its loop and, holding
+    the GIL again, propagate it with _raise_pending()."""
+    cdef double now = _now()
+    cdef int failed = 0
+    if now < watch.next_check:
+        return False
+    watch.next_check = now + _SIGNAL_INTERVAL
+    with gil:
+        failed = _check_signals()
+    return failed != 0
+
+
+cdef int _raise_pending() except -1:
+    # Returning the error value makes Cython propagate the pending exception.
+    return -1
 
 
 cdef struct Net:
@@ -442,6 +480,8 @@ def train_epoch(
     cdef double accumulated = 0.0, data_loss, sw_sum, batch_loss, lr_t, sq
     cdef int status = _STATUS_OK
     cdef const Py_ssize_t *rows = &sample_idx[0] if use_idx and n > 0 else NULL
+    cdef SignalWatch watch
+    cdef bint interrupted = False
     cdef floating **acts
     cdef floating **deltas
     cdef floating *ybuf = NULL
@@ -474,6 +514,7 @@ def train_epoch(
         free(deltas)
         raise MemoryError()
     try:
+        watch.next_check = _now() + _SIGNAL_INTERVAL
         with nogil:
             _layout(&net, &workspace[0], batch_size, use_idx and not sparse, True,
                     acts, deltas, &ybuf, &swbuf)
@@ -502,9 +543,14 @@ def train_epoch(
                 accumulated += batch_loss * nrows
                 n_batches += 1
                 start += nrows
+                if _signalled(&watch):
+                    interrupted = True
+                    break
     finally:
         free(acts)
         free(deltas)
+    if interrupted:
+        _raise_pending()
     return accumulated, t, status, n_batches
 
 
@@ -525,6 +571,8 @@ def loss_grad(
     cdef Input inp
     cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], start, nrows
     cdef double data_loss = 0.0, sw_sum = 0.0, value
+    cdef SignalWatch watch
+    cdef bint interrupted = False
     cdef floating **acts
     cdef floating **deltas
     cdef floating *ybuf = NULL
@@ -549,6 +597,7 @@ def loss_grad(
         free(deltas)
         raise MemoryError()
     try:
+        watch.next_check = _now() + _SIGNAL_INTERVAL
         with nogil:
             _layout(&net, &workspace[0], chunk, False, True, acts, deltas,
                     &ybuf, &swbuf)
@@ -560,11 +609,16 @@ def loss_grad(
                                               start > 0, acts, deltas, ybuf, swbuf,
                                               &sw_sum)
                 start += nrows
+                if _signalled(&watch):
+                    interrupted = True
+                    break
             value = _finish_objective(&net, &params[0], &grad[0], data_loss, sw_sum,
                                       alpha, n_params)
     finally:
         free(acts)
         free(deltas)
+    if interrupted:
+        _raise_pending()
     return value
 
 
@@ -581,6 +635,8 @@ def predict(
     cdef Py_ssize_t n = out.shape[0], start, nrows
     cdef floating **acts
     cdef floating *ws
+    cdef SignalWatch watch
+    cdef bint interrupted = False
 
     _make_net(&net, units, coef_off, icpt_off, hidden_act, out_act, 0)
     _check_params(&net, params.shape[0])
@@ -599,6 +655,7 @@ def predict(
         free(ws)
         raise MemoryError()
     try:
+        watch.next_check = _now() + _SIGNAL_INTERVAL
         with nogil:
             _layout(&net, ws, chunk, False, False, acts, NULL, NULL, NULL)
             start = 0
@@ -607,9 +664,14 @@ def predict(
                 _forward(&net, &inp, NULL, start, nrows, &params[0], acts,
                          &out[start, 0])
                 start += nrows
+                if _signalled(&watch):
+                    interrupted = True
+                    break
     finally:
         free(acts)
         free(ws)
+    if interrupted:
+        _raise_pending()
 
 
 # ----------------------------------------------------------------------
