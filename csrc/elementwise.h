@@ -1,76 +1,160 @@
-/* Elementwise kernels of fastmlp: activations, their derivatives, the fused
- * output-loss/delta pass.  Plain C loops over contiguous buffers, written once
- * as a macro template and instantiated for double (suffix _d) and float (_s).
+/* Elementwise kernels of fastmlp: activations, their derivatives, the output
+ * pass (loss value and output delta), column sums, dropout masks.  Plain C
+ * loops over contiguous buffers, written once as a macro template and
+ * instantiated for double (suffix _d) and float (suffix _s).
  *
  * Activation codes (shared with fastmlp/_kernels/_engine.pyx):
- *   0 identity, 1 logistic, 2 tanh, 3 relu, 4 exp, 5 softmax (row-wise).
- * Loss codes: 0 squared_error, 1 log_loss (softmax), 2 binary_log_loss
- *   (logistic units), 3 poisson (half deviance, exp output).
+ *   0 identity, 1 logistic, 2 tanh, 3 relu, 4 exp, 5 softmax (row-wise),
+ *   6 leaky_relu, 7 elu, 8 selu, 9 softplus, 10 gelu, 11 silu, 12 gaussian.
+ * Derivatives take the activation output a = f(z) and, for gelu, silu and
+ * gaussian (whose derivative is not a function of a), the input z.
  *
- * Derivatives take the activation *output* a = f(z), as every supported
- * hidden activation's derivative is a function of it.
+ * Loss codes: 0 squared_error, 1 log_loss (softmax), 2 binary_log_loss
+ *   (logistic units), 3 poisson (half deviance), 4 absolute_error, 5 huber,
+ *   6 multiclass hinge, 7 multiclass squared hinge, 8 binary hinge (per
+ *   column, targets in {0, 1} mapped to {-1, +1}), 9 binary squared hinge.
  */
 #ifndef FASTMLP_ELEMENTWISE_H
 #define FASTMLP_ELEMENTWISE_H
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <float.h>
 
-#define FM_IDENTITY 0
-#define FM_LOGISTIC 1
-#define FM_TANH 2
-#define FM_RELU 3
-#define FM_EXP 4
-#define FM_SOFTMAX 5
+enum {
+    FM_IDENTITY = 0, FM_LOGISTIC = 1, FM_TANH = 2, FM_RELU = 3, FM_EXP = 4,
+    FM_SOFTMAX = 5, FM_LEAKY_RELU = 6, FM_ELU = 7, FM_SELU = 8, FM_SOFTPLUS = 9,
+    FM_GELU = 10, FM_SILU = 11, FM_GAUSSIAN = 12
+};
+enum {
+    FM_SQUARED = 0, FM_LOG_LOSS = 1, FM_BINARY_LOG_LOSS = 2, FM_POISSON = 3,
+    FM_ABSOLUTE = 4, FM_HUBER = 5, FM_HINGE = 6, FM_SQUARED_HINGE = 7,
+    FM_BINARY_HINGE = 8, FM_BINARY_SQUARED_HINGE = 9
+};
 
-#define FM_SQUARED 0
-#define FM_LOG_LOSS 1
-#define FM_BINARY_LOG_LOSS 2
-#define FM_POISSON 3
+#define FM_LEAKY_SLOPE 0.01
+#define FM_SELU_LAMBDA 1.0507009873554805
+#define FM_SELU_ALPHA 1.6732632423543772
+#define FM_INV_SQRT2 0.70710678118654752440
+#define FM_INV_SQRT2PI 0.39894228040143267794
 
-#define FM_DEFINE(T, SFX, EXP, TANH, LOG, EPS)                                    \
-/* z[r, j] = f(z[r, j] + b[j]) for a rows x cols C-contiguous block. */          \
-static inline void fm_bias_act##SFX(T *z, const T *b, ptrdiff_t rows,             \
-                                    ptrdiff_t cols, int act) {                    \
+/* Whether the derivative of activation `act` needs the pre-activation z. */
+static inline int fm_needs_z(int act) {
+    return act == FM_GELU || act == FM_SILU || act == FM_GAUSSIAN;
+}
+
+/* Whether (output activation, loss) is a canonical pair, whose output delta
+ * is simply p - y. */
+static inline int fm_canonical(int act, int loss) {
+    return (act == FM_IDENTITY && loss == FM_SQUARED) ||
+           (act == FM_SOFTMAX && loss == FM_LOG_LOSS) ||
+           (act == FM_LOGISTIC && loss == FM_BINARY_LOG_LOSS) ||
+           (act == FM_EXP && loss == FM_POISSON);
+}
+
+/* splitmix64: the dropout masks' random stream, seeded from random_state. */
+static inline uint64_t fm_rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#define FM_DEFINE(T, SFX, EXP, EXPM1, LOG, LOG1P, TANH, ERFC, SQRT, FABS, EPS)     \
+/* out[r, j] = f(z[r, j] + b[j]); out may be z. */                               \
+static inline void fm_bias_act##SFX(const T *z, const T *b, T *out,               \
+                                    ptrdiff_t rows, ptrdiff_t cols, int act) {   \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++) {                                                  \
-        T *zr = z + r * cols;                                                     \
+        const T *zr = z + r * cols;                                               \
+        T *o = out + r * cols;                                                    \
         switch (act) {                                                            \
         case FM_IDENTITY:                                                         \
-            for (j = 0; j < cols; j++) zr[j] = zr[j] + b[j];                     \
+            for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];                      \
             break;                                                                \
         case FM_LOGISTIC:                                                         \
-            for (j = 0; j < cols; j++)                                            \
-                zr[j] = (T)1 / ((T)1 + EXP(-(zr[j] + b[j])));                     \
+            for (j = 0; j < cols; j++) o[j] = (T)1 / ((T)1 + EXP(-(zr[j] + b[j])));\
             break;                                                                \
         case FM_TANH:                                                             \
-            for (j = 0; j < cols; j++) zr[j] = TANH(zr[j] + b[j]);               \
+            for (j = 0; j < cols; j++) o[j] = TANH(zr[j] + b[j]);                \
             break;                                                                \
         case FM_RELU:                                                             \
             for (j = 0; j < cols; j++) {                                          \
                 T v = zr[j] + b[j];                                               \
-                zr[j] = v > 0 ? v : (T)0;                                         \
+                o[j] = v > 0 ? v : (T)0;                                          \
             }                                                                     \
             break;                                                                \
         case FM_EXP:                                                              \
-            for (j = 0; j < cols; j++) zr[j] = EXP(zr[j] + b[j]);                \
+            for (j = 0; j < cols; j++) o[j] = EXP(zr[j] + b[j]);                 \
             break;                                                                \
         case FM_SOFTMAX: {                                                        \
             T mx, s = 0;                                                          \
-            for (j = 0; j < cols; j++) zr[j] = zr[j] + b[j];                     \
-            mx = zr[0];                                                           \
-            for (j = 1; j < cols; j++) if (zr[j] > mx) mx = zr[j];               \
-            for (j = 0; j < cols; j++) { zr[j] = EXP(zr[j] - mx); s += zr[j]; }  \
-            for (j = 0; j < cols; j++) zr[j] = zr[j] / s;                        \
+            for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];                      \
+            mx = o[0];                                                            \
+            for (j = 1; j < cols; j++) if (o[j] > mx) mx = o[j];                 \
+            for (j = 0; j < cols; j++) { o[j] = EXP(o[j] - mx); s += o[j]; }     \
+            for (j = 0; j < cols; j++) o[j] = o[j] / s;                          \
             break;                                                                \
         }                                                                         \
+        case FM_LEAKY_RELU:                                                       \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = v > 0 ? v : (T)FM_LEAKY_SLOPE * v;                         \
+            }                                                                     \
+            break;                                                                \
+        case FM_ELU:                                                              \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = v > 0 ? v : EXPM1(v);                                      \
+            }                                                                     \
+            break;                                                                \
+        case FM_SELU:                                                             \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = (T)FM_SELU_LAMBDA *                                        \
+                       (v > 0 ? v : (T)FM_SELU_ALPHA * EXPM1(v));                 \
+            }                                                                     \
+            break;                                                                \
+        case FM_SOFTPLUS:                                                         \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = (v > 0 ? v : (T)0) + LOG1P(EXP(-FABS(v)));                \
+            }                                                                     \
+            break;                                                                \
+        case FM_GELU:                                                             \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = (T)0.5 * v * ERFC(-v * (T)FM_INV_SQRT2); /* no cancellation */            \
+            }                                                                     \
+            break;                                                                \
+        case FM_SILU:                                                             \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = v / ((T)1 + EXP(-v));                                      \
+            }                                                                     \
+            break;                                                                \
+        case FM_GAUSSIAN:                                                         \
+            for (j = 0; j < cols; j++) {                                          \
+                T v = zr[j] + b[j];                                               \
+                o[j] = EXP(-v * v);                                               \
+            }                                                                     \
+            break;                                                                \
         }                                                                         \
     }                                                                             \
 }                                                                                 \
                                                                                   \
-/* delta *= f'(z), given a = f(z); n contiguous elements. */                      \
-static inline void fm_act_deriv##SFX(const T *a, T *delta, ptrdiff_t n, int act) {\
+/* z[r, j] += b[j]: the pre-activation kept for derivatives that need it. */      \
+static inline void fm_add_bias##SFX(T *z, const T *b, ptrdiff_t rows,             \
+                                    ptrdiff_t cols) {                             \
+    ptrdiff_t r, j;                                                               \
+    for (r = 0; r < rows; r++)                                                    \
+        for (j = 0; j < cols; j++) z[r * cols + j] += b[j];                       \
+}                                                                                 \
+                                                                                  \
+/* delta *= f'(z), given a = f(z) (and z where fm_needs_z); n elements. */        \
+static inline void fm_act_deriv##SFX(const T *a, const T *z, T *delta,            \
+                                     ptrdiff_t n, int act) {                      \
     ptrdiff_t i;                                                                  \
     switch (act) {                                                                \
     case FM_LOGISTIC:                                                             \
@@ -85,55 +169,141 @@ static inline void fm_act_deriv##SFX(const T *a, T *delta, ptrdiff_t n, int act)
     case FM_EXP:                                                                  \
         for (i = 0; i < n; i++) delta[i] = delta[i] * a[i];                      \
         break;                                                                    \
+    case FM_LEAKY_RELU:                                                           \
+        for (i = 0; i < n; i++)                                                   \
+            delta[i] = a[i] > 0 ? delta[i] : (T)FM_LEAKY_SLOPE * delta[i];        \
+        break;                                                                    \
+    case FM_ELU:                                                                  \
+        for (i = 0; i < n; i++)                                                   \
+            delta[i] = a[i] > 0 ? delta[i] : delta[i] * (a[i] + (T)1);            \
+        break;                                                                    \
+    case FM_SELU:                                                                 \
+        for (i = 0; i < n; i++)                                                   \
+            delta[i] = a[i] > 0 ? (T)FM_SELU_LAMBDA * delta[i]                    \
+                : delta[i] * (a[i] + (T)(FM_SELU_LAMBDA * FM_SELU_ALPHA));        \
+        break;                                                                    \
+    case FM_SOFTPLUS: /* logistic(z) = 1 - exp(-softplus(z)) */                   \
+        for (i = 0; i < n; i++) delta[i] = delta[i] * -EXPM1(-a[i]);             \
+        break;                                                                    \
+    case FM_GELU:                                                                 \
+        for (i = 0; i < n; i++) {                                                 \
+            T v = z[i];                                                           \
+            T cdf = (T)0.5 * ERFC(-v * (T)FM_INV_SQRT2);                   \
+            T pdf = (T)FM_INV_SQRT2PI * EXP((T)-0.5 * v * v);                     \
+            delta[i] = delta[i] * (cdf + v * pdf);                                \
+        }                                                                         \
+        break;                                                                    \
+    case FM_SILU:                                                                 \
+        for (i = 0; i < n; i++) {                                                 \
+            T s = (T)1 / ((T)1 + EXP(-z[i]));                                     \
+            delta[i] = delta[i] * (s * ((T)1 + z[i] * ((T)1 - s)));               \
+        }                                                                         \
+        break;                                                                    \
+    case FM_GAUSSIAN:                                                             \
+        for (i = 0; i < n; i++) delta[i] = delta[i] * ((T)-2 * z[i] * a[i]);     \
+        break;                                                                    \
     default:                                                                      \
         break;                                                                    \
     }                                                                             \
 }                                                                                 \
                                                                                   \
-/* Output pass for a canonical (activation, loss) pair: delta = (p - y) * sw and  \
- * the return value is sum_r sw[r] * loss(y[r], p[r]) (summed over outputs),     \
- * accumulated in double.  Probabilities are clipped to [eps, 1 - eps] in the    \
- * loss value only, as the gradient of the canonical pair needs no clipping. */  \
+/* Output pass: delta = dL/dz * sw (dL/dp * f'(z) in general, p - y for a     \
+ * canonical pair) and the return value is sum_r sw[r] * loss(y[r], p[r]),      \
+ * summed over outputs and accumulated in double.  Probabilities are clipped   \
+ * to [eps, 1 - eps] in the log-loss value only. */                              \
 static inline double fm_loss_delta##SFX(const T *p, const T *y, const T *sw,      \
                                         T *delta, ptrdiff_t rows, ptrdiff_t cols, \
-                                        int loss) {                               \
+                                        int loss, int out_act, double param) {    \
     ptrdiff_t r, j;                                                               \
     double total = 0.0;                                                           \
-    const T eps = EPS;                                                            \
+    const T eps = EPS, hd = (T)param;                                             \
+    const int canonical = fm_canonical(out_act, loss);                            \
     for (r = 0; r < rows; r++) {                                                  \
         const T *pr = p + r * cols, *yr = y + r * cols;                           \
         T *dr = delta + r * cols;                                                 \
         T w = sw[r];                                                              \
         double acc = 0.0;                                                         \
+        if (loss == FM_HINGE || loss == FM_SQUARED_HINGE) {                       \
+            /* y is one-hot: sum_{j != y} max(0, s_j - s_y + 1)[^2] */            \
+            ptrdiff_t c = 0;                                                      \
+            T sy, gsum = 0;                                                       \
+            for (j = 1; j < cols; j++) if (yr[j] > yr[c]) c = j;                  \
+            sy = pr[c];                                                           \
+            for (j = 0; j < cols; j++) {                                          \
+                T m = pr[j] - sy + (T)1, g = 0;                                   \
+                if (j != c && m > 0) {                                            \
+                    if (loss == FM_HINGE) { acc += (double)m; g = (T)1; }         \
+                    else { acc += (double)m * (double)m; g = (T)2 * m; }          \
+                }                                                                 \
+                dr[j] = g * w;                                                    \
+                gsum += g;                                                        \
+            }                                                                     \
+            dr[c] = -gsum * w;                                                    \
+            total += (double)w * acc;                                             \
+            continue;                                                             \
+        }                                                                         \
         for (j = 0; j < cols; j++) {                                              \
-            T pj = pr[j], yj = yr[j];                                             \
-            dr[j] = (pj - yj) * w;                                                \
+            T pj = pr[j], yj = yr[j], g;                                          \
             switch (loss) {                                                       \
             case FM_SQUARED: {                                                    \
                 double d = (double)yj - (double)pj;                               \
                 acc += 0.5 * d * d;                                               \
+                g = pj - yj;                                                      \
                 break;                                                            \
             }                                                                     \
             case FM_LOG_LOSS: {                                                   \
                 T pc = pj < eps ? eps : (pj > (T)1 - eps ? (T)1 - eps : pj);     \
                 if (yj != 0) acc -= (double)yj * (double)LOG(pc);                 \
+                g = pj - yj; /* only used with softmax (canonical) */             \
                 break;                                                            \
             }                                                                     \
             case FM_BINARY_LOG_LOSS: {                                            \
                 T pc = pj < eps ? eps : (pj > (T)1 - eps ? (T)1 - eps : pj);     \
                 if (yj != 0) acc -= (double)yj * (double)LOG(pc);                 \
                 if (yj != 1) acc -= (double)((T)1 - yj) * (double)LOG((T)1 - pc); \
+                g = canonical ? pj - yj : (pc - yj) / (pc * ((T)1 - pc));         \
                 break;                                                            \
             }                                                                     \
             case FM_POISSON: {                                                    \
                 if (yj != 0) acc += (double)yj * log((double)yj / (double)pj);    \
                 acc += (double)pj - (double)yj;                                   \
+                g = canonical ? pj - yj : (T)1 - yj / pj;                         \
                 break;                                                            \
             }                                                                     \
+            case FM_ABSOLUTE: {                                                   \
+                T d = pj - yj;                                                    \
+                acc += d > 0 ? (double)d : -(double)d;                                           \
+                g = d > 0 ? (T)1 : (d < 0 ? (T)-1 : (T)0);                        \
+                break;                                                            \
             }                                                                     \
+            case FM_HUBER: {                                                      \
+                T d = pj - yj, ad = FABS(d);                                      \
+                if (ad <= hd) { acc += 0.5 * (double)d * (double)d; g = d; }      \
+                else {                                                            \
+                    acc += (double)hd * ((double)ad - 0.5 * (double)hd);          \
+                    g = d > 0 ? hd : -hd;                                         \
+                }                                                                 \
+                break;                                                            \
+            }                                                                     \
+            case FM_BINARY_HINGE:                                                 \
+            case FM_BINARY_SQUARED_HINGE: {                                       \
+                T t = yj > (T)0.5 ? (T)1 : (T)-1, m = (T)1 - t * pj;              \
+                g = 0;                                                            \
+                if (m > 0) {                                                      \
+                    if (loss == FM_BINARY_HINGE) { acc += (double)m; g = -t; }    \
+                    else { acc += (double)m * (double)m; g = (T)-2 * t * m; }     \
+                }                                                                 \
+                break;                                                            \
+            }                                                                     \
+            default:                                                              \
+                g = 0;                                                            \
+            }                                                                     \
+            dr[j] = g * w;                                                        \
         }                                                                         \
         total += (double)w * acc;                                                 \
     }                                                                             \
+    if (!canonical)                                                               \
+        fm_act_deriv##SFX(p, NULL, delta, rows * cols, out_act);                  \
     return total;                                                                 \
 }                                                                                 \
                                                                                   \
@@ -145,10 +315,23 @@ static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,       
         const T *dr = d + r * cols;                                               \
         for (j = 0; j < cols; j++) out[j] += dr[j];                               \
     }                                                                             \
+}                                                                                 \
+                                                                                  \
+/* Inverted dropout: mask[i] = 1/(1-rate) with probability 1-rate, else 0;      \
+ * dropped[i] = a[i] * mask[i]. */                                                \
+static inline void fm_dropout##SFX(const T *a, T *mask, T *dropped, ptrdiff_t n,  \
+                                   double rate, uint64_t *rng) {                  \
+    ptrdiff_t i;                                                                  \
+    const T keep_scale = (T)(1.0 / (1.0 - rate));                                 \
+    for (i = 0; i < n; i++) {                                                     \
+        double u = (double)(fm_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);\
+        mask[i] = u < rate ? (T)0 : keep_scale;                                   \
+        dropped[i] = a[i] * mask[i];                                              \
+    }                                                                             \
 }
 
-FM_DEFINE(double, _d, exp, tanh, log, DBL_EPSILON)
-FM_DEFINE(float, _s, expf, tanhf, logf, FLT_EPSILON)
+FM_DEFINE(double, _d, exp, expm1, log, log1p, tanh, erfc, sqrt, fabs, DBL_EPSILON)
+FM_DEFINE(float, _s, expf, expm1f, logf, log1pf, tanhf, erfcf, sqrtf, fabsf, FLT_EPSILON)
 
 #undef FM_DEFINE
 

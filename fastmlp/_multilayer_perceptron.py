@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels import _engine
@@ -29,7 +30,12 @@ from ._network import Layout
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad", "rmsprop", "adadelta", "adamw")
+_HIDDEN_ACTIVATIONS = {
+    "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
+    "gelu", "silu", "gaussian",
+}
+_WEIGHT_INITS = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal"}
 # Rows per chunk for full-batch work (L-BFGS objective, prediction) is chosen so
 # the activations of one chunk hold about this many values.
 _CHUNK_VALUES = 1 << 20
@@ -46,9 +52,8 @@ class _OptimizerState:
         self.learning_rate = float(learning_rate_init)
         self.t = 0
         self.state1 = np.zeros(n_params, dtype=dtype)  # velocities / first moments
-        self.state2 = (
-            np.zeros(n_params, dtype=dtype) if solver == "adam" else np.zeros(0, dtype=dtype)
-        )
+        two = solver in _engine.TWO_STATE_SOLVERS
+        self.state2 = np.zeros(n_params if two else 0, dtype=dtype)  # second moments
 
 
 def _engine_input(X, dtype):
@@ -86,8 +91,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "activation": [StrOptions(_HIDDEN_ACTIVATIONS), list, tuple],
+        "solver": [StrOptions({"lbfgs", *_STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -111,6 +116,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "weight_init": [StrOptions(_WEIGHT_INITS)],
     }
 
     @abstractmethod
@@ -140,6 +150,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         epsilon,
         n_iter_no_change,
         max_fun,
+        rho,
+        weight_decay,
+        l1_ratio,
+        dropout,
+        weight_init,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -165,6 +180,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.rho = rho
+        self.weight_decay = weight_decay
+        self.l1_ratio = l1_ratio
+        self.dropout = dropout
+        self.weight_init = weight_init
 
     # ------------------------------------------------------------------
     # Network description and the flat parameter buffer
@@ -185,18 +205,56 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         return Layout(units)
 
-    def _loss_name(self):
+    def _hidden_activations(self, n_hidden):
+        """One activation name per hidden layer."""
+        act = self.activation
+        if isinstance(act, str):
+            return [act] * n_hidden
+        act = list(act)
+        if len(act) != n_hidden or any(a not in _HIDDEN_ACTIVATIONS for a in act):
+            raise ValueError(
+                f"activation as a list must give one of {sorted(_HIDDEN_ACTIVATIONS)} "
+                f"for each of the {n_hidden} hidden layers; got {act}."
+            )
+        return act
+
+    def _dropout_rates(self, n_hidden):
+        """One dropout rate per hidden layer."""
+        rates = self.dropout
+        if isinstance(rates, (Real, np.floating, np.integer)) and not isinstance(rates, bool):
+            return [float(rates)] * n_hidden
+        rates = list(rates)
+        if len(rates) != n_hidden or not all(
+            isinstance(r, (Real, np.floating, np.integer)) and 0 <= r < 1 for r in rates
+        ):
+            raise ValueError(
+                f"dropout as a list must give a rate in [0, 1) for each of the "
+                f"{n_hidden} hidden layers; got {rates}."
+            )
+        return [float(r) for r in rates]
+
+    def _engine_loss(self):
         """The loss the engine evaluates for the fitted output layer."""
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
             return "binary_log_loss"
+        if self.loss in ("hinge", "squared_hinge") and self.n_outputs_ != 1 and (
+            self._label_binarizer.y_type_ == "multiclass"
+        ):
+            return self.loss
+        if self.loss in ("hinge", "squared_hinge"):
+            return "binary_" + self.loss
         return self.loss
 
-    def _codes(self):
-        return (
-            _engine.ACTIVATION_CODES[self.activation],
-            _engine.ACTIVATION_CODES[self.out_activation_],
-            _engine.LOSS_CODES[self._loss_name()],
-        )
+    def _net_spec(self, layout, out_activation=None, training=True):
+        """The engine's description of the network (NetSpec)."""
+        n_hidden = layout.n_weight_layers - 1
+        acts = self._hidden_activations(n_hidden) + [out_activation or self.out_activation_]
+        return _engine.NetSpec(
+            layout.units, layout.coef_off, layout.icpt_off, acts, self._engine_loss(),
+            loss_param=float(getattr(self, "huber_delta", 1.0)),
+            alpha=float(self.alpha), l1_ratio=float(self.l1_ratio),
+            dropout=self._dropout_rates(n_hidden) if training else None,
+        )  # fmt: skip
 
     def _current_params(self, layout):
         """The flat buffer matching the current coefs_/intercepts_.
@@ -223,23 +281,33 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
-        if not is_classifier(self):
-            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
-        elif self._label_binarizer.y_type_ == "multiclass":
-            self.out_activation_ = "softmax"
-        else:
-            self.out_activation_ = "logistic"
+        self.out_activation_ = self._output_activation()
 
         layout = Layout(layer_units)
-        flat = np.empty(layout.n_params, dtype=dtype)
+        flat = np.zeros(layout.n_params, dtype=dtype)
         coefs, intercepts = layout.views(flat)
-        # Glorot uniform, drawn in float64 in the order W0, b0, W1, b1, ...
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        rs = self._random_state
+        hidden = self._hidden_activations(layout.n_weight_layers - 1)
         for i in range(layout.n_weight_layers):
             fan_in, fan_out = layout.coef_shape(i)
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs[i][...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
-            intercepts[i][...] = self._random_state.uniform(-bound, bound, fan_out)
+            if self.weight_init == "glorot_uniform":
+                # scikit-learn's scheme: weights and biases drawn in float64 in the
+                # order W0, b0, W1, b1, ...; a smaller bound for logistic networks.
+                factor = 2.0 if hidden and all(a == "logistic" for a in hidden) else 6.0
+                if isinstance(self.activation, str):
+                    factor = 2.0 if self.activation == "logistic" else 6.0
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
+                intercepts[i][...] = rs.uniform(-bound, bound, fan_out)
+            elif self.weight_init == "glorot_normal":
+                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out))
+            elif self.weight_init == "he_uniform":
+                bound = np.sqrt(6.0 / fan_in)
+                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
+            elif self.weight_init == "he_normal":
+                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / fan_in), (fan_in, fan_out))
+            else:  # lecun_normal
+                coefs[i][...] = rs.normal(0, np.sqrt(1.0 / fan_in), (fan_in, fan_out))
         self._bind_params(flat, layout)
         self._best_params = flat.copy()
         if hasattr(self, "_optimizer"):
@@ -250,29 +318,42 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = None
+                self.validation_loss_curve_ = None
                 self.best_validation_score_ = None
 
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
+             intercept_init=None, train=True):
         hidden = self._hidden_sizes()
+        n_hidden = len(hidden)
+        self._hidden_activations(n_hidden)
+        rates = self._dropout_rates(n_hidden)
+        if self.solver == "lbfgs" and any(r > 0 for r in rates):
+            raise ValueError(
+                "dropout needs a stochastic solver; it is not available with "
+                "solver='lbfgs'. Set dropout=0 or choose e.g. solver='adam'."
+            )
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         # A call that fails leaves the estimator as it found it.
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
-            self._fit_checked(X, y, sample_weight, incremental, hidden, first_pass)
+            self._fit_checked(X, y, sample_weight, incremental, hidden, first_pass,
+                              coef_init, intercept_init, train)
         except ValueError:
             self._restore(backup)
             raise
         return self
 
-    def _fit_checked(self, X, y, sample_weight, incremental, hidden, first_pass):
+    def _fit_checked(self, X, y, sample_weight, incremental, hidden, first_pass,
+                     coef_init, intercept_init, train):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -284,6 +365,10 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError("sample_weight must not contain negative values.")
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must contain at least one positive value.")
+        class_sw = self._class_sample_weight(y, incremental)
+        if class_sw is not None:
+            sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
+            sample_weight_given = True
         if not is_classifier(self) and self.loss == "poisson" and np.any(y < 0):
             raise ValueError(
                 "loss='poisson' requires non-negative targets y; got negative values."
@@ -306,8 +391,17 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         params = self._current_params(layout)
         if params is not getattr(self, "_params", None):
             self._bind_params(params, layout)
-        dtype = params.dtype
+        if coef_init is not None or intercept_init is not None:
+            given = layout.pack(
+                self.coefs_ if coef_init is None else coef_init,
+                self.intercepts_ if intercept_init is None else intercept_init,
+                self._params.dtype,
+            )
+            self._params[...] = given
+        dtype = self._params.dtype
         self.n_outputs_ = y.shape[1]
+        if not train:
+            return
 
         Y = np.ascontiguousarray(y, dtype=dtype)
         if sample_weight_given:
@@ -316,10 +410,12 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             sw = np.ones(n_samples, dtype=dtype)
         Xe = _engine_input(X, dtype)
 
+        spec = self._net_spec(layout)
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(Xe, X, y, Y, sw, sample_weight_given, layout, incremental)
+            self._fit_stochastic(spec, Xe, X, y, Y, sw, sample_weight_given, layout,
+                                 incremental)
         else:
-            self._fit_lbfgs(Xe, Y, sw, layout)
+            self._fit_lbfgs(spec, Xe, Y, sw, layout)
         if not np.all(np.isfinite(self._params)):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
@@ -361,23 +457,16 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         if params is not None:
             self._bind_params(params, self._layout())
 
-    def _fit_lbfgs(self, Xe, Y, sw, layout):
+    def _fit_lbfgs(self, spec, Xe, Y, sw, layout):
         dtype = self._params.dtype
-        n = Y.shape[0]
-        chunk = _chunk_rows(layout.units, n)
-        workspace = np.empty(
-            max(1, _engine.workspace_size(layout.units, chunk, False, True)), dtype=dtype
-        )
+        chunk = _chunk_rows(layout.units, Y.shape[0])
+        workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
         grad = np.empty(layout.n_params, dtype=dtype)
-        hidden, out, loss = self._codes()
         params = self._params
 
         def objective(x):
             params[...] = x
-            value = _engine.loss_grad(
-                *Xe, Y, sw, layout.units, layout.coef_off, layout.icpt_off,
-                hidden, out, loss, float(self.alpha), params, grad, workspace, chunk,
-            )  # fmt: skip
+            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, params, grad, workspace, chunk)
             return value, grad.astype(np.float64)
 
         # The last accepted iterate: an interrupted run (Ctrl-C) ends there.
@@ -417,7 +506,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         self.loss_ = float(result.fun)
         params[...] = result.x
 
-    def _fit_stochastic(self, Xe, X, y, Y, sw, sample_weight_given, layout, incremental):
+    def _fit_stochastic(self, spec, Xe, X, y, Y, sw, sample_weight_given, layout,
+                        incremental):
         params = self._params
         dtype = params.dtype
         if not incremental or not hasattr(self, "_optimizer"):
@@ -451,6 +541,20 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             elif y_val.shape[1] == 1:
                 y_val = y_val.ravel()
             sw_val = sw[val_rows] if sample_weight_given else None
+            # The validation loss: the data loss (no penalty) on held-out rows.
+            val = (_engine_input(X_val, dtype), Y[val_rows],
+                   sw[val_rows] if sample_weight_given else np.ones(len(val_rows), dtype))
+            val_spec = self._net_spec(layout, training=False)
+            val_chunk = _chunk_rows(layout.units, len(val_rows))
+            val_ws = np.empty(max(1, val_spec.workspace_size(val_chunk, False, True)), dtype)
+            val_grad = np.empty(layout.n_params, dtype=dtype)
+
+            def validation_loss():
+                _, data_loss = _engine.loss_grad(
+                    val_spec, *val[0], val[1], val[2], params, val_grad, val_ws, val_chunk
+                )
+                return data_loss
+
             train_rows = train_rows.astype(np.intp)
         else:
             train_rows = None
@@ -470,12 +574,13 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         use_idx = self.shuffle or train_rows is not None
         sparse = Xe[4]
         workspace = np.empty(
-            max(1, _engine.workspace_size(layout.units, batch_size, use_idx and not sparse, True)),
-            dtype=dtype,
+            max(1, spec.workspace_size(batch_size, use_idx and not sparse, True)), dtype=dtype
         )
         grad = np.empty(layout.n_params, dtype=dtype)
-        hidden, out, loss = self._codes()
         solver_code = _engine.SOLVER_CODES[self.solver]
+        # Dropout masks come from random_state too, one seed per epoch (drawn only
+        # when dropout is on, so the default path consumes scikit-learn's stream).
+        uses_dropout = any(r > 0 for r in self._dropout_rates(layout.n_weight_layers - 1))
         sample_idx = np.arange(n_samples, dtype=np.intp)
         rows = sample_idx if train_rows is None else train_rows
 
@@ -492,14 +597,14 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 rows = sample_idx if train_rows is None else train_rows[sample_idx]
             for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
                 np.copyto(saved, live)
+            seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
             try:
-                accumulated, opt.t, status, _ = _engine.train_epoch(
-                    *Xe, Y, sw, rows, use_idx, batch_size,
-                    layout.units, layout.coef_off, layout.icpt_off, hidden, out,
-                    loss, float(self.alpha), params, grad, workspace, solver_code,
-                    opt.state1, opt.state2, opt.learning_rate, float(self.momentum),
-                    bool(self.nesterovs_momentum), float(self.beta_1),
-                    float(self.beta_2), float(self.epsilon), opt.t,
+                accumulated, opt.t, status = _engine.train_epoch(
+                    spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad, workspace,
+                    solver_code, opt.state1, opt.state2, opt.learning_rate,
+                    float(self.momentum), bool(self.nesterovs_momentum),
+                    float(self.beta_1), float(self.beta_2), float(self.epsilon),
+                    float(self.rho), float(self.weight_decay), opt.t, seed,
                 )  # fmt: skip
             except BaseException:
                 for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
@@ -519,6 +624,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
+            if early_stopping:
+                self.validation_loss_curve_.append(validation_loss())
             self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 opt.learning_rate = float(self.learning_rate_init) / (
@@ -590,7 +697,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             if last < self.best_loss_:
                 self.best_loss_ = last
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -601,6 +708,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             Class labels (classification) or real targets (regression).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights; None gives every sample weight 1.
+        coef_init : list of array-like, default=None
+            Starting weights, shaped like ``coefs_`` (fan_in x fan_out per
+            layer), used instead of the random initialisation.
+        intercept_init : list of array-like, default=None
+            Starting biases, shaped like ``intercepts_``.
 
         Returns
         -------
@@ -608,7 +720,12 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         self._validate_params()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
+                         coef_init=coef_init, intercept_init=intercept_init)
+
+    def _class_sample_weight(self, y, incremental):
+        """Per-sample weights implied by class_weight (classifiers), or None."""
+        return None
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -621,8 +738,9 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def _forward_pass_fast(self, X, check_input=True):
-        """Output-layer activations for X (probabilities, or regression values)."""
+    def _forward_pass_fast(self, X, check_input=True, out_activation=None):
+        """Output-layer activations for X (probabilities, or regression values);
+        `out_activation='identity'` gives the raw scores instead."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         layout = self._layout()
@@ -632,11 +750,10 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         params = params.astype(dtype, copy=False)
         n = X.shape[0]
         out = np.empty((n, layout.units[-1]), dtype=dtype)
-        hidden, out_code, _ = self._codes()
+        spec = self._net_spec(layout, out_activation=out_activation, training=False)
         _engine.predict(
-            *_engine_input(X, dtype), layout.units, layout.coef_off, layout.icpt_off,
-            hidden, out_code, params, out, _chunk_rows(layout.units, n),
-        )  # fmt: skip
+            spec, *_engine_input(X, dtype), params, out, _chunk_rows(layout.units, n)
+        )
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):
@@ -649,8 +766,9 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         """Full-batch objective and its gradient at the current parameters.
 
         The objective is the one L-BFGS minimises: the data loss averaged over
-        samples with `sample_weight` plus 0.5 * alpha * ||W||^2 divided by the
-        weight sum.  Returns ``(loss, coef_grads, intercept_grads)`` with the
+        samples with `sample_weight` plus the penalty alpha * ((1 - l1_ratio) *
+        0.5 * ||W||^2 + l1_ratio * ||W||_1) divided by the weight sum; no
+        dropout.  Returns ``(loss, coef_grads, intercept_grads)`` with the
         gradients shaped like ``coefs_`` and ``intercepts_``.
         """
         check_is_fitted(self)
@@ -664,17 +782,13 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             sw = np.ones(X.shape[0], dtype=dtype)
         else:
             sw = np.ascontiguousarray(_check_sample_weight(sample_weight, X), dtype=dtype)
-        n = X.shape[0]
-        chunk = _chunk_rows(layout.units, n)
-        workspace = np.empty(
-            max(1, _engine.workspace_size(layout.units, chunk, False, True)), dtype=dtype
-        )
+        spec = self._net_spec(layout, training=False)
+        chunk = _chunk_rows(layout.units, X.shape[0])
+        workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
         grad = np.empty(layout.n_params, dtype=dtype)
-        hidden, out, loss = self._codes()
-        value = _engine.loss_grad(
-            *_engine_input(X, dtype), np.ascontiguousarray(y, dtype=dtype), sw,
-            layout.units, layout.coef_off, layout.icpt_off, hidden, out, loss,
-            float(self.alpha), params, grad, workspace, chunk,
+        value, _ = _engine.loss_grad(
+            spec, *_engine_input(X, dtype), np.ascontiguousarray(y, dtype=dtype), sw,
+            params, grad, workspace, chunk,
         )  # fmt: skip
         coef_grads, intercept_grads = layout.views(grad)
         return value, coef_grads, intercept_grads
@@ -827,7 +941,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
+        class_weight=None,
+        rho=0.9,
+        weight_decay=0.01,
+        l1_ratio=0.0,
+        dropout=0.0,
+        weight_init="glorot_uniform",
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -838,7 +960,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             learning_rate_init=learning_rate_init,
             power_t=power_t,
             max_iter=max_iter,
-            loss="log_loss",
+            loss=loss,
             shuffle=shuffle,
             random_state=random_state,
             tol=tol,
@@ -853,7 +975,41 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            rho=rho,
+            weight_decay=weight_decay,
+            l1_ratio=l1_ratio,
+            dropout=dropout,
+            weight_init=weight_init,
         )
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "hinge", "squared_hinge"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def _output_activation(self):
+        if self.loss != "log_loss":
+            return "identity"  # raw margins for the hinge losses
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _class_sample_weight(self, y, incremental):
+        if self.class_weight is None:
+            return None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the whole training set and is not "
+                "supported by partial_fit; pass a dict of class weights or use fit."
+            )
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            labels = y.astype(int)
+        else:
+            labels = self._label_binarizer.inverse_transform(
+                y.ravel() if y.shape[1] == 1 else y
+            )
+        return compute_sample_weight(self.class_weight, labels)
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -916,7 +1072,35 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        # Hinge losses output margins: the decision threshold is 0, not 0.5.
+        threshold = None if self.loss == "log_loss" else 0.0
+        return self._label_binarizer.inverse_transform(y_pred, threshold=threshold)
+
+    def decision_function(self, X):
+        """Raw scores of the output layer (before the logistic or softmax).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One score per class (per label for multilabel targets; a single
+            column, raveled, for binary targets). Positive means the class.
+        """
+        check_is_fitted(self)
+        scores = self._forward_pass_fast(X, out_activation="identity")
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def _check_proba(self):
+        if self.loss != "log_loss":
+            raise AttributeError(
+                f"predict_proba is not available when loss={self.loss!r}: the network "
+                "outputs margins, not probabilities. Use decision_function."
+            )
+        return True
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
@@ -966,6 +1150,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         # On failure _fit also forgets the classes set above if nothing was fitted.
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
+    @available_if(lambda est: est._check_proba())
     def predict_log_proba(self, X):
         """Log of the class probabilities.
 
@@ -982,6 +1167,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
+    @available_if(lambda est: est._check_proba())
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -1106,8 +1292,18 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptron._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "absolute_error", "huber"})],
+        "out_activation": [
+            StrOptions({"identity", "logistic", "tanh", "exp", "softplus"}),
+            None,
+        ],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
+
+    def _output_activation(self):
+        if self.out_activation is not None:
+            return self.out_activation
+        return "exp" if self.loss == "poisson" else "identity"
 
     def __init__(
         self,
@@ -1136,7 +1332,16 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        out_activation=None,
+        huber_delta=1.0,
+        rho=0.9,
+        weight_decay=0.01,
+        l1_ratio=0.0,
+        dropout=0.0,
+        weight_init="glorot_uniform",
     ):
+        self.out_activation = out_activation
+        self.huber_delta = huber_delta
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -1162,6 +1367,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            rho=rho,
+            weight_decay=weight_decay,
+            l1_ratio=l1_ratio,
+            dropout=dropout,
+            weight_init=weight_init,
         )
 
     def predict(self, X):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy.special import expit, softmax, xlogy
+from scipy.special import erfc, expit, softmax, xlogy
 
 from fastmlp._kernels import _blas, _engine
 
@@ -55,7 +55,11 @@ def test_axpy(dtype):
     assert_allclose(y, 1 + 2 * np.arange(5))
 
 
+SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
+
+
 def _reference_activation(name, z):
+    """The definitions, written out in float64."""
     z = z.astype(np.float64)
     return {
         "identity": lambda: z,
@@ -64,11 +68,24 @@ def _reference_activation(name, z):
         "relu": lambda: np.maximum(z, 0),
         "exp": lambda: np.exp(z),
         "softmax": lambda: softmax(z, axis=1),
+        "leaky_relu": lambda: np.where(z > 0, z, 0.01 * z),
+        "elu": lambda: np.where(z > 0, z, np.expm1(z)),
+        "selu": lambda: SELU_LAMBDA * np.where(z > 0, z, SELU_ALPHA * np.expm1(z)),
+        "softplus": lambda: np.logaddexp(0, z),
+        "gelu": lambda: 0.5 * z * erfc(-z / np.sqrt(2)),
+        "silu": lambda: z * expit(z),
+        "gaussian": lambda: np.exp(-z * z),
     }[name]()
 
 
+ALL_ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "exp", "softmax", "leaky_relu",
+                   "elu", "selu", "softplus", "gelu", "silu", "gaussian"]
+HIDDEN = ["identity", "logistic", "tanh", "relu", "exp", "leaky_relu", "elu", "selu",
+          "softplus", "gelu", "silu", "gaussian"]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["identity", "logistic", "tanh", "relu", "exp", "softmax"])
+@pytest.mark.parametrize("name", ALL_ACTIVATIONS)
 def test_bias_activation_matches_numpy(dtype, name):
     rng = np.random.RandomState(1)
     z = (3 * rng.randn(7, 4)).astype(dtype)
@@ -87,7 +104,7 @@ def test_softmax_is_stable_for_large_inputs(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("name", HIDDEN)
 def test_activation_derivative_matches_finite_differences(dtype, name):
     # f'(z) from a central difference of the float64 reference, compared with
     # the kernel that only sees a = f(z).
@@ -99,7 +116,7 @@ def test_activation_derivative_matches_finite_differences(dtype, name):
     a = _reference_activation(name, z).astype(dtype)
     delta0 = rng.randn(6, 5).astype(dtype)
     delta = delta0.copy()
-    _engine.activation_derivative(a, delta, ACT[name])
+    _engine.activation_derivative(a, z.astype(dtype), delta, ACT[name])
     assert_allclose(delta, delta0 * fprime, rtol=1e-4 if dtype is np.float32 else 1e-8,
                     atol=1e-6 if dtype is np.float32 else 1e-10)
 
@@ -142,7 +159,72 @@ def test_loss_delta_matches_definitions(dtype, name):
     p, y = p.astype(dtype), y.astype(dtype)
     sw = (rng.rand(n) + 0.5).astype(dtype)
     delta = np.empty_like(p)
-    total = _engine.loss_delta(p, y, sw, delta, LOSS[name])
+    out_act = {"squared_error": "identity", "log_loss": "softmax",
+               "binary_log_loss": "logistic", "poisson": "exp"}[name]
+    total = _engine.loss_delta(p, y, sw, delta, LOSS[name], ACT[out_act])
     expected = np.sum(sw.astype(np.float64) * _reference_loss(name, y, p))
     assert total == pytest.approx(expected, rel=RTOL[dtype] * 10)
     assert_allclose(delta, (p.astype(np.float64) - y) * sw[:, None], rtol=RTOL[dtype])
+
+
+def _reference_loss_and_grad(name, y, p, delta=1.0):
+    """Per-row loss and dL/dp of the losses beyond scikit-learn's, float64."""
+    y = y.astype(np.float64)
+    p = p.astype(np.float64)
+    if name == "absolute_error":
+        return np.abs(y - p).sum(1), np.sign(p - y)
+    if name == "huber":
+        r = p - y
+        quad = np.abs(r) <= delta
+        loss = np.where(quad, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
+        return loss.sum(1), np.where(quad, r, delta * np.sign(r))
+    if name in ("binary_hinge", "binary_squared_hinge"):
+        t = 2 * y - 1
+        m = np.maximum(0, 1 - t * p)
+        if name == "binary_hinge":
+            return m.sum(1), np.where(m > 0, -t, 0.0)
+        return (m**2).sum(1), -2 * t * m
+    # multiclass hinge: y one-hot
+    c = y.argmax(1)
+    sy = p[np.arange(len(p)), c][:, None]
+    m = np.maximum(0, p - sy + 1)
+    m[np.arange(len(p)), c] = 0
+    g = (m > 0).astype(float) if name == "hinge" else 2 * m
+    g[np.arange(len(p)), c] = -g.sum(1)
+    return (m if name == "hinge" else m**2).sum(1), g
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["absolute_error", "huber", "hinge", "squared_hinge",
+                                  "binary_hinge", "binary_squared_hinge"])
+def test_extra_losses_match_definitions(dtype, name):
+    rng = np.random.RandomState(4)
+    n, k = 11, 3
+    p = (2 * rng.randn(n, k)).astype(dtype)
+    if name in ("hinge", "squared_hinge"):
+        y = np.eye(k)[rng.randint(k, size=n)].astype(dtype)
+    elif name.startswith("binary"):
+        y = (rng.rand(n, k) > 0.5).astype(dtype)
+    else:
+        y = rng.randn(n, k).astype(dtype)
+    sw = (rng.rand(n) + 0.5).astype(dtype)
+    delta = np.empty_like(p)
+    total = _engine.loss_delta(p, y, sw, delta, LOSS[name], ACT["identity"], 0.7)
+    loss, grad = _reference_loss_and_grad(name, y, p, delta=0.7)
+    assert total == pytest.approx(np.sum(sw * loss), rel=RTOL[dtype] * 10)
+    assert_allclose(delta, grad * sw[:, None], rtol=RTOL[dtype] * 10, atol=1e-12)
+
+
+@pytest.mark.parametrize("out_act", ["logistic", "tanh", "softplus", "exp"])
+def test_non_canonical_output_delta_chains_the_derivative(out_act):
+    # squared error through a non-identity output: delta = (p - y) * f'(z).
+    rng = np.random.RandomState(5)
+    z = rng.randn(6, 2)
+    p = _reference_activation(out_act, z)
+    h = 1e-6
+    fprime = (_reference_activation(out_act, z + h) - _reference_activation(out_act, z - h)) / (2 * h)
+    y = rng.randn(6, 2)
+    sw = np.ones(6)
+    delta = np.empty_like(p)
+    _engine.loss_delta(p, y, sw, delta, LOSS["squared_error"], ACT[out_act])
+    assert_allclose(delta, (p - y) * fprime, rtol=1e-7, atol=1e-10)
