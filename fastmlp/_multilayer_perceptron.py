@@ -762,14 +762,15 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             return np.nan
         return score_function(y, y_pred, sample_weight=sample_weight)
 
-    def _full_batch_loss_grad(self, X, y, sample_weight=None):
-        """Full-batch objective and its gradient at the current parameters.
+    def _objective_function(self, X, y, sample_weight=None):
+        """The full-batch objective on (X, y) as a function of a flat parameter
+        vector: returns ``(objective, params, layout)`` where ``objective(flat)``
+        gives ``(value, gradient)`` and ``params`` is the current flat buffer.
 
         The objective is the one L-BFGS minimises: the data loss averaged over
         samples with `sample_weight` plus the penalty alpha * ((1 - l1_ratio) *
         0.5 * ||W||^2 + l1_ratio * ||W||_1) divided by the weight sum; no
-        dropout.  Returns ``(loss, coef_grads, intercept_grads)`` with the
-        gradients shaped like ``coefs_`` and ``intercepts_``.
+        dropout.
         """
         check_is_fitted(self)
         X, y = self._validate_input(X, y, incremental=True, reset=False)
@@ -782,14 +783,28 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             sw = np.ones(X.shape[0], dtype=dtype)
         else:
             sw = np.ascontiguousarray(_check_sample_weight(sample_weight, X), dtype=dtype)
+        class_sw = self._class_sample_weight(y, incremental=False)
+        if class_sw is not None:
+            sw = np.ascontiguousarray(sw * class_sw, dtype=dtype)
         spec = self._net_spec(layout, training=False)
         chunk = _chunk_rows(layout.units, X.shape[0])
         workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
-        grad = np.empty(layout.n_params, dtype=dtype)
-        value, _ = _engine.loss_grad(
-            spec, *_engine_input(X, dtype), np.ascontiguousarray(y, dtype=dtype), sw,
-            params, grad, workspace, chunk,
-        )  # fmt: skip
+        Xe = _engine_input(X, dtype)
+        Y = np.ascontiguousarray(y, dtype=dtype)
+
+        def objective(flat):
+            grad = np.empty(layout.n_params, dtype=dtype)
+            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, flat, grad, workspace, chunk)
+            return value, grad
+
+        return objective, params, layout
+
+    def _full_batch_loss_grad(self, X, y, sample_weight=None):
+        """Full-batch objective (see `_objective_function`) at the current
+        parameters and its gradient, as ``(loss, coef_grads, intercept_grads)``
+        shaped like ``coefs_`` and ``intercepts_``."""
+        objective, params, layout = self._objective_function(X, y, sample_weight)
+        value, grad = objective(params)
         coef_grads, intercept_grads = layout.views(grad)
         return value, coef_grads, intercept_grads
 
