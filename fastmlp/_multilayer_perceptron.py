@@ -23,7 +23,12 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._kernels import _engine
 from ._network import Layout
@@ -416,11 +421,15 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                                  incremental)
         else:
             self._fit_lbfgs(spec, Xe, Y, sw, layout)
-        if not np.all(np.isfinite(self._params)):
+        # The last step can overflow after the last loss was computed: check the
+        # weights, and the outputs on (up to 2048 evenly spread) training rows.
+        probe = X[np.linspace(0, n_samples - 1, min(n_samples, 2048)).astype(np.intp)]
+        if not (np.all(np.isfinite(self._params))
+                and np.all(np.isfinite(self._forward_pass_fast(probe, check_input=False)))):
             raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed, or "
-                "learning_rate_init may be too large."
+                "Training diverged: the fitted network produces non-finite weights or "
+                "outputs. Scaling the input data with StandardScaler or MinMaxScaler, "
+                "or lowering learning_rate_init, might help."
             )
 
     def _snapshot(self):
@@ -503,6 +512,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                     f"(max_iter={self.max_iter})."
                 )
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        if not np.isfinite(result.fun):
+            raise ValueError(
+                "The L-BFGS objective became non-finite. Scaling the input data with "
+                "StandardScaler or MinMaxScaler might help."
+            )
         self.loss_ = float(result.fun)
         params[...] = result.x
 
@@ -515,9 +529,17 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 self.solver, layout.n_params, dtype, self.learning_rate_init
             )
         opt = self._optimizer
+        # State loaded read-only (joblib mmap_mode='r') is copied before training.
+        opt.state1, opt.state2 = (np.require(a, requirements="W") for a in (opt.state1, opt.state2))
+        self._best_params = np.require(self._best_params, requirements="W")
 
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if self.early_stopping and self.validation_fraction <= 0:
+            raise ValueError(
+                "early_stopping=True needs a validation set: set validation_fraction "
+                f"in (0, 1) (got {self.validation_fraction})."
+            )
         early_stopping = self.early_stopping
         n_total = Y.shape[0]
         if early_stopping:
@@ -587,7 +609,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         # Parameters and optimizer state at the start of the current epoch: an
         # interrupted epoch (Ctrl-C) is rolled back to them.
         checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
-        self.n_iter_ = 0
+        n_iter = 0
         for _ in range(self.max_iter):
             if self.shuffle:
                 # The permutation sklearn.utils.shuffle draws, without its overhead.
@@ -595,38 +617,46 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 self._random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
                 rows = sample_idx if train_rows is None else train_rows[sample_idx]
+            seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
             for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
                 np.copyto(saved, live)
-            seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
+            # An epoch (training and validation) either completes or, interrupted,
+            # leaves parameters and optimizer state as they were before it.
             try:
-                accumulated, opt.t, status = _engine.train_epoch(
+                accumulated, t, status = _engine.train_epoch(
                     spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad, workspace,
                     solver_code, opt.state1, opt.state2, opt.learning_rate,
                     float(self.momentum), bool(self.nesterovs_momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
                     float(self.rho), float(self.weight_decay), opt.t, seed,
                 )  # fmt: skip
+                if status != _engine.STATUS_OK or not np.isfinite(accumulated):
+                    raise ValueError(
+                        "The training loss became non-finite at epoch "
+                        f"#{n_iter + 1}. Scaling the input data with StandardScaler or "
+                        "MinMaxScaler, or lowering learning_rate_init, might help."
+                    )
+                if early_stopping:
+                    val_loss = validation_loss()
+                    val_score = self._score(X_val, y_val, sample_weight=sw_val)
             except BaseException:
                 for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
                     np.copyto(live, saved)
                 raise
-            if status != _engine.STATUS_OK or not np.isfinite(accumulated):
-                raise ValueError(
-                    "The training loss became non-finite at epoch "
-                    f"#{self.n_iter_ + 1}. Scaling the input data with "
-                    "StandardScaler or MinMaxScaler, or lowering learning_rate_init, "
-                    "might help."
-                )
-            self.n_iter_ += 1
+            opt.t = t
+            n_iter += 1
+            self.n_iter_ = n_iter
             self.loss_ = accumulated / n_samples
             self.t_ += n_samples
             self.loss_curve_.append(self.loss_)
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-
             if early_stopping:
-                self.validation_loss_curve_.append(validation_loss())
-            self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+                self.validation_loss_curve_.append(val_loss)
+                self._update_no_improvement_count(True, val_score)
+            else:
+                self._update_no_improvement_count(False, None)
+
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 opt.learning_rate = float(self.learning_rate_init) / (
                     self.t_ + 1
@@ -675,9 +705,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             print(msg + " Setting learning rate to %f" % opt.learning_rate)
         return False
 
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val):
+    def _update_no_improvement_count(self, early_stopping, score):
         if early_stopping:
-            score = self._score(X_val, y_val, sample_weight=sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print("Validation score: %f" % score)
@@ -1018,6 +1047,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "class_weight='balanced' needs the whole training set and is not "
                 "supported by partial_fit; pass a dict of class weights or use fit."
             )
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items()
+                   if not isinstance(v, (Real, np.floating, np.integer))
+                   or not np.isfinite(v) or v < 0}
+            if bad:
+                raise ValueError(
+                    "class_weight values must be finite non-negative numbers; got "
+                    f"{bad}."
+                )
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             labels = y.astype(int)
         else:
@@ -1155,15 +1193,22 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     )
             else:
                 first_call = True
-        if first_call:
-            self.classes_ = given
-            self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        # On failure _fit also forgets the classes set above if nothing was fitted.
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        if not first_call:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        y_checked = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        binarizer = LabelBinarizer()
+        if type_of_target(y_checked).startswith("multilabel"):
+            binarizer.fit(y_checked)
+        else:
+            binarizer.fit(classes)
+        self.classes_, self._label_binarizer = given, binarizer
+        try:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        except BaseException:
+            if not hasattr(self, "coefs_"):  # nothing fitted: forget the classes
+                self.__dict__.pop("classes_", None)
+                self.__dict__.pop("_label_binarizer", None)
+            raise
 
     @available_if(lambda est: est._check_proba())
     def predict_log_proba(self, X):

@@ -748,6 +748,10 @@ def train_epoch(
                 data_loss = _loss_grad_chunk(net, &inp, &Y[0, 0], &sample_weight[0],
                                              rows, start, nrows, &params[0], &grad[0],
                                              False, &buf, &sw_sum, &rng)
+                if sw_sum == 0:
+                    # Only zero-weight samples: nothing to learn from this batch.
+                    start += nrows
+                    continue
                 # The batch's loss is that of the parameters before the step.
                 penalty = _penalty_value(net, &params[0]) if net.alpha != 0 else 0.0
                 batch_loss = (data_loss + net.alpha * penalty) / sw_sum

@@ -1,0 +1,55 @@
+"""The kernel and gradient tests again, against a bounds-checked debug build.
+
+FASTMLP_DEBUG_BUILD=1 compiles the extensions with Cython's boundscheck,
+initializedcheck and nonecheck on and without optimisation.  This test builds
+such a copy of the package in a temporary folder and runs tests/test_kernels.py
+and tests/test_gradients.py against it in a subprocess, so an out-of-bounds
+memoryview access in the engine fails CI instead of corrupting memory.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def debug_tree(tmp_path_factory):
+    if not (ROOT / "setup.py").exists() or not (ROOT / "csrc").exists():
+        pytest.skip("needs the source tree (setup.py, csrc/)")
+    pytest.importorskip("Cython")
+    tree = tmp_path_factory.mktemp("debug-build")
+    for name in ("fastmlp", "csrc", "tests"):
+        shutil.copytree(ROOT / name, tree / name,
+                        ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tree / name)
+    env = dict(os.environ, FASTMLP_DEBUG_BUILD="1")
+    build = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        cwd=tree, env=env, capture_output=True, text=True,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    return tree
+
+
+def test_kernels_and_gradients_pass_on_the_bounds_checked_build(debug_tree):
+    env = dict(os.environ, PYTHONPATH=str(debug_tree))
+    where = subprocess.run(
+        [sys.executable, "-c", "import fastmlp._kernels._engine as e; print(e.__file__)"],
+        cwd=debug_tree, env=env, capture_output=True, text=True,
+    )
+    assert str(debug_tree) in where.stdout, where.stdout + where.stderr
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_kernels.py", "tests/test_gradients.py"],
+        cwd=debug_tree, env=env, capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
