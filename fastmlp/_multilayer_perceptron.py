@@ -692,7 +692,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
     def _trigger_stopping(self, msg):
         """Stop, or (adaptive schedule) divide the learning rate by 5 and go on."""
         opt = self._optimizer
-        if self.solver == "adam" or self.learning_rate != "adaptive":
+        if self.solver != "sgd" or self.learning_rate != "adaptive":
             if self.verbose:
                 print(msg + " Stopping.")
             return True
