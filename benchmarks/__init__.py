@@ -1,0 +1,6 @@
+"""asv benchmark suite of fastmlp (see common.py for what it measures and how to run it).
+
+compare.py (fastmlp vs scikit-learn vs PyTorch, one report) and small_net.py are
+stand-alone scripts that live beside the suite; asv imports them but finds no
+benchmarks in them.
+"""

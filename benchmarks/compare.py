@@ -1,0 +1,788 @@
+"""fastmlp vs scikit-learn vs PyTorch: one run, one markdown report.
+
+    python benchmarks/compare.py                 # full run, 2 BLAS threads, a few minutes
+    python benchmarks/compare.py --threads 1     # another thread count, for every library
+    python benchmarks/compare.py --quick         # tiny sizes, 1 epoch (CI smoke run, ~20 s)
+    python benchmarks/compare.py --only mnist-f32,wide-f32 --no-torch
+
+PyTorch is optional (`pip install torch==2.13.0`); without it its rows are skipped.
+
+For every configuration (synthetic, deterministic data) each library is measured in
+a fresh child process (multiprocessing 'forkserver', 'spawn' where that is missing)
+that loads the data, does a tiny warm-up fit, records its peak RSS
+(getrusage(RUSAGE_SELF).ru_maxrss) as the baseline, fits once with the timer running,
+records the peak RSS again (refitting while other processes load the machine, see
+"other CPU %") and then times predict_proba on the training data (best of 3). All
+libraries get the same BLAS/OpenMP thread limit (threadpoolctl, and
+torch.set_num_threads for PyTorch), the same layers, the same initial weights
+(scikit-learn's Glorot draw for random_state=0), the same batch size and the same
+optimizer settings:
+
+    adam   torch.optim.Adam(lr, betas, eps; fused when available), L2 term alpha
+           on the weights only, as weight_decay = alpha / batch_size
+    sgd    torch.optim.SGD(lr, momentum, nesterov)
+    lbfgs  torch.optim.LBFGS(history_size=10, strong Wolfe line search, max_iter)
+
+tol=0 with n_iter_no_change > max_iter, so every library runs every epoch.
+
+Columns of the table:
+
+    s/epoch        fit time / epochs (per iteration for L-BFGS)
+    us/batch       fit time / mini-batches
+    GFLOP/s        6 * n * sum(fan_in * fan_out) per epoch (per L-BFGS iteration, as if
+                   it made one objective evaluation) / s per epoch; for sparse X the
+                   first layer counts 4 * nnz * fan_out instead
+    % GEMM         GFLOP/s / the GEMM rate measured here (numpy matmul of 2000 x 2000
+                   matrices of the same dtype, same thread limit, best of 5 at the start
+                   and 5 at the end of the run)
+    predict rows/s rows / predict_proba time
+    fit peak MiB   peak RSS of the child after fit - its peak RSS before fit
+    final loss     loss_ (PyTorch: mean loss of the last epoch plus the L2 term at its
+                   end; L-BFGS: the objective at the last iterate)
+    other CPU %    share of the machine's CPUs that other processes (or the hypervisor,
+                   as steal time) used during the fit, from /proc/stat. Above 5% the
+                   child fits again (--retries, default 2; "(3 fits)") and keeps the
+                   fastest; rows still well above 5% are not to be trusted
+    vs sklearn,    on the fastmlp row: the other library's time / fastmlp's time, of
+    vs torch       the fit per epoch (per iteration for L-BFGS), or of predict_proba
+                   for the predict_proba row (which reuses the fit of the row with
+                   the same data and network)
+
+The targets of the issue are checked below the table (met / missed); in --quick mode
+the sizes are far too small for them to mean anything, and nothing is asserted.
+"""
+
+import argparse
+import dataclasses
+import datetime
+import importlib.metadata
+import importlib.util
+import itertools
+import math
+import multiprocessing
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_info, threadpool_limits
+
+LIBRARIES = ("fastmlp", "sklearn", "torch")
+LIBRARY_NAMES = {"fastmlp": "fastmlp", "sklearn": "scikit-learn", "torch": "PyTorch"}
+ADAM = dict(learning_rate_init=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+SGD = dict(learning_rate_init=1e-3, momentum=0.9, nesterovs_momentum=True)
+ALPHA = 1e-4
+WARMUP_ROWS = 256
+QUIET_SHARE = 0.05  # other processes' CPU share under which a fit is not repeated
+
+
+@dataclass(frozen=True)
+class Config:
+    """One benchmark configuration: data, network and solver."""
+
+    key: str
+    n: int
+    d: int
+    hidden: tuple
+    n_classes: int
+    batch_size: int
+    dtype: str = "float64"
+    solver: str = "adam"
+    epochs: int = 2  # max_iter: epochs, or iterations for L-BFGS
+    density: float = 0.0  # > 0: sparse CSR X with this fraction of non-zeros
+    primary: str = "fit"  # what the speed-up columns compare: "fit" or "predict"
+
+    @property
+    def run_key(self):
+        """Configurations with equal run keys share one set of measurements."""
+        fields = dataclasses.asdict(self)
+        del fields["key"], fields["primary"]
+        return tuple(sorted(fields.items()))
+
+    @property
+    def data_key(self):
+        return (self.n, self.d, self.n_classes, self.density)
+
+    def describe(self):
+        short = {"float32": "f32", "float64": "f64"}[self.dtype]
+        hidden = str(tuple(self.hidden)).replace(" ", "")
+        what = f"{self.n}x{self.d}"
+        if self.density:
+            what += f" CSR {self.density:.0%}"
+        if self.solver == "lbfgs":
+            how = f"lbfgs {self.epochs} it"
+        else:
+            how = f"b{self.batch_size} {self.solver} {self.epochs} ep"
+        prefix = "predict_proba " if self.primary == "predict" else ""
+        return f"{prefix}{what} {hidden} {how} {short}"
+
+
+def full_configs():
+    return [
+        Config("small-f64", 20_000, 20, (32, 32), 2, 32, "float64", epochs=3),
+        Config("small-f32", 20_000, 20, (32, 32), 2, 32, "float32", epochs=3),
+        Config("mnist-f64", 60_000, 784, (100,), 10, 200, "float64"),
+        Config("mnist-f32", 60_000, 784, (100,), 10, 200, "float32"),
+        Config("wide-f32", 60_000, 784, (256, 256), 10, 256, "float32"),
+        Config("predict-f64", 60_000, 784, (100,), 10, 200, "float64", primary="predict"),
+        Config("lbfgs-f64", 20_000, 50, (64,), 10, 20_000, "float64", "lbfgs", epochs=50),
+        Config("sparse-f64", 20_000, 5_000, (100,), 10, 200, "float64", epochs=3, density=0.01),
+    ]
+
+
+def quick_configs():
+    """The same configurations at toy sizes and one epoch (five L-BFGS iterations)."""
+    configs = []
+    for cfg in full_configs():
+        epochs = 5 if cfg.solver == "lbfgs" else 1
+        n = 2_000
+        configs.append(dataclasses.replace(
+            cfg, n=n, epochs=epochs, batch_size=min(cfg.batch_size, n)))
+    return configs
+
+
+# ----------------------------------------------------------------------------
+# Data: synthetic, deterministic, generated once per shape and saved to .npy/.npz
+# so that each child loads it without temporaries inflating its peak memory.
+# ----------------------------------------------------------------------------
+def make_data(cfg):
+    """(X, y): X standard normal float32 (or sparse CSR float64 with uniform
+    values), y the argmax of a fixed linear teacher plus noise."""
+    rng = np.random.default_rng(0)
+    if cfg.density:
+        X = sp.random(cfg.n, cfg.d, density=cfg.density, format="csr",
+                      dtype=np.float64, random_state=rng)
+        X.sort_indices()
+    else:
+        X = rng.standard_normal((cfg.n, cfg.d), dtype=np.float32)
+    scores = np.asarray(X @ rng.standard_normal((cfg.d, cfg.n_classes)))
+    scores = scores / scores.std() + 0.3 * rng.standard_normal((cfg.n, cfg.n_classes))
+    return X, np.argmax(scores, axis=1).astype(np.int64)
+
+
+def save_data(configs, directory):
+    """Write X (per dtype) and y of every configuration; return {run_key: paths}."""
+    paths, made = {}, {}
+    for cfg in configs:
+        if cfg.data_key not in made:
+            made[cfg.data_key] = make_data(cfg)
+        X, y = made[cfg.data_key]
+        stem = os.path.join(directory, "_".join(map(str, cfg.data_key)))
+        y_path = stem + "_y.npy"
+        if not os.path.exists(y_path):
+            np.save(y_path, y)
+        if sp.issparse(X):
+            x_path = f"{stem}_{cfg.dtype}_X.npz"
+            if not os.path.exists(x_path):
+                sp.save_npz(x_path, X.astype(cfg.dtype), compressed=False)
+        else:
+            x_path = f"{stem}_{cfg.dtype}_X.npy"
+            if not os.path.exists(x_path):
+                np.save(x_path, X.astype(cfg.dtype))
+        paths[cfg.run_key] = (x_path, y_path)
+    return paths
+
+
+def load_data(x_path, y_path):
+    X = sp.load_npz(x_path).tocsr() if x_path.endswith(".npz") else np.load(x_path)
+    return X, np.load(y_path)
+
+
+def nbytes(X):
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
+
+
+def epoch_flops(cfg, nnz):
+    """FLOPs of one epoch (forward + both backward GEMMs of every layer)."""
+    units = [cfg.d, *cfg.hidden, 1 if cfg.n_classes == 2 else cfg.n_classes]
+    pairs = list(itertools.pairwise(units))
+    if cfg.density:
+        first = 4.0 * nnz * pairs[0][1]
+        return first + 6.0 * cfg.n * sum(a * b for a, b in pairs[1:])
+    return 6.0 * cfg.n * sum(a * b for a, b in pairs)
+
+
+# ----------------------------------------------------------------------------
+# Child process: one library, one configuration.
+# ----------------------------------------------------------------------------
+def peak_rss_bytes():
+    """Peak resident set size of this process so far, or None where unknown."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def cpu_seconds():
+    """(CPU seconds the whole machine spent busy, CPU seconds of this process), or None
+    where /proc/stat is missing. Busy = user + nice + system + irq + softirq + steal."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    own = os.times()
+    busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+class FitMeter:
+    """Times a block and records the peak RSS before and after it, and the share of the
+    machine's CPUs that other processes (or the hypervisor, as steal) used meanwhile."""
+
+    def __enter__(self):
+        self.base = peak_rss_bytes()
+        self.cpu = cpu_seconds()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.seconds = time.perf_counter() - self.start
+        cpu = cpu_seconds()
+        self.peak = peak_rss_bytes()
+        self.other_cpu = None
+        if self.cpu is not None and cpu is not None and self.seconds > 0:
+            others = (cpu[0] - self.cpu[0]) - (cpu[1] - self.cpu[1])
+            self.other_cpu = max(0.0, others) / (self.seconds * (os.cpu_count() or 1))
+        return False
+
+    def results(self):
+        return {"fit_s": self.seconds, "base": self.base, "peak": self.peak,
+                "other_cpu": self.other_cpu}
+
+
+def estimator_params(cfg, max_iter=None):
+    max_iter = cfg.epochs if max_iter is None else max_iter
+    params = dict(hidden_layer_sizes=cfg.hidden, solver=cfg.solver, alpha=ALPHA,
+                  batch_size=cfg.batch_size, max_iter=max_iter, tol=0.0,
+                  n_iter_no_change=max_iter + 1, shuffle=True, random_state=0)
+    params.update(SGD if cfg.solver == "sgd" else ADAM)
+    return params
+
+
+def measure_sklearn_api(library, cfg, X, y, opts):
+    """Fit and predict_proba with fastmlp's or scikit-learn's MLPClassifier."""
+    if library == "fastmlp":
+        from fastmlp import MLPClassifier
+    else:
+        from sklearn.neural_network import MLPClassifier
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm = MLPClassifier(**estimator_params(cfg, max_iter=1))
+        warm.fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS]).predict_proba(X[:WARMUP_ROWS])
+        del warm
+
+        def fit_once():
+            model = MLPClassifier(**estimator_params(cfg))
+            with FitMeter() as meter:
+                model.fit(X, y)
+            return meter, model
+
+        result, model = measured_fit(fit_once, opts["retries"])
+    predict_s = best_of(opts["repeats"], lambda: model.predict_proba(X))
+    return {**result, "n_iter": int(model.n_iter_), "loss": float(model.loss_),
+            "predict_s": predict_s}
+
+
+def sklearn_initial_weights(units):
+    """scikit-learn's Glorot-uniform draw for random_state=0 and relu: W0, b0, W1, ..."""
+    rng = np.random.RandomState(0)
+    layers = []
+    for fan_in, fan_out in itertools.pairwise(units):
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        layers.append((rng.uniform(-bound, bound, (fan_in, fan_out)),
+                       rng.uniform(-bound, bound, fan_out)))
+    return layers
+
+
+def measure_torch(cfg, X, y, opts):
+    """The same network, initial weights, optimizer and batches in PyTorch."""
+    import torch
+
+    torch.set_num_threads(opts["threads"])
+    torch.manual_seed(0)
+    dtype = {"float32": torch.float32, "float64": torch.float64}[cfg.dtype]
+    binary = cfg.n_classes == 2
+    units = [cfg.d, *cfg.hidden, 1 if binary else cfg.n_classes]
+
+    def build():
+        layers = []
+        for i, (W, b) in enumerate(sklearn_initial_weights(units)):
+            linear = torch.nn.Linear(W.shape[0], W.shape[1], dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W.T.copy()))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers.append(linear)
+            if i < len(units) - 2:
+                layers.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*layers)
+
+    Xt = torch.from_numpy(X)
+    if binary:
+        yt = torch.from_numpy(y.astype(X.dtype).reshape(-1, 1))
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+    else:
+        yt = torch.from_numpy(y)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+    def weight_sq(model):
+        return sum((m.weight ** 2).sum() for m in model if isinstance(m, torch.nn.Linear))
+
+    def fit(model, Xf, yf, epochs):
+        """Returns (iterations, final loss, optimizer note)."""
+        n = Xf.shape[0]
+        if cfg.solver == "lbfgs":
+            opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=epochs,
+                                    max_eval=15_000, tolerance_grad=0.0,
+                                    history_size=10, line_search_fn="strong_wolfe")
+
+            def closure():
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(Xf), yf) + 0.5 * ALPHA * weight_sq(model) / n
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            with torch.no_grad():
+                final = loss_fn(model(Xf), yf) + 0.5 * ALPHA * weight_sq(model) / n
+            return opt.state[opt.param_groups[0]["params"][0]]["n_iter"], float(final), ""
+
+        bs = min(cfg.batch_size, n)
+        weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+        biases = [m.bias for m in model if isinstance(m, torch.nn.Linear)]
+        groups = [{"params": weights, "weight_decay": ALPHA / bs},
+                  {"params": biases, "weight_decay": 0.0}]
+        if cfg.solver == "adam":
+            kwargs = dict(lr=ADAM["learning_rate_init"], betas=(ADAM["beta_1"], ADAM["beta_2"]),
+                          eps=ADAM["epsilon"])
+            try:
+                opt, note = torch.optim.Adam(groups, fused=True, **kwargs), "fused Adam"
+            except (RuntimeError, TypeError):
+                opt, note = torch.optim.Adam(groups, **kwargs), "Adam"
+        else:
+            opt = torch.optim.SGD(groups, lr=SGD["learning_rate_init"],
+                                  momentum=SGD["momentum"], nesterov=SGD["nesterovs_momentum"])
+            note = "SGD"
+        generator = torch.Generator().manual_seed(0)
+        n_batches = math.ceil(n / bs)
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=generator)
+            total = 0.0
+            for start in range(0, n, bs):
+                idx = order[start:start + bs]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(Xf.index_select(0, idx)), yf.index_select(0, idx))
+                loss.backward()
+                opt.step()
+                total += loss.item() * idx.shape[0]
+        with torch.no_grad():
+            penalty = 0.5 * ALPHA * float(weight_sq(model)) * n_batches / n
+        return epochs, total / n + penalty, note
+
+    def predict(model):
+        with torch.inference_mode():
+            out = model(Xt)
+            return torch.sigmoid(out) if binary else torch.softmax(out, dim=1)
+
+    warm = build()
+    fit(warm, Xt[:WARMUP_ROWS], yt[:WARMUP_ROWS], 1)
+    del warm
+
+    def fit_once():
+        model = build()
+        with FitMeter() as meter:
+            outcome = fit(model, Xt, yt, cfg.epochs)
+        return meter, (model, outcome)
+
+    result, (model, (n_iter, loss, note)) = measured_fit(fit_once, opts["retries"])
+    predict(model)
+    predict_s = best_of(opts["repeats"], lambda: predict(model))
+    return {**result, "n_iter": int(n_iter), "loss": loss, "predict_s": predict_s,
+            "note": note}
+
+
+def measured_fit(fit_once, retries):
+    """Call fit_once() -> (FitMeter, fitted); again, up to `retries` times, while other
+    processes used more than QUIET_SHARE of the CPUs during it. Returns the fastest
+    attempt's time and other-CPU share, the first attempt's memory (later attempts
+    reuse the heap it grew) and the number of attempts, with the fastest's fitted."""
+    attempts = []
+    for _ in range(1 + retries):
+        attempts.append(fit_once())
+        share = attempts[-1][0].other_cpu
+        if share is None or share <= QUIET_SHARE:
+            break
+    meter, fitted = min(attempts, key=lambda attempt: attempt[0].seconds)
+    first = attempts[0][0]
+    return {"fit_s": meter.seconds, "other_cpu": meter.other_cpu, "base": first.base,
+            "peak": first.peak, "attempts": len(attempts)}, fitted
+
+
+def best_of(repeats, func):
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def child_main(conn, library, cfg_fields, x_path, y_path, opts):
+    """Entry point of a measuring child: sends back a dict of results or an error.
+    opts: threads, repeats (predict_proba timings), retries (see measured_fit)."""
+    try:
+        cfg = Config(**cfg_fields)
+        with threadpool_limits(opts["threads"]):
+            X, y = load_data(x_path, y_path)
+            if library == "torch":
+                result = measure_torch(cfg, X, y, opts)
+            else:
+                result = measure_sklearn_api(library, cfg, X, y, opts)
+        result["x_bytes"] = nbytes(X)
+        result["nnz"] = int(X.nnz) if sp.issparse(X) else cfg.n * cfg.d
+    except Exception as exc:  # reported in the table, never swallowed silently
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send(result)
+    conn.close()
+
+
+def run_child(ctx, library, cfg, paths, opts):
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=child_main,
+                       args=(send, library, dataclasses.asdict(cfg), *paths, opts))
+    proc.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = None
+    proc.join()
+    if result is None:
+        result = {"error": f"child process died (exit code {proc.exitcode})"}
+    return result
+
+
+# ----------------------------------------------------------------------------
+# Parent: machine description, GEMM rate, orchestration, report.
+# ----------------------------------------------------------------------------
+def gemm_rate(dtype, threads, size=2000, repeats=5):
+    """GFLOP/s of numpy matmul of two size x size matrices, best of `repeats`."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size)).astype(dtype)
+    b = rng.standard_normal((size, size)).astype(dtype)
+    with threadpool_limits(threads):
+        a @ b
+        best = best_of(repeats, lambda: a @ b)
+    return 2.0 * size ** 3 / best / 1e9
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def fastmlp_source():
+    """Where the fastmlp that the children import lives, with its git commit if any."""
+    spec = importlib.util.find_spec("fastmlp")
+    if spec is None or spec.origin is None:
+        return "not found"
+    package = os.path.dirname(spec.origin)
+    try:
+        commit = subprocess.run(["git", "-C", package, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],
+                               capture_output=True).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return package
+    return f"{package} @ {commit}{' + uncommitted changes' if dirty else ''}"
+
+
+def header_line(threads, torch_used, load_start):
+    versions = [f"Python {platform.python_version()}"]
+    for dist, name in [("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "scikit-learn"),
+                       ("fastmlp", "fastmlp"), ("torch", "torch")]:
+        v = version(dist)
+        if v is None:
+            continue
+        if dist == "fastmlp":
+            v += f" ({fastmlp_source()})"
+        versions.append(f"{name} {v}" + ("" if dist != "torch" or torch_used else " (unused)"))
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, which fastmlp calls, for the listing)
+
+    blas = sorted({f"{i['internal_api']} {i['version']} {i.get('architecture') or ''} "
+                   f"({os.path.basename(os.path.dirname(i['filepath']))})"
+                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.node()} ({platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
+    command = shlex.join([os.path.basename(sys.executable), *sys.argv])
+    load = "load avg -"
+    if load_start is not None:
+        load = (f"load avg 1/5/15 min: start {'/'.join(f'{x:.1f}' for x in load_start)}, "
+                f"end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return (f"{date} | {machine} | {cpu_model()} | {', '.join(versions)} | "
+            f"BLAS {'; '.join(blas)} | threads {threads} | {load} | `{command}`")
+
+
+def fmt(value, spec, missing="-"):
+    return missing if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def fmt_rate(rows_per_s):
+    if rows_per_s is None:
+        return "-"
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if rows_per_s >= scale:
+            return f"{rows_per_s / scale:.2f}{unit}"
+    return f"{rows_per_s:.0f}"
+
+
+def fmt_other(res):
+    """Other processes' CPU share during the kept fit, and how many fits were made."""
+    if res["other_cpu"] is None:
+        return "-"
+    tries = f" ({res['attempts']} fits)" if res["attempts"] > 1 else ""
+    return f"{100 * res['other_cpu']:.0f}{tries}"
+
+
+def fmt_ratio(ratio):
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def primary_seconds(cfg, res):
+    """Seconds of what the speed-up columns compare (lower is better)."""
+    if res is None or "error" in res or "skipped" in res:
+        return None
+    return res["predict_s"] if cfg.primary == "predict" else res["fit_s"] / max(res["n_iter"], 1)
+
+
+def speedup(cfg, results, other):
+    ours = primary_seconds(cfg, results.get("fastmlp"))
+    theirs = primary_seconds(cfg, results.get(other))
+    return None if ours is None or theirs is None else theirs / ours
+
+
+def table(configs, measured, gemm):
+    columns = ["configuration", "X MiB", "library", "epochs", "s/epoch", "us/batch", "GFLOP/s",
+               "% GEMM", "predict rows/s", "fit peak MiB", "final loss", "other CPU %",
+               "vs sklearn", "vs torch"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for cfg in configs:
+        results = measured[cfg.run_key]
+        for library in LIBRARIES:
+            res = results.get(library)
+            if res is None:
+                continue
+            cells = [cfg.describe(), "", LIBRARY_NAMES[library]]
+            if "error" in res or "skipped" in res:
+                message = res.get("error") or res["skipped"]
+                cells += [message.replace("|", "/")] + [""] * (len(columns) - 4)
+                lines.append("| " + " | ".join(cells) + " |")
+                continue
+            cells[1] = f"{res['x_bytes'] / 2**20:.1f}"
+            per_epoch = res["fit_s"] / max(res["n_iter"], 1)
+            batches = math.ceil(cfg.n / min(cfg.batch_size, cfg.n))
+            gflops = epoch_flops(cfg, res["nnz"]) / per_epoch / 1e9
+            fraction = None if cfg.density else 100.0 * gflops / gemm[cfg.dtype]
+            memory = None if res["peak"] is None else (res["peak"] - res["base"]) / 2**20
+            ratios = ["", ""]
+            if library == "fastmlp":
+                ratios = [fmt_ratio(speedup(cfg, results, other)) for other in ("sklearn", "torch")]
+            cells += [
+                str(res["n_iter"]),
+                fmt(per_epoch, ".3f"),
+                "-" if cfg.solver == "lbfgs" else fmt(1e6 * per_epoch / batches, ".0f"),
+                fmt(gflops, ".1f"),
+                fmt(fraction, ".0f"),
+                fmt_rate(cfg.n / res["predict_s"]),
+                fmt(memory, ".1f"),
+                fmt(res["loss"], ".5g"),
+                fmt_other(res),
+                *ratios,
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# (description, config key, kind, threshold); kinds: "sklearn"/"torch" speed-up ratio,
+# "gemm" fraction of the measured GEMM rate.
+TARGETS = [
+    ("small net f64: fastmlp vs scikit-learn", "small-f64", "sklearn", 10.0),
+    ("small net f32: fastmlp vs scikit-learn", "small-f32", "sklearn", 10.0),
+    ("small net f64: fastmlp vs PyTorch", "small-f64", "torch", 3.0),
+    ("small net f32: fastmlp vs PyTorch", "small-f32", "torch", 3.0),
+    ("MNIST-sized f64: fastmlp vs scikit-learn", "mnist-f64", "sklearn", 4.0),
+    ("MNIST-sized f32: fastmlp vs scikit-learn", "mnist-f32", "sklearn", 5.0),
+    ("MNIST-sized f32: fastmlp vs PyTorch", "mnist-f32", "torch", 2.0),
+    ("wide f32: fastmlp share of measured sgemm rate", "wide-f32", "gemm", 0.75),
+    ("wide f32: fastmlp vs PyTorch (faster)", "wide-f32", "torch", 1.0),
+    ("L-BFGS: fastmlp vs scikit-learn", "lbfgs-f64", "sklearn", 2.0),
+    ("predict_proba: fastmlp vs scikit-learn", "predict-f64", "sklearn", 2.0),
+    ("sparse: fastmlp vs scikit-learn", "sparse-f64", "sklearn", 3.0),
+]
+
+
+def targets(configs, measured, gemm):
+    by_key = {cfg.key: cfg for cfg in configs}
+    lines = ["| target | measured | required | status |", "|---|---|---|---|"]
+    for text, key, kind, threshold in TARGETS:
+        cfg = by_key.get(key)
+        value = None
+        if cfg is not None:
+            results = measured[cfg.run_key]
+            if kind == "gemm":
+                res = results.get("fastmlp")
+                if primary_seconds(cfg, res) is not None:
+                    per_epoch = res["fit_s"] / max(res["n_iter"], 1)
+                    value = epoch_flops(cfg, res["nnz"]) / per_epoch / 1e9 / gemm[cfg.dtype]
+            else:
+                value = speedup(cfg, results, kind)
+        if kind == "gemm":
+            shown = "-" if value is None else f"{100 * value:.0f}%"
+            required = f">= {threshold:.0%}"
+        else:
+            shown = fmt_ratio(value)
+            required = "> 1x" if threshold == 1.0 else f">= {threshold:g}x"
+        met = value is not None and (value > threshold if threshold == 1.0 else value >= threshold)
+        status = "n/a" if value is None else ("met" if met else "missed")
+        lines.append(f"| {text} | {shown} | {required} | {status} |")
+    cfg = by_key.get("lbfgs-f64")
+    if cfg is not None:
+        results = measured[cfg.run_key]
+        parts = []
+        for library in LIBRARIES:
+            res = results.get(library)
+            if primary_seconds(cfg, res) is not None and res["peak"] is not None:
+                mib = (res["peak"] - res["base"]) / 2**20
+                parts.append(f"{LIBRARY_NAMES[library]} {mib:.1f} MiB")
+        x_mib = next((r["x_bytes"] / 2**20 for r in results.values() if "x_bytes" in r), None)
+        lines.append(f"| L-BFGS fit peak memory ({cfg.describe()}, X {fmt(x_mib, '.1f')} MiB) "
+                     f"| {', '.join(parts) or '-'} | report | - |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2,
+                        help="BLAS / OpenMP / torch threads for every library (default 2)")
+    parser.add_argument("--quick", action="store_true",
+                        help="toy sizes and one epoch: a smoke run for CI (~20 s)")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--only", default="",
+                        help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64")
+    parser.add_argument("--repeats", type=int, default=3, help="predict_proba timings, best of")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="fit again (keeping the fastest) up to this many times while other "
+                             "processes use more than 5%% of the CPUs (default 2)")
+    args = parser.parse_args(argv)
+
+    configs = quick_configs() if args.quick else full_configs()
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {cfg.key for cfg in configs}
+        if unknown:
+            parser.error(f"unknown configuration(s): {', '.join(sorted(unknown))}")
+        configs = [cfg for cfg in configs if cfg.key in wanted]
+    use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
+
+    started = time.perf_counter()
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # Children fork from a server that already imported these: no import cost each
+        # (the baseline subtracted from each child's peak memory includes them).
+        preload = ["numpy", "scipy.sparse", "sklearn.neural_network", "fastmlp"]
+        ctx.set_forkserver_preload(preload + (["torch"] if use_torch else []))
+    else:
+        ctx = multiprocessing.get_context("spawn")
+
+    opts = {"threads": args.threads, "repeats": args.repeats, "retries": args.retries}
+    dtypes = ("float32", "float64")
+    gemm_repeats = 3 if args.quick else 5
+    gemm = {dtype: gemm_rate(dtype, args.threads, repeats=gemm_repeats) for dtype in dtypes}
+    measured = {}
+    with tempfile.TemporaryDirectory(prefix="fastmlp-compare-") as directory:
+        paths = save_data(configs, directory)
+        runs = {}
+        for cfg in configs:
+            runs.setdefault(cfg.run_key, cfg)
+        for i, (run_key, cfg) in enumerate(runs.items(), 1):
+            measured[run_key] = {}
+            for library in LIBRARIES:
+                if library == "torch" and not use_torch:
+                    continue
+                if library == "torch" and cfg.density:
+                    measured[run_key][library] = {"skipped": "skipped (sparse X)"}
+                    continue
+                t0 = time.perf_counter()
+                res = run_child(ctx, library, cfg, paths[run_key], opts)
+                measured[run_key][library] = res
+                print(f"[{i}/{len(runs)}] {cfg.key} {library}: "
+                      f"{res.get('error', f'{time.perf_counter() - t0:.1f} s')}",
+                      file=sys.stderr, flush=True)
+    # Measured again at the end, the best of both: a busy moment at the start does not
+    # lower the reference every "% GEMM" is a fraction of.
+    for dtype in dtypes:
+        gemm[dtype] = max(gemm[dtype], gemm_rate(dtype, args.threads, repeats=gemm_repeats))
+
+    print(header_line(args.threads, use_torch, load_start))
+    print()
+    print(f"GEMM rate measured (numpy matmul 2000x2000, {args.threads} threads, best of "
+          f"{2 * gemm_repeats} at start and end): float32 {gemm['float32']:.1f} GFLOP/s, "
+          f"float64 {gemm['float64']:.1f} GFLOP/s")
+    busiest = max((res["other_cpu"] for by_library in measured.values()
+                   for res in by_library.values() if res.get("other_cpu") is not None),
+                  default=None)
+    if busiest is not None and busiest > 0.10:
+        print(f"Warning: other processes kept up to {100 * busiest:.0f}% of the CPUs busy "
+              "during a fit (column 'other CPU %'); those timings are not reliable.")
+    if use_torch:
+        notes = {res["note"] for by_library in measured.values()
+                 for res in by_library.values() if res.get("note")}
+        print(f"PyTorch optimizers: {', '.join(sorted(notes)) or '-'}")
+    print()
+    print(table(configs, measured, gemm))
+    print()
+    if args.quick:
+        print("Targets (quick mode: toy sizes, the numbers say nothing about the targets):")
+    else:
+        print("Targets:")
+    print()
+    print(targets(configs, measured, gemm))
+    print()
+    print(f"Total wall time {time.perf_counter() - started:.0f} s.")
+    failed = [(cfg.key, lib) for cfg in runs.values()
+              for lib, res in measured[cfg.run_key].items() if "error" in res]
+    if failed:
+        print("Failed: " + ", ".join(f"{key}/{lib}" for key, lib in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
