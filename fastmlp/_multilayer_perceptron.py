@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from ._kernels import _engine
 from ._network import Layout
 from ._version import __version__
@@ -91,7 +92,7 @@ def _chunk_rows(units, n):
     return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))
 
 
-class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
+class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared machinery of MLPClassifier and MLPRegressor (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -336,7 +337,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
     # Fitting
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
-             intercept_init=None, train=True):
+             intercept_init=None, train=True, hooks=None):
         hidden = self._hidden_sizes()
         n_hidden = len(hidden)
         self._hidden_activations(n_hidden)
@@ -351,14 +352,14 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
             self._fit_checked(X, y, sample_weight, incremental, hidden, first_pass,
-                              coef_init, intercept_init, train)
+                              coef_init, intercept_init, train, hooks)
         except ValueError:
             self._restore(backup)
             raise
         return self
 
     def _fit_checked(self, X, y, sample_weight, incremental, hidden, first_pass,
-                     coef_init, intercept_init, train):
+                     coef_init, intercept_init, train, hooks=None):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -416,11 +417,13 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         Xe = _engine_input(X, dtype)
 
         spec = self._net_spec(layout)
+        if hooks is not None:
+            hooks.fit_begin()
         if self.solver in _STOCHASTIC_SOLVERS:
             self._fit_stochastic(spec, Xe, X, y, Y, sw, sample_weight_given, layout,
-                                 incremental)
+                                 incremental, hooks)
         else:
-            self._fit_lbfgs(spec, Xe, Y, sw, layout)
+            self._fit_lbfgs(spec, Xe, Y, sw, layout, hooks)
         # The last step can overflow after the last loss was computed: check the
         # weights, and the outputs on (up to 2048 evenly spread) training rows.
         probe = X[np.linspace(0, n_samples - 1, min(n_samples, 2048)).astype(np.intp)]
@@ -431,6 +434,8 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 "outputs. Scaling the input data with StandardScaler or MinMaxScaler, "
                 "or lowering learning_rate_init, might help."
             )
+        if hooks is not None:
+            hooks.fit_end()
 
     def _snapshot(self):
         """What a failed call must put back: every fitted attribute."""
@@ -452,21 +457,22 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         return state
 
     def _restore(self, state):
+        # Callbacks, their per-call context and metadata requests are not fitted state.
         if state is None:
             # The call started from an unfitted model: leave it unfitted.
             for key in [k for k in self.__dict__ if k.endswith("_") or k.startswith("_")]:
-                if not key.startswith("__"):
+                if not key.startswith("__") and key not in CALL_ATTRIBUTES:
                     del self.__dict__[key]
             return
         params = state.pop("_params")
         for key in [k for k in self.__dict__ if k.endswith("_") or k.startswith("_")]:
-            if not key.startswith("__") and key not in state:
+            if not key.startswith("__") and key not in state and key not in CALL_ATTRIBUTES:
                 del self.__dict__[key]
-        self.__dict__.update(state)
+        self.__dict__.update({k: v for k, v in state.items() if k not in CALL_ATTRIBUTES})
         if params is not None:
             self._bind_params(params, self._layout())
 
-    def _fit_lbfgs(self, spec, Xe, Y, sw, layout):
+    def _fit_lbfgs(self, spec, Xe, Y, sw, layout, hooks=None):
         dtype = self._params.dtype
         chunk = _chunk_rows(layout.units, Y.shape[0])
         workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
@@ -478,12 +484,29 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             value, _ = _engine.loss_grad(spec, *Xe, Y, sw, params, grad, workspace, chunk)
             return value, grad.astype(np.float64)
 
+        # Callbacks see one task per iteration: the first evaluation after an accepted
+        # iterate (or the very first one) begins it, accepting the next iterate ends it.
+        step_hooks = hooks if hooks is not None and hooks.per_step else None
+        if step_hooks is not None:
+            evaluate = objective
+
+            def objective(x):
+                step_hooks.step_begin("iteration")
+                return evaluate(x)
+
         # The last accepted iterate: an interrupted run (Ctrl-C) ends there.
-        accepted = {"x": params.astype(np.float64), "nit": 0, "fun": None}
+        accepted = {"x": params.astype(np.float64), "nit": 0, "fun": None, "stop": False}
 
         def accept(intermediate_result):
             accepted.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun)
             accepted["nit"] += 1
+            if self.verbose:
+                print(f"Iteration {accepted['nit']}, loss = {intermediate_result.fun:.8f}")
+            if step_hooks is not None:
+                x = accepted["x"]
+                if step_hooks.step_end(lambda: layout.views(x.astype(dtype))):
+                    accepted["stop"] = True
+                    raise StopIteration  # a callback asked to stop
 
         try:
             result = scipy.optimize.minimize(
@@ -500,8 +523,10 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             if accepted["fun"] is not None:
                 self.loss_ = float(accepted["fun"])
             raise
+        if step_hooks is not None:
+            step_hooks.step_end()  # an iteration begun but not completed (max_fun)
         self.n_iter_ = min(result.nit, self.max_iter)
-        if result.status != 0:
+        if result.status != 0 and not accepted["stop"]:
             message = (
                 f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}):\n{result.message}\n"
@@ -521,7 +546,7 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         params[...] = result.x
 
     def _fit_stochastic(self, spec, Xe, X, y, Y, sw, sample_weight_given, layout,
-                        incremental):
+                        incremental, hooks=None):
         params = self._params
         dtype = params.dtype
         if not incremental or not hasattr(self, "_optimizer"):
@@ -609,8 +634,11 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         # Parameters and optimizer state at the start of the current epoch: an
         # interrupted epoch (Ctrl-C) is rolled back to them.
         checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
+        step_hooks = hooks if hooks is not None and hooks.per_step else None
         n_iter = 0
         for _ in range(self.max_iter):
+            if step_hooks is not None:
+                step_hooks.step_begin("epoch")
             if self.shuffle:
                 # The permutation sklearn.utils.shuffle draws, without its overhead.
                 perm = np.arange(n_samples)
@@ -656,6 +684,12 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
                 self._update_no_improvement_count(True, val_score)
             else:
                 self._update_no_improvement_count(False, None)
+            if step_hooks is not None and step_hooks.step_end(
+                lambda: layout.views(params.copy())
+            ):
+                if self.verbose:
+                    print("A callback asked to stop. Stopping.")
+                break
 
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 opt.learning_rate = float(self.learning_rate_init) / (
@@ -726,8 +760,19 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             if last < self.best_loss_:
                 self.best_loss_ = last
 
+    def _callback_hooks(self, X, y, sample_weight, incremental):
+        """The sklearn.callback hooks of a fit call: ``fit`` has one subtask per
+        epoch (L-BFGS: per iteration), ``partial_fit`` none. None when scikit-learn
+        has no callback API."""
+        max_subtasks = 0 if incremental else int(self.max_iter)
+        return _FitHooks.start(self, X, y, sample_weight, max_subtasks)
+
+    @with_callbacks
     def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None):
         """Fit the model to data matrix X and target(s) y.
+
+        Callbacks set with ``set_callbacks`` (scikit-learn >= 1.9) see one
+        task per epoch, or per iteration with ``solver='lbfgs'``.
 
         Parameters
         ----------
@@ -749,8 +794,9 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         self._validate_params()
+        hooks = self._callback_hooks(X, y, sample_weight, incremental=False)
         return self._fit(X, y, sample_weight=sample_weight, incremental=False,
-                         coef_init=coef_init, intercept_init=intercept_init)
+                         coef_init=coef_init, intercept_init=intercept_init, hooks=hooks)
 
     def _class_sample_weight(self, y, incremental):
         """Per-sample weights implied by class_weight (classifiers), or None."""
@@ -837,8 +883,46 @@ class BaseMultilayerPerceptron(BaseEstimator, metaclass=ABCMeta):
         coef_grads, intercept_grads = layout.views(grad)
         return value, coef_grads, intercept_grads
 
+    def to_sklearn(self):
+        """The fitted network as scikit-learn's own MLPClassifier / MLPRegressor.
+
+        The scikit-learn estimator gets copies of ``coefs_``, ``intercepts_``
+        (their dtype, float32 included), ``classes_`` and the label binarizer,
+        ``n_features_in_``, ``feature_names_in_``, ``out_activation_``,
+        ``n_outputs_``, ``n_layers_``, ``n_iter_`` and the loss/score curves,
+        so its ``predict`` / ``predict_proba`` give the same results.
+
+        Returns
+        -------
+        estimator : sklearn.neural_network.MLPClassifier or MLPRegressor
+            A fitted scikit-learn estimator with the same network and
+            hyper-parameters. Options that only shape training and that
+            scikit-learn lacks are replaced by its nearest setting: solvers
+            other than 'lbfgs', 'sgd' and 'adam' become 'adam'; ``dropout``,
+            ``weight_init``, ``l1_ratio``, ``weight_decay``, ``rho``,
+            ``class_weight`` and ``huber_delta`` are dropped; the regression
+            losses 'absolute_error' and 'huber' (identity output) become
+            'squared_error'. Refitting it therefore trains differently.
+
+        Raises
+        ------
+        ValueError
+            If scikit-learn cannot compute the same function; the message
+            names the option: an activation other than 'identity',
+            'logistic', 'tanh' and 'relu' or different activations per layer
+            (``activation``), a classifier ``loss`` other than 'log_loss', or
+            a regressor output activation other than 'identity' (or 'exp'
+            with ``loss='poisson'``) (``out_activation``).
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
+        from ._export import to_sklearn
+
+        return to_sklearn(self)
+
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python >= 3.11 the parent returns the live __dict__ itself.
+        state = dict(super().__getstate__())
         # coefs_/intercepts_ carry the weights; the flat buffer is rebuilt from
         # them on first use, so it is not stored twice.
         state.pop("_params", None)
@@ -900,7 +984,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         Improvement below which an epoch counts as no progress; L-BFGS's
         gradient tolerance.
     verbose : bool, default=False
-        Print the loss of every epoch.
+        Print the loss of every epoch (of every iteration with L-BFGS).
     warm_start : bool, default=False
         Continue from the previous solution when fit is called again.
     momentum : float, default=0.9
@@ -1159,6 +1243,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch over the given data, keeping the optimizer state.
 
@@ -1193,8 +1278,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     )
             else:
                 first_call = True
+        hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
         if not first_call:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True,
+                             hooks=hooks)
         y_checked = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         binarizer = LabelBinarizer()
         if type_of_target(y_checked).startswith("multilabel"):
@@ -1203,7 +1290,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             binarizer.fit(classes)
         self.classes_, self._label_binarizer = given, binarizer
         try:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True,
+                             hooks=hooks)
         except BaseException:
             if not hasattr(self, "coefs_"):  # nothing fitted: forget the classes
                 self.__dict__.pop("classes_", None)
@@ -1296,7 +1384,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     tol : float, default=1e-4
         Improvement below which an epoch counts as no progress.
     verbose : bool, default=False
-        Print the loss of every epoch.
+        Print the loss of every epoch (of every iteration with L-BFGS).
     warm_start : bool, default=False
         Continue from the previous solution when fit is called again.
     momentum : float, default=0.9
@@ -1475,6 +1563,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return X, y
 
     @available_if(lambda est: est._check_solver())
+    @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over the given data, keeping the optimizer state.
 
@@ -1493,4 +1582,5 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             The updated estimator.
         """
         self._validate_params()
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, hooks=hooks)
