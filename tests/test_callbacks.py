@@ -4,6 +4,7 @@ import os
 import pickle
 import re
 import subprocess
+import tempfile
 import sys
 import textwrap
 import warnings
@@ -286,9 +287,10 @@ def test_without_sklearn_callback_api():
         """
     )
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # Run outside the source tree, so the installed (compiled) fastmlp is imported.
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-        check=False,
+        check=False, cwd=tempfile.gettempdir(),
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"

@@ -1,6 +1,7 @@
 """fastmlp.LossCurveDisplay, rendered with matplotlib's Agg backend."""
 
 import subprocess
+import tempfile
 import sys
 
 import numpy as np
@@ -113,7 +114,9 @@ def test_errors(plt):
 
 def test_matplotlib_is_imported_lazily():
     code = "import sys, fastmlp; print('matplotlib' in sys.modules)"
+    # Run outside the source tree, so the installed (compiled) fastmlp is imported.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        check=False, cwd=tempfile.gettempdir(),
     )
     assert out.stdout.strip() == "False", out.stderr
