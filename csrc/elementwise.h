@@ -53,9 +53,16 @@ static inline int fm_canonical(int act, int loss) {
            (act == FM_EXP && loss == FM_POISSON);
 }
 
-/* splitmix64: the dropout masks' random stream, seeded from random_state. */
+/* splitmix64: the dropout masks' random stream, seeded from random_state.
+ * The k-th draw after state s is a function of s + k * FM_RNG_STEP alone, so a
+ * thread can start anywhere in the stream (fm_rng_skip) and draw exactly what a
+ * single pass would have drawn there. */
+#define FM_RNG_STEP 0x9E3779B97F4A7C15ULL
+static inline uint64_t fm_rng_skip(uint64_t state, uint64_t draws) {
+    return state + draws * FM_RNG_STEP;
+}
 static inline uint64_t fm_rng_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    uint64_t z = (*state += FM_RNG_STEP);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
@@ -307,14 +314,27 @@ static inline double fm_loss_delta##SFX(const T *p, const T *y, const T *sw,    
     return total;                                                                 \
 }                                                                                 \
                                                                                   \
-/* out[j] += sum_r d[r, j]: bias gradient as a column sum. */                     \
+/* out[j] += sum_r d[r * ld + j], j < cols: bias gradient as a column sum      \
+ * (of a block of columns when cols < ld). */                                     \
 static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,         \
-                                      ptrdiff_t cols) {                           \
+                                      ptrdiff_t cols, ptrdiff_t ld) {             \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++) {                                                  \
-        const T *dr = d + r * cols;                                               \
+        const T *dr = d + r * ld;                                                 \
         for (j = 0; j < cols; j++) out[j] += dr[j];                               \
     }                                                                             \
+}                                                                                 \
+                                                                                  \
+/* Whether x[0..n) holds no NaN and no infinity: x * 0 is 0 for finite x and   \
+ * NaN otherwise; eight running sums keep the loop vectorisable. */              \
+static inline int fm_all_finite##SFX(const T *x, ptrdiff_t n) {                   \
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                          \
+    ptrdiff_t i, j, n8 = n - n % 8;                                               \
+    for (i = 0; i < n8; i += 8)                                                   \
+        for (j = 0; j < 8; j++) acc[j] += x[i + j] * (T)0;                        \
+    for (i = n8; i < n; i++) acc[0] += x[i] * (T)0;                               \
+    for (j = 1; j < 8; j++) acc[0] += acc[j];                                     \
+    return acc[0] == 0;                                                           \
 }                                                                                 \
                                                                                   \
 /* Inverted dropout: mask[i] = 1/(1-rate) with probability 1-rate, else 0;      \

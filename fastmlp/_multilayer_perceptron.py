@@ -24,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
+    _assert_all_finite,
     _check_sample_weight,
     check_array,
     check_is_fitted,
@@ -31,6 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
+from . import _threads
 from ._kernels import _engine
 from ._network import Layout
 from ._version import __version__
@@ -85,6 +87,22 @@ def _engine_input(X, dtype):
         empty_i,
         False,
     )
+
+
+def _row_flops(units, Xe):
+    """Floating-point operations of a forward and backward pass per row
+    (~ 6 per weight; a sparse first layer costs per stored value)."""
+    units = np.asarray(units, dtype=np.float64)
+    per_weight = units[:-1] * units[1:]
+    if Xe[4]:  # sparse: the first layer touches fan_out weights per stored value
+        n_rows = max(Xe[3].shape[0] - 1, 1)
+        per_weight[0] = Xe[1].shape[0] / n_rows * units[1]
+    return 6.0 * float(per_weight.sum())
+
+
+# Bytes of X per chunk of rows in prediction: a chunk stays in a core's cache
+# from the finiteness check to the first layer's GEMM.
+_PREDICT_CHUNK_BYTES = 1 << 19
 
 
 def _chunk_rows(units, n):
@@ -635,6 +653,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         # interrupted epoch (Ctrl-C) is rolled back to them.
         checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
         step_hooks = hooks if hooks is not None and hooks.per_step else None
+        n_threads = _threads.team_size(batch_size, batch_size * _row_flops(layout.units, Xe))
         n_iter = 0
         for _ in range(self.max_iter):
             if step_hooks is not None:
@@ -651,13 +670,15 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             # An epoch (training and validation) either completes or, interrupted,
             # leaves parameters and optimizer state as they were before it.
             try:
-                accumulated, t, status = _engine.train_epoch(
-                    spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad, workspace,
-                    solver_code, opt.state1, opt.state2, opt.learning_rate,
-                    float(self.momentum), bool(self.nesterovs_momentum),
-                    float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.rho), float(self.weight_decay), opt.t, seed,
-                )  # fmt: skip
+                with _threads.hold(n_threads):
+                    accumulated, t, status = _engine.train_epoch(
+                        spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad,
+                        workspace, solver_code, opt.state1, opt.state2,
+                        opt.learning_rate, float(self.momentum),
+                        bool(self.nesterovs_momentum), float(self.beta_1),
+                        float(self.beta_2), float(self.epsilon), float(self.rho),
+                        float(self.weight_decay), opt.t, seed, n_threads,
+                    )  # fmt: skip
                 if status != _engine.STATUS_OK or not np.isfinite(accumulated):
                     raise ValueError(
                         "The training loss became non-finite at epoch "
@@ -817,7 +838,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         """Output-layer activations for X (probabilities, or regression values);
         `out_activation='identity'` gives the raw scores instead."""
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            # NaN and infinity are looked for chunk by chunk as the engine goes.
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
+            )
         layout = self._layout()
         params = self._current_params(layout)
         X_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
@@ -826,9 +850,18 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         n = X.shape[0]
         out = np.empty((n, layout.units[-1]), dtype=dtype)
         spec = self._net_spec(layout, out_activation=out_activation, training=False)
-        _engine.predict(
-            spec, *_engine_input(X, dtype), params, out, _chunk_rows(layout.units, n)
-        )
+        Xe = _engine_input(X, dtype)
+        n_threads = _threads.team_size(n, n * _row_flops(layout.units, Xe) / 3)
+        # The chunks do not depend on the number of threads, nor do the results.
+        row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
+        chunk = min(_chunk_rows(layout.units, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
+        with _threads.hold(n_threads):
+            finite = _engine.predict(spec, *Xe, params, out, chunk, n_threads, check_input)
+        if not finite:
+            # Raises scikit-learn's own error message for X.
+            _assert_all_finite(Xe[1] if Xe[4] else Xe[0], input_name="X",
+                               estimator_name=type(self).__name__)
+            raise ValueError("Input X contains NaN or infinity.")
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):

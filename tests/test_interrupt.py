@@ -362,3 +362,23 @@ def test_sigint_at_fixed_points_leaves_consistent_counters(point, monkeypatch):
                 est, lambda **kw: _long_stochastic(MLPClassifier, "adam", **kw), X, Y_CLF)
         est.predict(X)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_sigint_inside_a_long_epoch_on_a_thread_team(big_data, batch_size, monkeypatch):
+    """The same when a team of threads shares every batch (only its first thread
+    looks for signals; the others leave the loop at the next barrier)."""
+    from fastmlp import _threads
+
+    monkeypatch.setattr(_threads, "team_size", lambda rows, flops: 2)
+    Xb, yb = big_data
+    est = MLPRegressor(hidden_layer_sizes=(256,), solver="adam", batch_size=batch_size,
+                       max_iter=1, random_state=0)
+    est.partial_fit(Xb[:500], yb[:500])
+    coefs = [c.copy() for c in est.coefs_ + est.intercepts_]
+    result = _interrupt(lambda: est.partial_fit(Xb, yb))
+    problems = _assert_interrupted(result)
+    if not all(np.array_equal(a, b) for a, b in zip(coefs, est.coefs_ + est.intercepts_)):
+        problems.append("parameters changed by the interrupted epoch")
+    est.partial_fit(Xb[:500], yb[:500])
+    assert not problems, "\n".join(problems)

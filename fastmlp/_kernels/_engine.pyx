@@ -5,8 +5,13 @@ the full-batch objective for L-BFGS and gradient checks, and prediction.
 Layering:
   * csrc/elementwise.h       per-element activations, derivatives, loss+delta,
                              dropout masks
-  * cdef functions here      one chunk of rows through the network, optimizer
-                             steps (no GIL)
+  * csrc/team.h              barriers of the thread team
+  * cdef functions here      a block of rows through the network, a block of
+                             columns of the gradient, optimizer steps on
+                             ranges of the flat buffer (no GIL)
+  * workers                  _epoch_worker / _predict_worker: the loops run by
+                             every thread of a team (an OpenMP parallel region;
+                             a team of one is the plain sequential loop)
   * def functions here       the Python-facing entry points, each releasing the
                              GIL for all of its work
 
@@ -21,6 +26,7 @@ shuffled sample order without copying X.
 """
 
 from cython cimport floating
+from cython.parallel cimport parallel
 from libc.math cimport sqrt, pow, isfinite, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
@@ -54,12 +60,39 @@ cdef extern from "elementwise.h" nogil:
     double fm_loss_delta_s(const float *p, const float *y, const float *sw,
                            float *delta, Py_ssize_t rows, Py_ssize_t cols, int loss,
                            int out_act, double param)
-    void fm_colsum_add_d(const double *d, double *out, Py_ssize_t rows, Py_ssize_t cols)
-    void fm_colsum_add_s(const float *d, float *out, Py_ssize_t rows, Py_ssize_t cols)
+    void fm_colsum_add_d(const double *d, double *out, Py_ssize_t rows, Py_ssize_t cols,
+                         Py_ssize_t ld)
+    void fm_colsum_add_s(const float *d, float *out, Py_ssize_t rows, Py_ssize_t cols,
+                         Py_ssize_t ld)
+    bint fm_all_finite_d(const double *x, Py_ssize_t n)
+    bint fm_all_finite_s(const float *x, Py_ssize_t n)
+    uint64_t fm_rng_skip(uint64_t state, uint64_t draws)
     void fm_dropout_d(const double *a, double *mask, double *dropped, Py_ssize_t n,
                       double rate, uint64_t *rng)
     void fm_dropout_s(const float *a, float *mask, float *dropped, Py_ssize_t n,
                       double rate, uint64_t *rng)
+
+cdef extern from "optim.h" nogil:
+    void fm_adam_update_d(double *params, const double *grad, double *m, double *v,
+                          Py_ssize_t lo, Py_ssize_t hi, double a, double s, double step,
+                          double b1, double b2, double c1, double c2, double eps,
+                          double decay)
+    void fm_adam_update_s(float *params, const float *grad, float *m, float *v,
+                          Py_ssize_t lo, Py_ssize_t hi, float a, float s, float step,
+                          float b1, float b2, float c1, float c2, float eps, float decay)
+    void fm_sgd_update_d(double *params, const double *grad, double *velocity,
+                         Py_ssize_t lo, Py_ssize_t hi, double a, double s, double mu,
+                         double eta, int nesterov)
+    void fm_sgd_update_s(float *params, const float *grad, float *velocity,
+                         Py_ssize_t lo, Py_ssize_t hi, float a, float s, float mu,
+                         float eta, int nesterov)
+
+cdef extern from "team.h" nogil:
+    void fm_team_barrier(int n_threads)
+    int fm_team_size()
+    int fm_team_rank()
+    void fm_prefetch_rows(const char *base, const Py_ssize_t *rows, Py_ssize_t n,
+                          Py_ssize_t row_bytes)
 
 
 # Codes shared with csrc/elementwise.h.
@@ -233,11 +266,11 @@ cdef inline void _act_deriv(const floating *a, const floating *z, floating *delt
 
 
 cdef inline void _colsum_add(const floating *d, floating *out, Py_ssize_t rows,
-                             Py_ssize_t cols) noexcept nogil:
+                             Py_ssize_t cols, Py_ssize_t ld) noexcept nogil:
     if floating is float:
-        fm_colsum_add_s(d, out, rows, cols)
+        fm_colsum_add_s(d, out, rows, cols, ld)
     else:
-        fm_colsum_add_d(d, out, rows, cols)
+        fm_colsum_add_d(d, out, rows, cols, ld)
 
 
 # ----------------------------------------------------------------------
@@ -326,48 +359,77 @@ cdef void _layout(const Net *net, floating *ws, Py_ssize_t chunk, bint gather,
         buf.swbuf = ws
 
 
+cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
+    """Start of block k when 0..n is cut into `parts` nearly equal blocks."""
+    return (n * k) // parts
+
+
+cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
+    # NULL stays NULL: optional buffers (pre-activations, masks) keep their meaning.
+    return NULL if base == NULL else (<floating *>base) + offset
+
+
+cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
+    """Mask draws per row of a batch: the widths of the layers with dropout."""
+    cdef Py_ssize_t i, width = 0
+    for i in range(1, net.n_weights):
+        if net.dropout[i - 1] > 0:
+            width += net.units[i]
+    return width
+
+
 cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
-                   Py_ssize_t start, Py_ssize_t nrows, const floating *params,
-                   Buffers *buf, floating *out, uint64_t *rng) noexcept nogil:
-    """Forward `nrows` rows; the output layer is written to `out` (nrows x
-    n_outputs), hidden layers to buf.acts[1..].  Dropout is applied where
-    buf.masks is set (training), drawing from `rng`."""
+                   Py_ssize_t start, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
+                   const floating *params, Buffers *buf, floating *out,
+                   uint64_t rng) noexcept nogil:
+    """Forward rows r0..r1 of a batch of `batch_rows` rows whose row r is sample
+    _row(rows, start + r).  Every buffer, and `out` (the output layer), holds
+    the batch's row r at row r, so threads working on disjoint row blocks
+    share them.  Dropout (where buf.masks is set) draws the masks of this block
+    exactly where one pass over the whole batch, layer by layer and row by row
+    from stream state `rng`, would have drawn them."""
     cdef Py_ssize_t i, r, p, src, nf = X.n_features, L = net.n_weights
+    cdef Py_ssize_t nrows = r1 - r0, drawn = 0
     cdef const floating *a_in
     cdef const floating *dense = <const floating *>X.dense
     cdef const floating *data = <const floating *>X.data
     cdef floating *a_out
     cdef floating *z
+    cdef floating *gathered
     cdef const floating *W
     cdef const floating *b
     cdef Py_ssize_t fan_in, fan_out
+    cdef uint64_t state
+    if nrows <= 0:
+        return
     for i in range(L):
         fan_in = net.units[i]
         fan_out = net.units[i + 1]
-        a_out = out if i == L - 1 else <floating *>buf.acts[i + 1]
-        z = <floating *>buf.zs[i + 1] if buf.zs[i + 1] != NULL else a_out
+        a_out = (out if i == L - 1 else <floating *>buf.acts[i + 1]) + r0 * fan_out
+        z = _at(<floating *>buf.zs[i + 1], r0 * fan_out) if buf.zs[i + 1] != NULL else a_out
         W = params + net.coef_off[i]
         b = params + net.icpt_off[i]
         if i == 0 and data != NULL:
             memset(z, 0, nrows * fan_out * sizeof(floating))
             for r in range(nrows):
-                src = _row(rows, start + r)
+                src = _row(rows, start + r0 + r)
                 for p in range(X.indptr[src], X.indptr[src + 1]):
                     axpy(fan_out, data[p], W + X.indices[p] * fan_out,
                          z + r * fan_out)
         else:
             if i == 0:
                 if rows == NULL:
-                    a_in = dense + start * nf
+                    a_in = dense + (start + r0) * nf
                 else:
+                    gathered = (<floating *>buf.acts[0]) + r0 * nf
                     for r in range(nrows):
-                        memcpy(<floating *>buf.acts[0] + r * nf,
-                               dense + rows[start + r] * nf, nf * sizeof(floating))
-                    a_in = <const floating *>buf.acts[0]
+                        memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
+                               nf * sizeof(floating))
+                    a_in = gathered
             else:
                 # Hidden layer i after dropout, if any.
-                a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                             else buf.acts[i])
+                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL else buf.acts[i]),
+                           r0 * fan_in)
             gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
                     fan_in, W, fan_out, <floating>0.0, z, fan_out)
         _bias_act(z, b, a_out, nrows, fan_out, net.act[i])
@@ -378,85 +440,120 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
             else:
                 fm_add_bias_d(z, b, nrows, fan_out)
         if buf.masks[i + 1] != NULL:
+            state = fm_rng_skip(rng, drawn + r0 * fan_out)
+            drawn += batch_rows * fan_out
             if floating is float:
-                fm_dropout_s(a_out, <float *>buf.masks[i + 1], <float *>buf.dropped[i + 1],
-                             nrows * fan_out, net.dropout[i], rng)
+                fm_dropout_s(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
+                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out), nrows * fan_out,
+                             net.dropout[i], &state)
             else:
-                fm_dropout_d(a_out, <double *>buf.masks[i + 1],
-                             <double *>buf.dropped[i + 1], nrows * fan_out,
-                             net.dropout[i], rng)
-    buf.acts[L] = out
+                fm_dropout_d(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
+                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out), nrows * fan_out,
+                             net.dropout[i], &state)
 
 
-cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
-                             const floating *SW, const Py_ssize_t *rows,
-                             Py_ssize_t start, Py_ssize_t nrows,
-                             const floating *params, floating *grad,
-                             bint accumulate, Buffers *buf, double *sw_sum,
-                             uint64_t *rng) noexcept nogil:
-    """Forward and backward over one chunk of rows.
-
-    Writes (or adds, when `accumulate`) the *unscaled* data gradient
-    sum_r sw_r dloss_r/dparams into `grad`, returns sum_r sw_r loss_r and adds
-    sum_r sw_r to `sw_sum[0]`.  The penalty and the division by the weight sum
-    are left to the caller, which knows whether this chunk is a whole batch.
-    """
-    cdef Py_ssize_t i, r, p, src, L = net.n_weights
+cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
+                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
+                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
+                       const floating *params, Buffers *buf, double *sw_sum,
+                       uint64_t rng) noexcept nogil:
+    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
+    (see _forward): activations, loss and output delta, and the deltas of every
+    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
+    weights to sw_sum[0]."""
+    cdef Py_ssize_t i, r, p, L = net.n_weights, nrows = r1 - r0
     cdef Py_ssize_t n_out = net.units[L], fan_in, fan_out
     cdef const floating *y
     cdef const floating *sw
-    cdef const floating *a_in
-    cdef const floating *data = <const floating *>X.data
-    cdef floating *ybuf = <floating *>buf.ybuf
-    cdef floating *swbuf = <floating *>buf.swbuf
+    cdef floating *ybuf
+    cdef floating *swbuf
     cdef floating *d
     cdef floating *d_prev
-    cdef floating *gW
-    cdef floating *gb
     cdef floating *mask
     cdef double loss, wsum = 0.0
-    cdef floating beta = 1.0 if accumulate else 0.0
-
-    _forward(net, X, rows, start, nrows, params, buf, <floating *>buf.acts[L], rng)
+    if nrows <= 0:
+        return 0.0
+    _forward(net, X, rows, start, r0, r1, batch_rows, params, buf,
+             <floating *>buf.acts[L], rng)
 
     if rows == NULL:
-        y = Y + start * n_out
-        sw = SW + start
+        y = Y + (start + r0) * n_out
+        sw = SW + start + r0
     else:
+        ybuf = (<floating *>buf.ybuf) + r0 * n_out
+        swbuf = (<floating *>buf.swbuf) + r0
         for r in range(nrows):
-            memcpy(ybuf + r * n_out, Y + rows[start + r] * n_out,
+            memcpy(ybuf + r * n_out, Y + rows[start + r0 + r] * n_out,
                    n_out * sizeof(floating))
-            swbuf[r] = SW[rows[start + r]]
+            swbuf[r] = SW[rows[start + r0 + r]]
         y = ybuf
         sw = swbuf
     for r in range(nrows):
         wsum += sw[r]
     sw_sum[0] += wsum
 
-    d = <floating *>buf.deltas[L - 1]
+    d = (<floating *>buf.deltas[L - 1]) + r0 * n_out
     if floating is float:
-        loss = fm_loss_delta_s(<float *>buf.acts[L], y, sw, d, nrows, n_out, net.loss,
-                               net.act[L - 1], net.loss_param)
+        loss = fm_loss_delta_s((<float *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows,
+                               n_out, net.loss, net.act[L - 1], net.loss_param)
     else:
-        loss = fm_loss_delta_d(<double *>buf.acts[L], y, sw, d, nrows, n_out, net.loss,
-                               net.act[L - 1], net.loss_param)
+        loss = fm_loss_delta_d((<double *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows,
+                               n_out, net.loss, net.act[L - 1], net.loss_param)
 
-    for i in range(L - 1, -1, -1):
+    for i in range(L - 1, 0, -1):
         fan_in = net.units[i]
         fan_out = net.units[i + 1]
+        d = (<floating *>buf.deltas[i]) + r0 * fan_out
+        d_prev = (<floating *>buf.deltas[i - 1]) + r0 * fan_in
+        gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
+                params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
+        mask = _at(<floating *>buf.masks[i], r0 * fan_in)
+        if mask != NULL:
+            for p in range(nrows * fan_in):
+                d_prev[p] = d_prev[p] * mask[p]
+        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in), _at(<floating *>buf.zs[i], r0 * fan_in),
+                   d_prev, nrows * fan_in, net.act[i - 1])
+    return loss
+
+
+cdef void _weight_grads(const Net *net, const Input *X, const Py_ssize_t *rows,
+                        Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
+                        floating *grad, bint accumulate, int rank,
+                        int team) noexcept nogil:
+    """The column-wise part: the *unscaled* gradient of every layer from the
+    batch's activations and deltas (all `nrows` rows, left by _rows_pass).
+    Thread `rank` of `team` writes (or adds, when `accumulate`) the rows
+    c0..c1 of each coefficient matrix and the entries j0..j1 of each intercept
+    that _split gives it, which are also the entries its optimizer step owns."""
+    cdef Py_ssize_t i, r, p, src, col, c0, c1, j0, j1, fan_in, fan_out
+    cdef const floating *a_in
+    cdef const floating *data = <const floating *>X.data
+    cdef floating *d
+    cdef floating *gW
+    cdef floating *gb
+    cdef floating beta = 1.0 if accumulate else 0.0
+    for i in range(net.n_weights):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        c0 = _split(fan_in, team, rank)
+        c1 = _split(fan_in, team, rank + 1)
+        j0 = _split(fan_out, team, rank)
+        j1 = _split(fan_out, team, rank + 1)
         d = <floating *>buf.deltas[i]
         gW = grad + net.coef_off[i]
         gb = grad + net.icpt_off[i]
         if not accumulate:
-            memset(gb, 0, fan_out * sizeof(floating))
-        _colsum_add(d, gb, nrows, fan_out)
+            memset(gb + j0, 0, (j1 - j0) * sizeof(floating))
+        _colsum_add(d + j0, gb + j0, nrows, j1 - j0, fan_out)
         if i == 0 and data != NULL:
             if not accumulate:
-                memset(gW, 0, fan_in * fan_out * sizeof(floating))
+                memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
             for r in range(nrows):
                 src = _row(rows, start + r)
                 for p in range(X.indptr[src], X.indptr[src + 1]):
-                    axpy(fan_out, data[p], d + r * fan_out, gW + X.indices[p] * fan_out)
+                    col = X.indices[p]
+                    if c0 <= col < c1:
+                        axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
         else:
             if i == 0:
                 a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
@@ -465,23 +562,25 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
                 # Hidden layer i after dropout, if any.
                 a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                              else buf.acts[i])
-            gemm_rm(True, False, fan_in, fan_out, nrows, <floating>1.0, a_in, fan_in,
-                    d, fan_out, beta, gW, fan_out)
-        if i > 0:
-            d_prev = <floating *>buf.deltas[i - 1]
-            gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
-                    params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
-            mask = <floating *>buf.masks[i]
-            if mask != NULL:
-                for p in range(nrows * fan_in):
-                    d_prev[p] = d_prev[p] * mask[p]
-            _act_deriv(<const floating *>buf.acts[i], <const floating *>buf.zs[i],
-                       d_prev, nrows * fan_in, net.act[i - 1])
+            gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
+                    fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+
+
+cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
+                             const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
+                             const floating *params, floating *grad,
+                             bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil:
+    """Forward and backward over rows start..start+nrows of X on one thread:
+    writes (or adds) the unscaled data gradient sum_r sw_r dloss_r/dparams into
+    `grad`, returns sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
+    cdef double loss = _rows_pass(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
+                                  buf, sw_sum, 0)
+    _weight_grads(net, X, NULL, start, nrows, buf, grad, accumulate, 0, 1)
     return loss
 
 
 # ----------------------------------------------------------------------
-# Penalty and optimizer steps over the flat buffer
+# Penalty and optimizer steps over ranges of the flat buffer
 # ----------------------------------------------------------------------
 cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
     # Four partial sums break the dependency chain of a single accumulator.
@@ -497,37 +596,67 @@ cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
-cdef double _penalty_value(const Net *net, const floating *params) noexcept nogil:
-    """(1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1 (times alpha later)."""
+cdef inline void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
+                                double *sq, double *ab) noexcept nogil:
+    """Adds sum w^2 to sq[0] and sum |w| to ab[0] (each only if the penalty uses it)."""
     cdef Py_ssize_t j
-    cdef double l1 = 0.0, value = 0.0
+    cdef double l1 = 0.0
     if net.l1_ratio != 1.0:
-        value = (1.0 - net.l1_ratio) * 0.5 * _sum_squares(params, net.n_coef)
+        sq[0] += _sum_squares(w, n)
     if net.l1_ratio != 0.0:
-        for j in range(net.n_coef):
-            l1 += fabs(<double>params[j])
-        value += net.l1_ratio * l1
-    return value
+        for j in range(n):
+            l1 += fabs(<double>w[j])
+        ab[0] += l1
 
 
-cdef void _scale_gradient(const Net *net, const floating *params, floating *grad,
-                          Py_ssize_t n_params, double sw_sum) noexcept nogil:
-    """grad <- (grad + d penalty / dW) / sw_sum: the batch gradient from its
-    unscaled data part."""
+cdef inline double _penalty_from_parts(const Net *net, double sq, double ab) noexcept nogil:
+    """alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1)."""
+    cdef double value = 0.0
+    if net.l1_ratio != 1.0:
+        value = (1.0 - net.l1_ratio) * 0.5 * sq
+    if net.l1_ratio != 0.0:
+        value += net.l1_ratio * ab
+    return net.alpha * value
+
+
+cdef double _penalty(const Net *net, const floating *params) noexcept nogil:
+    """The penalty of all coefficients, summed layer by layer."""
+    cdef Py_ssize_t i
+    cdef double sq = 0.0, ab = 0.0
+    if net.alpha == 0:
+        return 0.0
+    for i in range(net.n_weights):
+        _penalty_parts(net, params + net.coef_off[i], net.units[i] * net.units[i + 1],
+                       &sq, &ab)
+    return _penalty_from_parts(net, sq, ab)
+
+
+cdef void _scale_range(const Net *net, const floating *params, floating *grad,
+                       Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
+                       double sw_sum) noexcept nogil:
+    """grad[lo:hi] <- (grad + d penalty / dW) / sw_sum (the penalty only on
+    coefficients): the batch gradient from its unscaled data part."""
     cdef Py_ssize_t j
     cdef floating a2 = <floating>(net.alpha * (1.0 - net.l1_ratio))
     cdef floating a1 = <floating>(net.alpha * net.l1_ratio)
     cdef floating s = <floating>sw_sum, w
-    if net.l1_ratio == 0.0:
-        for j in range(net.n_coef):
+    if not is_coef:
+        for j in range(lo, hi):
+            grad[j] = grad[j] / s
+    elif net.l1_ratio == 0.0:
+        for j in range(lo, hi):
             grad[j] = (grad[j] + a2 * params[j]) / s
     else:
-        for j in range(net.n_coef):
+        for j in range(lo, hi):
             w = params[j]
             grad[j] = (grad[j] + a2 * w + a1 * (
                 <floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0))) / s
-    for j in range(net.n_coef, n_params):
-        grad[j] = grad[j] / s
+
+
+cdef void _scale_gradient(const Net *net, const floating *params, floating *grad,
+                          Py_ssize_t n_params, double sw_sum) noexcept nogil:
+    _scale_range(net, params, grad, 0, net.n_coef, True, sw_sum)
+    _scale_range(net, params, grad, net.n_coef, n_params, False, sw_sum)
 
 
 cdef struct StepConfig:
@@ -541,6 +670,15 @@ cdef struct StepConfig:
     double rho
     double weight_decay
     long long t           # Adam/AdamW step count
+    double lr_t           # Adam/AdamW step size of step t (set by _next_step)
+
+
+cdef inline void _next_step(StepConfig *cfg) noexcept nogil:
+    """Count a step and compute its bias-corrected Adam step size."""
+    if cfg.solver == 1 or cfg.solver == 5:
+        cfg.t += 1
+        cfg.lr_t = cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \
+            (1.0 - pow(cfg.beta_1, <double>cfg.t))
 
 
 cdef inline void _sgd_update(floating *params, const floating *grad,
@@ -548,14 +686,10 @@ cdef inline void _sgd_update(floating *params, const floating *grad,
                              floating a, floating s, floating mu, floating eta,
                              bint nesterov) noexcept nogil:
     # g = (grad + a w) / s is the scaled batch gradient (a = 0 for intercepts).
-    cdef Py_ssize_t j
-    cdef floating v, g, w
-    for j in range(lo, hi):
-        w = params[j]
-        g = (grad[j] + a * w) / s
-        v = mu * velocity[j] - eta * g
-        velocity[j] = v
-        params[j] = w + ((mu * v - eta * g) if nesterov else v)
+    if floating is float:
+        fm_sgd_update_s(params, grad, velocity, lo, hi, a, s, mu, eta, nesterov)
+    else:
+        fm_sgd_update_d(params, grad, velocity, lo, hi, a, s, mu, eta, nesterov)
 
 
 cdef inline void _adam_update(floating *params, const floating *grad, floating *m,
@@ -564,29 +698,23 @@ cdef inline void _adam_update(floating *params, const floating *grad, floating *
                               double epsilon, double decay) noexcept nogil:
     # All arithmetic in the training dtype (float32 runs twice the SIMD width).
     # `decay` (AdamW) shrinks the weights before the Adam step.
-    cdef Py_ssize_t j
-    cdef floating b1 = <floating>beta_1, b2 = <floating>beta_2
-    cdef floating c1 = <floating>(1.0 - beta_1), c2 = <floating>(1.0 - beta_2)
-    cdef floating eps = <floating>epsilon, g, mj, vj, w
-    cdef floating step = <floating>lr_t, shrink = <floating>decay
-    for j in range(lo, hi):
-        w = params[j]
-        g = (grad[j] + a * w) / s
-        w = w - shrink * w
-        mj = b1 * m[j] + c1 * g
-        vj = b2 * v[j] + c2 * (g * g)
-        m[j] = mj
-        v[j] = vj
-        params[j] = w + (-step * mj) / (<floating>sqrt(vj) + eps)
+    if floating is float:
+        fm_adam_update_s(params, grad, m, v, lo, hi, a, s, <float>lr_t, <float>beta_1,
+                         <float>beta_2, <float>(1.0 - beta_1), <float>(1.0 - beta_2),
+                         <float>epsilon, <float>decay)
+    else:
+        fm_adam_update_d(params, grad, m, v, lo, hi, a, s, lr_t, beta_1, beta_2,
+                         1.0 - beta_1, 1.0 - beta_2, epsilon, decay)
 
 
 cdef void _adaptive_update(floating *params, const floating *grad, floating *s1,
-                           floating *s2, Py_ssize_t n, const StepConfig *cfg) noexcept nogil:
+                           floating *s2, Py_ssize_t lo, Py_ssize_t hi,
+                           const StepConfig *cfg) noexcept nogil:
     """Adagrad, RMSprop and Adadelta on an already scaled gradient."""
     cdef Py_ssize_t j
     cdef floating g, dx, lr = <floating>cfg.lr, eps = <floating>cfg.epsilon
     cdef floating rho = <floating>cfg.rho, crho = <floating>(1.0 - cfg.rho)
-    for j in range(n):
+    for j in range(lo, hi):
         g = grad[j]
         if cfg.solver == 2:      # adagrad
             s1[j] = s1[j] + g * g
@@ -601,33 +729,248 @@ cdef void _adaptive_update(floating *params, const floating *grad, floating *s1,
             params[j] = params[j] + lr * dx
 
 
-cdef void _step(const Net *net, floating *params, floating *grad, floating *s1,
-                floating *s2, Py_ssize_t n, double sw_sum, StepConfig *cfg) noexcept nogil:
-    """One optimizer step from the unscaled batch gradient in `grad`."""
-    cdef floating a = <floating>net.alpha, s = <floating>sw_sum
-    cdef double lr_t, decay = 0.0
+cdef void _update_range(const Net *net, floating *params, floating *grad, floating *s1,
+                        floating *s2, Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
+                        double sw_sum, const StepConfig *cfg) noexcept nogil:
+    """The optimizer step on params[lo:hi] from the unscaled batch gradient;
+    the penalty applies when `is_coef`.  Every entry's update depends on that
+    entry alone, so threads can step disjoint ranges."""
+    cdef floating a = <floating>net.alpha if is_coef else <floating>0
+    cdef floating s = <floating>sw_sum
+    if hi <= lo:
+        return
     if net.l1_ratio != 0.0 or cfg.solver >= 2:
         # General path: scale the gradient in place first, then step with it.
-        _scale_gradient(net, params, grad, n, sw_sum)
+        _scale_range(net, params, grad, lo, hi, is_coef, sw_sum)
         a = 0
         s = 1
     if cfg.solver == 0:
-        _sgd_update(params, grad, s1, 0, net.n_coef, a, s, <floating>cfg.momentum,
+        _sgd_update(params, grad, s1, lo, hi, a, s, <floating>cfg.momentum,
                     <floating>cfg.lr, cfg.nesterov)
-        _sgd_update(params, grad, s1, net.n_coef, n, <floating>0, s,
-                    <floating>cfg.momentum, <floating>cfg.lr, cfg.nesterov)
     elif cfg.solver == 1 or cfg.solver == 5:
-        cfg.t += 1
-        lr_t = cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \
-            (1.0 - pow(cfg.beta_1, <double>cfg.t))
-        if cfg.solver == 5:
-            decay = cfg.lr * cfg.weight_decay
-        _adam_update(params, grad, s1, s2, 0, net.n_coef, a, s, lr_t, cfg.beta_1,
-                     cfg.beta_2, cfg.epsilon, decay)
-        _adam_update(params, grad, s1, s2, net.n_coef, n, <floating>0, s, lr_t,
-                     cfg.beta_1, cfg.beta_2, cfg.epsilon, 0.0)
+        _adam_update(params, grad, s1, s2, lo, hi, a, s, cfg.lr_t, cfg.beta_1,
+                     cfg.beta_2, cfg.epsilon,
+                     cfg.lr * cfg.weight_decay if cfg.solver == 5 and is_coef else 0.0)
     else:
-        _adaptive_update(params, grad, s1, s2, n, cfg)
+        _adaptive_update(params, grad, s1, s2, lo, hi, cfg)
+
+
+cdef void _owned_step(const Net *net, floating *params, floating *grad, floating *s1,
+                      floating *s2, double sw_sum, const StepConfig *cfg, int rank,
+                      int team, double *sq, double *ab) noexcept nogil:
+    """Thread `rank`'s share of an optimizer step: the entries whose gradient
+    _weight_grads gave it.  Adds the penalty parts of its new coefficients
+    (the next batch's penalty) to sq[0] and ab[0]."""
+    cdef Py_ssize_t i, lo, hi, fan_in, fan_out
+    for i in range(net.n_weights):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        lo = net.coef_off[i] + _split(fan_in, team, rank) * fan_out
+        hi = net.coef_off[i] + _split(fan_in, team, rank + 1) * fan_out
+        if cfg != NULL:
+            _update_range(net, params, grad, s1, s2, lo, hi, True, sw_sum, cfg)
+            _update_range(net, params, grad, s1, s2,
+                          net.icpt_off[i] + _split(fan_out, team, rank),
+                          net.icpt_off[i] + _split(fan_out, team, rank + 1),
+                          False, sw_sum, cfg)
+        if net.alpha != 0:
+            _penalty_parts(net, params + lo, hi - lo, sq, ab)
+
+
+# ----------------------------------------------------------------------
+# One epoch on a team of threads
+# ----------------------------------------------------------------------
+# Per-thread slots of Team.part, a cache line apart.
+cdef enum:
+    _PART_STRIDE = 8
+    _PART_LOSS = 0
+    _PART_SW = 1
+    _PART_SQ = 2
+    _PART_ABS = 3
+
+
+cdef struct Team:
+    # Read-only for the team
+    const Net *net
+    const Input *inp
+    const Py_ssize_t *rows
+    Py_ssize_t n
+    Py_ssize_t batch_size
+    Buffers *buf
+    StepConfig cfg
+    uint64_t seed
+    # Written by the team, each field as documented in _epoch_worker
+    double *part
+    double accumulated
+    int status
+    int stop
+    long long t
+    SignalWatch watch
+
+
+cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
+                        floating *params, floating *grad, floating *s1,
+                        floating *s2) noexcept nogil:
+    """One epoch of mini-batches, run by every thread of the team.
+
+    Per batch, two phases separated by barriers:
+      rows     thread k forwards and back-propagates its block of the batch's
+               rows (_rows_pass) and writes its loss and weight sums to its
+               slot of tm.part;
+      columns  after a barrier, every thread reads the sums (same values, same
+               order, so every thread takes the same decisions), then computes
+               its block of each layer's gradient and steps exactly those
+               parameters (_weight_grads, _owned_step), writing the penalty of
+               its new coefficients to its slot; a barrier ends the batch.
+    Only thread 0 looks for signals (before the first barrier, so every thread
+    sees tm.stop after it) and writes tm.status, tm.accumulated and tm.t.
+    With a team of one thread the barriers do nothing and the arithmetic is
+    that of a plain sequential pass."""
+    cdef const Net *net = tm.net
+    cdef int rank = fm_team_rank(), team = fm_team_size(), k
+    cdef StepConfig cfg = tm.cfg
+    cdef Py_ssize_t start = 0, nrows, drop_width = _dropout_width(net)
+    cdef uint64_t rng = tm.seed
+    cdef double *mine = tm.part + _PART_STRIDE * rank
+    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab
+    cdef double sw_mine
+    cdef Py_ssize_t next_rows
+    cdef bint gather = tm.rows != NULL and tm.inp.data == NULL
+
+    mine[_PART_SQ] = 0.0
+    mine[_PART_ABS] = 0.0
+    _owned_step(net, params, grad, s1, s2, 0.0, NULL, rank, team,
+                &mine[_PART_SQ], &mine[_PART_ABS])
+    fm_team_barrier(team)
+    while start < tm.n:
+        nrows = min(tm.batch_size, tm.n - start)
+        # The penalty of the parameters this batch starts from; the slots were
+        # written before the last barrier and are rewritten after the next.
+        penalty = 0.0
+        if net.alpha != 0:
+            sq = 0.0
+            ab = 0.0
+            for k in range(team):
+                sq += tm.part[_PART_STRIDE * k + _PART_SQ]
+                ab += tm.part[_PART_STRIDE * k + _PART_ABS]
+            penalty = _penalty_from_parts(net, sq, ab)
+
+        sw_mine = 0.0
+        mine[_PART_LOSS] = _rows_pass(net, tm.inp, Y, SW, tm.rows, start,
+                                      _split(nrows, team, rank),
+                                      _split(nrows, team, rank + 1), nrows, params,
+                                      tm.buf, &sw_mine, rng)
+        mine[_PART_SW] = sw_mine
+        if rank == 0 and _signalled(&tm.watch):
+            tm.stop = 1
+        fm_team_barrier(team)
+        if tm.stop:
+            break
+        data_loss = 0.0
+        sw_sum = 0.0
+        for k in range(team):
+            data_loss += tm.part[_PART_STRIDE * k + _PART_LOSS]
+            sw_sum += tm.part[_PART_STRIDE * k + _PART_SW]
+        rng = fm_rng_skip(rng, nrows * drop_width)
+        start += nrows
+        if sw_sum == 0:
+            # Only zero-weight samples: nothing to learn from this batch.
+            fm_team_barrier(team)
+            continue
+        # The batch's loss is that of the parameters before the step.
+        batch_loss = (data_loss + penalty) / sw_sum
+        if not isfinite(batch_loss):
+            # The estimator discards this call's parameters on this status.
+            if rank == 0:
+                tm.status = _STATUS_NONFINITE
+            break
+        if rank == 0:
+            tm.accumulated += batch_loss * nrows
+        if gather and start < tm.n:
+            # This thread's rows of the next batch, fetched while it multiplies.
+            next_rows = min(tm.batch_size, tm.n - start)
+            fm_prefetch_rows(<const char *>tm.inp.dense,
+                             tm.rows + start + _split(next_rows, team, rank),
+                             _split(next_rows, team, rank + 1) - _split(next_rows, team, rank),
+                             net.units[0] * sizeof(floating))
+        _weight_grads(net, tm.inp, tm.rows, start - nrows, nrows, tm.buf, grad, False,
+                      rank, team)
+        _next_step(&cfg)
+        mine[_PART_SQ] = 0.0
+        mine[_PART_ABS] = 0.0
+        _owned_step(net, params, grad, s1, s2, sw_sum, &cfg, rank, team,
+                    &mine[_PART_SQ], &mine[_PART_ABS])
+        fm_team_barrier(team)
+    if rank == 0:
+        tm.t = cfg.t
+
+
+# ----------------------------------------------------------------------
+# Prediction on a team of threads
+# ----------------------------------------------------------------------
+cdef struct Predictor:
+    const Net *net
+    const Input *inp
+    Py_ssize_t n
+    Py_ssize_t chunk
+    Buffers *bufs          # one per thread
+    void *workspace        # one block of ws_stride elements per thread
+    Py_ssize_t ws_stride
+    bint check_finite
+    int stop               # set by any thread: leave the loop
+    int nonfinite          # a chunk held NaN or infinity
+    int interrupted        # thread 0 saw a raising signal handler
+    SignalWatch watch
+
+
+cdef bint _rows_finite(const Input *X, Py_ssize_t start, Py_ssize_t nrows,
+                       floating dtype_tag) noexcept nogil:
+    """Whether rows start..start+nrows of X (of dtype `floating`; the value of
+    dtype_tag is unused) hold only finite values."""
+    cdef Py_ssize_t lo, hi
+    if X.data != NULL:
+        lo = X.indptr[start]
+        hi = X.indptr[start + nrows]
+        if X.indices == NULL or hi <= lo:
+            return True
+        if floating is float:
+            return fm_all_finite_s((<const float *>X.data) + lo, hi - lo)
+        else:
+            return fm_all_finite_d((<const double *>X.data) + lo, hi - lo)
+    if floating is float:
+        return fm_all_finite_s((<const float *>X.dense) + start * X.n_features,
+                               nrows * X.n_features)
+    else:
+        return fm_all_finite_d((<const double *>X.dense) + start * X.n_features,
+                               nrows * X.n_features)
+
+
+cdef void _predict_worker(Predictor *pr, const floating *params,
+                          floating *out) noexcept nogil:
+    """Chunks rank, rank + team, ... of the rows, each forwarded into `out`;
+    thread 0 looks for signals.  A chunk with a non-finite input value stops
+    every thread (pr.nonfinite) before it is forwarded."""
+    cdef const Net *net = pr.net
+    cdef int rank = fm_team_rank(), team = fm_team_size()
+    cdef Py_ssize_t c = rank, start, nrows, n_out = net.units[net.n_weights]
+    cdef Buffers *buf = &pr.bufs[rank]
+    _layout(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk, False,
+            False, buf)
+    while not pr.stop:
+        start = c * pr.chunk
+        if start >= pr.n:
+            break
+        nrows = min(pr.chunk, pr.n - start)
+        if pr.check_finite and not _rows_finite(pr.inp, start, nrows, params[0]):
+            pr.nonfinite = 1
+            pr.stop = 1
+            break
+        _forward(net, pr.inp, NULL, start, 0, nrows, nrows, params, buf,
+                 out + start * n_out, 0)
+        c += team
+        if rank == 0 and _signalled(&pr.watch):
+            pr.interrupted = 1
+            pr.stop = 1
 
 
 # ----------------------------------------------------------------------
@@ -667,6 +1010,12 @@ cdef int _make_input(Input *inp, const floating[:, ::1] dense,
     return 0
 
 
+cdef int _check_team(int n_threads) except -1:
+    if n_threads < 1:
+        raise ValueError("n_threads must be >= 1")
+    return 0
+
+
 def train_epoch(
     NetSpec spec,
     const floating[:, ::1] X_dense, const floating[::1] X_data,
@@ -677,6 +1026,7 @@ def train_epoch(
     int solver, floating[::1] state1, floating[::1] state2, double learning_rate,
     double momentum, bint nesterov, double beta_1, double beta_2, double epsilon,
     double rho, double weight_decay, long long t, unsigned long long seed,
+    int n_threads=1,
 ):
     """Run one epoch of mini-batch training in compiled code.
 
@@ -686,6 +1036,10 @@ def train_epoch(
     penalty and one optimizer step (SOLVER_CODES; state1/state2 are the
     solver's per-parameter buffers, `t` counts Adam steps).
 
+    With `n_threads` > 1 a team of threads shares every batch (see
+    _epoch_worker); each thread calls BLAS for its own blocks, so the caller
+    should keep BLAS single-threaded meanwhile.
+
     Returns (sum over batches of batch_loss * batch_rows, t, status).  On a
     non-finite batch loss the loop stops with status STATUS_NONFINITE.  A
     signal handler that raises (Ctrl-C) ends the loop within ~50 ms and its
@@ -694,19 +1048,21 @@ def train_epoch(
     cdef Net *net = &spec.net
     cdef Input inp
     cdef Buffers buf
-    cdef StepConfig cfg
+    cdef Team tm
+    cdef Team *tmp = &tm
     cdef Py_ssize_t n_data = Y.shape[0], n_params = params.shape[0]
     cdef Py_ssize_t n = sample_idx.shape[0] if use_idx else n_data
-    cdef Py_ssize_t start, nrows, j
-    cdef double accumulated = 0.0, data_loss, sw_sum, batch_loss, penalty
-    cdef int status = _STATUS_OK
-    cdef const Py_ssize_t *rows = &sample_idx[0] if use_idx and n > 0 else NULL
-    cdef SignalWatch watch
-    cdef bint interrupted = False
+    cdef Py_ssize_t j
     cdef bint gather = use_idx and not sparse
-    cdef uint64_t rng = seed
+    cdef const floating *y_ptr
+    cdef const floating *sw_ptr
+    cdef floating *p_ptr
+    cdef floating *g_ptr
+    cdef floating *s1_ptr
+    cdef floating *s2_ptr
 
     _check_params(net, n_params)
+    _check_team(n_threads)
     _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n_data,
                 net.units[0])
     if batch_size < 1:
@@ -723,54 +1079,59 @@ def train_epoch(
             (solver in (1, 4, 5) and state2.shape[0] != n_params):
         raise ValueError("parameter buffers differ in length")
     if n == 0:
-        return 0.0, t, status
-    cfg.solver = solver
-    cfg.lr = learning_rate
-    cfg.momentum = momentum
-    cfg.nesterov = nesterov
-    cfg.beta_1 = beta_1
-    cfg.beta_2 = beta_2
-    cfg.epsilon = epsilon
-    cfg.rho = rho
-    cfg.weight_decay = weight_decay
-    cfg.t = t
+        return 0.0, t, _STATUS_OK
+    tm.net = net
+    tm.inp = &inp
+    tm.rows = &sample_idx[0] if use_idx else NULL
+    tm.n = n
+    tm.batch_size = batch_size
+    tm.buf = &buf
+    tm.cfg.solver = solver
+    tm.cfg.lr = learning_rate
+    tm.cfg.momentum = momentum
+    tm.cfg.nesterov = nesterov
+    tm.cfg.beta_1 = beta_1
+    tm.cfg.beta_2 = beta_2
+    tm.cfg.epsilon = epsilon
+    tm.cfg.rho = rho
+    tm.cfg.weight_decay = weight_decay
+    tm.cfg.t = t
+    tm.cfg.lr_t = 0.0
+    tm.seed = seed
+    tm.accumulated = 0.0
+    tm.status = _STATUS_OK
+    tm.stop = 0
+    tm.t = t
+    y_ptr = &Y[0, 0]
+    sw_ptr = &sample_weight[0]
+    p_ptr = &params[0]
+    g_ptr = &grad[0]
+    s1_ptr = &state1[0]
+    s2_ptr = &state2[0] if state2.shape[0] > 0 else NULL
 
-    _alloc_buffers(&buf, net.n_weights)
+    tm.part = <double *>calloc(_PART_STRIDE * n_threads, sizeof(double))
+    if tm.part == NULL:
+        raise MemoryError()
     try:
-        watch.next_check = _now() + _SIGNAL_INTERVAL
-        with nogil:
-            _layout(net, &workspace[0], batch_size, gather, True, &buf)
-            start = 0
-            while start < n:
-                nrows = min(batch_size, n - start)
-                sw_sum = 0.0
-                data_loss = _loss_grad_chunk(net, &inp, &Y[0, 0], &sample_weight[0],
-                                             rows, start, nrows, &params[0], &grad[0],
-                                             False, &buf, &sw_sum, &rng)
-                if sw_sum == 0:
-                    # Only zero-weight samples: nothing to learn from this batch.
-                    start += nrows
-                    continue
-                # The batch's loss is that of the parameters before the step.
-                penalty = _penalty_value(net, &params[0]) if net.alpha != 0 else 0.0
-                batch_loss = (data_loss + net.alpha * penalty) / sw_sum
-                _step(net, &params[0], &grad[0], &state1[0],
-                      &state2[0] if state2.shape[0] > 0 else NULL, n_params, sw_sum,
-                      &cfg)
-                if not isfinite(batch_loss):
-                    # The estimator discards this call's parameters on this status.
-                    status = _STATUS_NONFINITE
-                    break
-                accumulated += batch_loss * nrows
-                start += nrows
-                if _signalled(&watch):
-                    interrupted = True
-                    break
+        _alloc_buffers(&buf, net.n_weights)
+    except MemoryError:
+        free(tm.part)
+        raise
+    try:
+        tm.watch.next_check = _now() + _SIGNAL_INTERVAL
+        _layout(net, &workspace[0], batch_size, gather, True, &buf)
+        if n_threads > 1:
+            with nogil, parallel(num_threads=n_threads):
+                _epoch_worker(tmp, y_ptr, sw_ptr, p_ptr, g_ptr, s1_ptr, s2_ptr)
+        else:
+            with nogil:
+                _epoch_worker(tmp, y_ptr, sw_ptr, p_ptr, g_ptr, s1_ptr, s2_ptr)
     finally:
         free(buf.acts)
-    if interrupted:
+        free(tm.part)
+    if tm.stop:
         _raise_pending()
-    return accumulated, cfg.t, status
+    return tm.accumulated, tm.t, tm.status
 
 
 def loss_grad(
@@ -793,7 +1154,6 @@ def loss_grad(
     cdef double data_loss = 0.0, sw_sum = 0.0, penalty = 0.0
     cdef SignalWatch watch
     cdef bint interrupted = False
-    cdef uint64_t rng = 0
 
     _check_params(net, n_params)
     _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
@@ -820,14 +1180,13 @@ def loss_grad(
             while start < n:
                 nrows = min(chunk, n - start)
                 data_loss += _loss_grad_chunk(net, &inp, &Y[0, 0], &sample_weight[0],
-                                              NULL, start, nrows, &params[0], &grad[0],
-                                              start > 0, &buf, &sw_sum, &rng)
+                                              start, nrows, &params[0], &grad[0],
+                                              start > 0, &buf, &sw_sum)
                 start += nrows
                 if _signalled(&watch):
                     interrupted = True
                     break
-            if net.alpha != 0:
-                penalty = net.alpha * _penalty_value(net, &params[0])
+            penalty = _penalty(net, &params[0])
             _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
     finally:
         free(buf.acts)
@@ -841,51 +1200,66 @@ def predict(
     const floating[:, ::1] X_dense, const floating[::1] X_data,
     const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
     const floating[::1] params, floating[:, ::1] out, Py_ssize_t chunk,
+    int n_threads=1, bint check_finite=False,
 ):
-    """Output-layer activations for every row of X, computed over row chunks."""
+    """Output-layer activations for every row of X, computed over row chunks
+    of `chunk` rows, `n_threads` threads each forwarding every n_threads-th
+    chunk (each calls BLAS itself: keep BLAS single-threaded meanwhile).
+
+    Returns False, with `out` incomplete, when `check_finite` is set and X holds
+    a NaN or an infinity (each chunk is checked just before it is forwarded),
+    True otherwise."""
     cdef Net *net = &spec.net
     cdef Input inp
-    cdef Buffers buf
-    cdef Py_ssize_t n = out.shape[0], start, nrows
-    cdef floating *ws
-    cdef SignalWatch watch
-    cdef bint interrupted = False
+    cdef Predictor pr
+    cdef Predictor *prp = &pr
+    cdef Py_ssize_t n = out.shape[0], k
+    cdef const floating *p_ptr
+    cdef floating *o_ptr
 
     _check_params(net, params.shape[0])
+    _check_team(n_threads)
     _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
     if out.shape[1] != net.units[net.n_weights]:
         raise ValueError("out has the wrong number of columns")
     if n == 0:
-        return
+        return True
     chunk = max(1, min(chunk, n))
-    ws = <floating *>malloc(max(1, _workspace_size(net, chunk, False, False))
-                            * sizeof(floating))
-    if ws == NULL:
-        raise MemoryError()
+    n_threads = <int>min(<Py_ssize_t>n_threads, (n + chunk - 1) // chunk)
+    pr.net = net
+    pr.inp = &inp
+    pr.n = n
+    pr.chunk = chunk
+    pr.ws_stride = max(1, _workspace_size(net, chunk, False, False))
+    pr.check_finite = check_finite
+    pr.stop = 0
+    pr.nonfinite = 0
+    pr.interrupted = 0
+    p_ptr = &params[0]
+    o_ptr = &out[0, 0]
+    pr.workspace = malloc(n_threads * pr.ws_stride * sizeof(floating))
+    pr.bufs = <Buffers *>calloc(n_threads, sizeof(Buffers))
     try:
-        _alloc_buffers(&buf, net.n_weights)
-    except MemoryError:
-        free(ws)
-        raise
-    try:
-        watch.next_check = _now() + _SIGNAL_INTERVAL
-        with nogil:
-            _layout(net, ws, chunk, False, False, &buf)
-            start = 0
-            while start < n:
-                nrows = min(chunk, n - start)
-                # The output layer goes straight into `out`.
-                _forward(net, &inp, NULL, start, nrows, &params[0], &buf,
-                         &out[start, 0], NULL)
-                start += nrows
-                if _signalled(&watch):
-                    interrupted = True
-                    break
+        if pr.workspace == NULL or pr.bufs == NULL:
+            raise MemoryError()
+        for k in range(n_threads):
+            _alloc_buffers(&pr.bufs[k], net.n_weights)
+        pr.watch.next_check = _now() + _SIGNAL_INTERVAL
+        if n_threads > 1:
+            with nogil, parallel(num_threads=n_threads):
+                _predict_worker(prp, p_ptr, o_ptr)
+        else:
+            with nogil:
+                _predict_worker(prp, p_ptr, o_ptr)
     finally:
-        free(buf.acts)
-        free(ws)
-    if interrupted:
+        if pr.bufs != NULL:
+            for k in range(n_threads):
+                free(pr.bufs[k].acts)
+        free(pr.bufs)
+        free(pr.workspace)
+    if pr.interrupted:
         _raise_pending()
+    return not pr.nonfinite
 
 
 # ----------------------------------------------------------------------

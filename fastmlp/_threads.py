@@ -1,0 +1,99 @@
+"""How many threads the engine uses, and BLAS kept single-threaded meanwhile.
+
+A mini-batch of an MLP is a handful of small GEMMs; BLAS's own threading splits
+each of them and synchronises its threads several times per batch, and leaves
+everything between the GEMMs (gather, activations, optimizer step) on one core.
+The engine instead runs a team of threads over the whole epoch: each thread
+takes a block of the batch's rows, then a block of the gradient and of the
+optimizer step, calling single-threaded BLAS on its blocks (see
+_kernels/_engine.pyx, _epoch_worker).  Prediction splits the rows into chunks
+the same way.
+
+The team is as large as BLAS may be (what threadpoolctl.threadpool_limits sets,
+so a limit the user puts on BLAS limits fastmlp too) and the CPUs this process
+may run on allow, and no larger than the work per batch makes worthwhile.  While
+a team runs, BLAS is held at one thread; the user's setting comes back when the
+last team of the process has finished.
+"""
+
+import os
+import threading
+from contextlib import contextmanager, nullcontext
+
+from threadpoolctl import ThreadpoolController
+
+# Below these, a thread's share of a batch is too small for the two barriers per
+# batch to pay off (a few microseconds each), and the batch is run by one thread.
+MIN_ROWS_PER_THREAD = 16
+MIN_FLOPS_PER_THREAD = 4e6
+
+
+class _BlasThreads:
+    """Reads and holds the thread count of the BLAS libraries in the process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._libraries = None
+        self._holders = 0
+        self._saved = None
+
+    def _controllers(self):
+        # Found once: scanning the loaded libraries takes milliseconds.
+        if self._libraries is None:
+            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        return self._libraries
+
+    def allowed(self):
+        """The number of threads BLAS may use (the user's setting, also while a
+        team holds BLAS at one thread)."""
+        with self._lock:
+            if self._saved is not None:
+                counts = [n for _, n in self._saved]
+            else:
+                counts = [lib.get_num_threads() for lib in self._controllers()]
+        counts = [n for n in counts if n]
+        return min(counts) if counts else 1
+
+    @contextmanager
+    def single(self):
+        """BLAS at one thread for the duration; nested and concurrent holders
+        share one hold, released by the last."""
+        with self._lock:
+            if self._holders == 0:
+                self._saved = [(lib, lib.get_num_threads()) for lib in self._controllers()]
+                for lib, _ in self._saved:
+                    lib.set_num_threads(1)
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0:
+                    for lib, n in self._saved:
+                        if n:
+                            lib.set_num_threads(n)
+                    self._saved = None
+
+
+blas = _BlasThreads()
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def team_size(rows, flops):
+    """Threads for work in units of `rows` rows costing `flops` (a mini-batch,
+    or a chunk of rows to predict)."""
+    n = min(blas.allowed(), _cpus())
+    n = min(n, rows // MIN_ROWS_PER_THREAD, int(flops // MIN_FLOPS_PER_THREAD))
+    return max(1, n)
+
+
+def hold(n_threads):
+    """The context a team of `n_threads` runs in."""
+    return blas.single() if n_threads > 1 else nullcontext()

@@ -1,0 +1,265 @@
+"""The engine's thread team (fastmlp/_threads.py, _epoch_worker/_predict_worker in
+_kernels/_engine.pyx): a batch shared by 2 or 3 threads gives the model a single
+thread gives.
+
+The sizes here are far below the team's thresholds, so the tests force a team
+size by replacing fastmlp._threads.team_size.  The single-thread reference runs
+with BLAS limited to one thread as well.  What may differ between the two is the
+order in which the threads' partial sums of loss and sample weight are added, so
+parameters and loss curves are compared to ~1e-12 relative; anything else a
+split could get wrong (a row block forwarded with another block's dropout mask,
+a column block of the gradient stepped twice or not at all, a thread reading
+parameters another thread has not finished updating) shows as a difference of
+order one.
+"""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from fastmlp import MLPClassifier, MLPRegressor, _threads
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+RTOL = 1e-11
+
+_rng = np.random.RandomState(0)
+X = _rng.randn(300, 12)
+Y_REG = np.c_[X[:, 0] - 2 * X[:, 1], np.sin(X[:, 2])] + 0.1 * _rng.randn(300, 2)
+Y_CLF = (X[:, 0] + X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
+SW = _rng.uniform(0.2, 3.0, 300)
+SW[:40] = 0.0  # whole zero-weight batches with batch_size=20 and shuffle=False
+
+
+@pytest.fixture
+def team(monkeypatch):
+    """team(n): every fit and prediction runs on a team of n threads."""
+
+    def use(n):
+        monkeypatch.setattr(_threads, "team_size", lambda rows, flops: n)
+
+    return use
+
+
+def _params(est):
+    return est.coefs_ + est.intercepts_
+
+
+def _fit_both(team, make, n_threads, X, y, **fit_kw):
+    with threadpool_limits(limits=1):
+        team(1)
+        ref = make().fit(X, y, **fit_kw)
+        team(n_threads)
+        est = make().fit(X, y, **fit_kw)
+    return ref, est
+
+
+def _assert_same_model(ref, est):
+    for a, b in zip(_params(ref), _params(est)):
+        assert_allclose(b, a, rtol=RTOL, atol=1e-13)
+    assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=RTOL)
+    assert est.n_iter_ == ref.n_iter_
+    assert est.t_ == ref.t_
+
+
+CASES = {
+    "adam": dict(solver="adam"),
+    "sgd-nesterov": dict(solver="sgd", momentum=0.9, learning_rate_init=0.05),
+    "sgd-plain-invscaling": dict(solver="sgd", momentum=0.0, learning_rate="invscaling",
+                                 learning_rate_init=0.05),
+    "adamw": dict(solver="adamw", weight_decay=0.05),
+    "adagrad": dict(solver="adagrad", learning_rate_init=0.05),
+    "rmsprop": dict(solver="rmsprop"),
+    "adadelta": dict(solver="adadelta", learning_rate_init=1.0),
+    "l1": dict(solver="adam", alpha=0.01, l1_ratio=0.5),
+    "pure-l1": dict(solver="sgd", alpha=0.01, l1_ratio=1.0, learning_rate_init=0.05),
+    "no-penalty": dict(solver="adam", alpha=0.0),
+    "dropout": dict(solver="adam", dropout=[0.3, 0.1]),
+    "gelu-tanh": dict(solver="adam", activation=["gelu", "tanh"]),
+    "no-shuffle": dict(solver="adam", shuffle=False),
+    "early-stopping": dict(solver="adam", early_stopping=True, n_iter_no_change=100),
+}
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)],
+                         ids=["clf", "reg"])
+def test_team_fit_equals_one_thread(team, Est, y, case, n_threads):
+    def make():
+        return Est(hidden_layer_sizes=(17, 9), batch_size=20, max_iter=4, tol=0.0,
+                   random_state=0, **{"alpha": 1e-3, **CASES[case]})
+
+    ref, est = _fit_both(team, make, n_threads, X, y)
+    _assert_same_model(ref, est)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_team_with_zero_weight_batches_and_sample_weight(team, n_threads):
+    def make():
+        return MLPRegressor(hidden_layer_sizes=(16,), batch_size=20, max_iter=3,
+                            shuffle=False, tol=0.0, random_state=0)
+
+    ref, est = _fit_both(team, make, n_threads, X, Y_REG, sample_weight=SW)
+    _assert_same_model(ref, est)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_team_sparse_input(team, n_threads, dtype):
+    Xs = sp.random(300, 40, density=0.2, format="csr", random_state=0, dtype=dtype)
+
+    def make():
+        return MLPClassifier(hidden_layer_sizes=(15,), batch_size=25, max_iter=3,
+                             tol=0.0, random_state=0, alpha=1e-3)
+
+    ref, est = _fit_both(team, make, n_threads, Xs, Y_CLF)
+    rtol = RTOL if dtype == np.float64 else 1e-5
+    for a, b in zip(_params(ref), _params(est)):
+        assert_allclose(b, a, rtol=rtol, atol=rtol * 1e-2)
+    assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=rtol)
+
+
+def test_team_float32(team):
+    X32 = X.astype(np.float32)
+
+    def make():
+        return MLPClassifier(hidden_layer_sizes=(33,), batch_size=32, max_iter=3,
+                             tol=0.0, random_state=0)
+
+    ref, est = _fit_both(team, make, 2, X32, Y_CLF)
+    assert est.coefs_[0].dtype == np.float32
+    for a, b in zip(_params(ref), _params(est)):
+        assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+
+
+def test_more_threads_than_rows_or_units(team):
+    """Batches of 2 rows and layers of 2 units on 3 threads: some threads get no
+    rows and no columns, and the model is still the one-thread model."""
+
+    def make():
+        return MLPClassifier(hidden_layer_sizes=(2,), batch_size=2, max_iter=2,
+                             tol=0.0, random_state=0)
+
+    ref, est = _fit_both(team, make, 3, X[:31], Y_CLF[:31])
+    _assert_same_model(ref, est)
+
+
+def test_team_partial_fit_and_warm_start(team):
+    def run(n):
+        with threadpool_limits(limits=1):
+            team(n)
+            est = MLPClassifier(hidden_layer_sizes=(20,), batch_size=30, random_state=0)
+            for start in range(0, 300, 100):
+                est.partial_fit(X[start:start + 100], Y_CLF[start:start + 100],
+                                classes=[0, 1, 2])
+            est.set_params(warm_start=True, max_iter=2, tol=0.0)
+            return est.fit(X, Y_CLF)
+
+    _assert_same_model(run(1), run(2))
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_team_predict_equals_one_thread(team, n_threads, sparse):
+    with threadpool_limits(limits=1):
+        team(1)
+        est = MLPClassifier(hidden_layer_sizes=(20, 10), max_iter=3, random_state=0)
+        est.fit(X, Y_CLF)
+        Xp = sp.csr_matrix(X) if sparse else X
+        ref = est.predict_proba(Xp)
+        team(n_threads)
+        proba = est.predict_proba(Xp)
+    assert_allclose(proba, ref, rtol=1e-13, atol=1e-15)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("bad, message", [(np.nan, "Input X contains NaN"),
+                                          (np.inf, "Input X contains infinity"),
+                                          (-np.inf, "Input X contains infinity")])
+@pytest.mark.parametrize("where", ["first", "last"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_predict_finds_nan_and_infinity_in_every_chunk(team, n_threads, bad, message,
+                                                       where, sparse):
+    """Prediction checks X for NaN/infinity chunk by chunk as it goes; a bad value
+    in the first or the last chunk raises scikit-learn's own error."""
+    est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    est.fit(X, Y_REG)
+    Xbig = np.tile(X, (40, 1))  # 12000 rows: many chunks
+    Xbig[0 if where == "first" else -1, 5] = bad
+    team(n_threads)
+    with pytest.raises(ValueError, match=message):
+        est.predict(sp.csr_matrix(Xbig) if sparse else Xbig)
+
+
+def test_blas_threads_restored_after_a_team(team):
+    def blas_threads():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        team(2)
+        est = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0)
+        est.fit(X, Y_CLF)
+        est.predict(X)
+        assert blas_threads() == before
+    assert before == [2] * len(before)
+
+
+def test_team_size_follows_blas_limit_and_work():
+    flops = 1e12
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _threads.team_size(10_000, flops) == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        expected = min(2, len(os.sched_getaffinity(0)))
+        assert _threads.team_size(10_000, flops) == expected
+        # too little work per thread: one thread
+        assert _threads.team_size(10_000, _threads.MIN_FLOPS_PER_THREAD) == 1
+        assert _threads.team_size(_threads.MIN_ROWS_PER_THREAD, flops) == 1
+
+
+def test_hold_is_shared_by_concurrent_holders():
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _threads.blas.allowed() == 2
+        outer = _threads.hold(2)
+        outer.__enter__()
+        try:
+            assert _threads.blas.allowed() == 2  # the user's setting, not the hold's
+            with _threads.hold(2):
+                pass
+            # the inner holder left, the outer one still holds BLAS at one thread
+            info = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+            assert info == [1] * len(info)
+        finally:
+            outer.__exit__(None, None, None)
+        info = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        assert info == [2] * len(info)
+
+
+def test_two_team_fits_in_two_python_threads(team):
+    """Two fits, each on a team of two threads, from two Python threads at once."""
+    team(2)
+
+    def make():
+        return MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=5,
+                             tol=0.0, random_state=0)
+
+    serial = make().fit(X, Y_CLF)
+    results = [None, None]
+
+    def work(i):
+        results[i] = make().fit(X, Y_CLF)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for est in results:
+        _assert_same_model(serial, est)
