@@ -25,7 +25,7 @@ from threadpoolctl import ThreadpoolController
 # Below these, a thread's share of a batch is too small for the two barriers per
 # batch to pay off (a few microseconds each), and the batch is run by one thread.
 MIN_ROWS_PER_THREAD = 16
-MIN_FLOPS_PER_THREAD = 4e6
+MIN_FLOPS_PER_THREAD = 1.5e6
 
 
 class _BlasThreads:
