@@ -39,6 +39,20 @@ static inline int fm_team_rank(void) {
 #endif
 }
 
+/* Hands out work items 0, 1, 2, ... to whichever thread asks first. */
+static inline ptrdiff_t fm_next_item(ptrdiff_t *counter) {
+#if defined(__GNUC__)
+    return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+#else
+    ptrdiff_t item;
+#ifdef _OPENMP
+    _Pragma("omp atomic capture")
+#endif
+    item = (*counter)++;
+    return item;
+#endif
+}
+
 /* Ask for rows[0..n) of a row-major matrix (row_bytes per row) to be brought
  * into the cache ahead of a gather, while the core is busy with arithmetic. */
 static inline void fm_prefetch_rows(const char *base, const ptrdiff_t *rows,

@@ -91,6 +91,7 @@ cdef extern from "team.h" nogil:
     void fm_team_barrier(int n_threads)
     int fm_team_size()
     int fm_team_rank()
+    Py_ssize_t fm_next_item(Py_ssize_t *counter)
     void fm_prefetch_rows(const char *base, const Py_ssize_t *rows, Py_ssize_t n,
                           Py_ssize_t row_bytes)
 
@@ -516,54 +517,51 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
     return loss
 
 
-cdef void _weight_grads(const Net *net, const Input *X, const Py_ssize_t *rows,
-                        Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                        floating *grad, bint accumulate, int rank,
-                        int team) noexcept nogil:
-    """The column-wise part: the *unscaled* gradient of every layer from the
-    batch's activations and deltas (all `nrows` rows, left by _rows_pass).
-    Thread `rank` of `team` writes (or adds, when `accumulate`) the rows
-    c0..c1 of each coefficient matrix and the entries j0..j1 of each intercept
-    that _split gives it, which are also the entries its optimizer step owns."""
-    cdef Py_ssize_t i, r, p, src, col, c0, c1, j0, j1, fan_in, fan_out
+cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
+                           Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
+                           floating *grad, bint accumulate, Py_ssize_t i,
+                           Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i,
+    written (or added, when `accumulate`) from the batch's activations and
+    deltas (all `nrows` rows, left by _rows_pass)."""
+    cdef Py_ssize_t r, p, src, col
+    cdef Py_ssize_t fan_in = net.units[i], fan_out = net.units[i + 1]
     cdef const floating *a_in
     cdef const floating *data = <const floating *>X.data
-    cdef floating *d
-    cdef floating *gW
-    cdef floating *gb
+    cdef floating *d = <floating *>buf.deltas[i]
+    cdef floating *gW = grad + net.coef_off[i]
     cdef floating beta = 1.0 if accumulate else 0.0
-    for i in range(net.n_weights):
-        fan_in = net.units[i]
-        fan_out = net.units[i + 1]
-        c0 = _split(fan_in, team, rank)
-        c1 = _split(fan_in, team, rank + 1)
-        j0 = _split(fan_out, team, rank)
-        j1 = _split(fan_out, team, rank + 1)
-        d = <floating *>buf.deltas[i]
-        gW = grad + net.coef_off[i]
-        gb = grad + net.icpt_off[i]
+    if c1 <= c0:
+        return
+    if i == 0 and data != NULL:
         if not accumulate:
-            memset(gb + j0, 0, (j1 - j0) * sizeof(floating))
-        _colsum_add(d + j0, gb + j0, nrows, j1 - j0, fan_out)
-        if i == 0 and data != NULL:
-            if not accumulate:
-                memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
-            for r in range(nrows):
-                src = _row(rows, start + r)
-                for p in range(X.indptr[src], X.indptr[src + 1]):
-                    col = X.indices[p]
-                    if c0 <= col < c1:
-                        axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
-        else:
-            if i == 0:
-                a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
-                    else <const floating *>buf.acts[0]
-            else:
-                # Hidden layer i after dropout, if any.
-                a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                             else buf.acts[i])
-            gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
-                    fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+            memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
+        for r in range(nrows):
+            src = _row(rows, start + r)
+            for p in range(X.indptr[src], X.indptr[src + 1]):
+                col = X.indices[p]
+                if c0 <= col < c1:
+                    axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
+        return
+    if i == 0:
+        a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
+            else <const floating *>buf.acts[0]
+    else:
+        # Hidden layer i after dropout, if any.
+        a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                     else buf.acts[i])
+    gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
+            fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+
+
+cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
+                          floating *grad, bint accumulate, Py_ssize_t i) noexcept nogil:
+    """Layer i's unscaled intercept gradient: the column sums of delta_i."""
+    cdef Py_ssize_t fan_out = net.units[i + 1]
+    cdef floating *gb = grad + net.icpt_off[i]
+    if not accumulate:
+        memset(gb, 0, fan_out * sizeof(floating))
+    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out, fan_out)
 
 
 cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
@@ -575,7 +573,11 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
     `grad`, returns sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
     cdef double loss = _rows_pass(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
                                   buf, sw_sum, 0)
-    _weight_grads(net, X, NULL, start, nrows, buf, grad, accumulate, 0, 1)
+    cdef Py_ssize_t i
+    for i in range(net.n_weights):
+        _coef_grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
+                         net.units[i])
+        _intercept_grad(net, nrows, buf, grad, accumulate, i)
     return loss
 
 
@@ -755,38 +757,73 @@ cdef void _update_range(const Net *net, floating *params, floating *grad, floati
         _adaptive_update(params, grad, s1, s2, lo, hi, cfg)
 
 
-cdef void _owned_step(const Net *net, floating *params, floating *grad, floating *s1,
-                      floating *s2, double sw_sum, const StepConfig *cfg, int rank,
-                      int team, double *sq, double *ab) noexcept nogil:
-    """Thread `rank`'s share of an optimizer step: the entries whose gradient
-    _weight_grads gave it.  Adds the penalty parts of its new coefficients
-    (the next batch's penalty) to sq[0] and ab[0]."""
-    cdef Py_ssize_t i, lo, hi, fan_in, fan_out
-    for i in range(net.n_weights):
-        fan_in = net.units[i]
-        fan_out = net.units[i + 1]
-        lo = net.coef_off[i] + _split(fan_in, team, rank) * fan_out
-        hi = net.coef_off[i] + _split(fan_in, team, rank + 1) * fan_out
-        if cfg != NULL:
-            _update_range(net, params, grad, s1, s2, lo, hi, True, sw_sum, cfg)
-            _update_range(net, params, grad, s1, s2,
-                          net.icpt_off[i] + _split(fan_out, team, rank),
-                          net.icpt_off[i] + _split(fan_out, team, rank + 1),
-                          False, sw_sum, cfg)
-        if net.alpha != 0:
-            _penalty_parts(net, params + lo, hi - lo, sq, ab)
-
-
 # ----------------------------------------------------------------------
 # One epoch on a team of threads
 # ----------------------------------------------------------------------
+# The column phase of a batch is cut into work items: for every layer, blocks
+# of rows of its coefficient matrix (gradient GEMM and optimizer step of those
+# rows), then its intercepts.  The cut depends on the network and the batch
+# size only, never on the team, and every item's penalty part has its own slot
+# summed in item order, so which thread takes which item changes no result.
+cdef enum:
+    _ITEM_WORK = 1 << 21     # about this many multiply-adds per coefficient block
+
+
+cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
+                                    Py_ssize_t batch_size) noexcept nogil:
+    cdef Py_ssize_t fan_in = net.units[i]
+    cdef Py_ssize_t per_row = max(1, net.units[i + 1] * batch_size)
+    return max(1, min(fan_in, (fan_in * per_row) // _ITEM_WORK))
+
+
+cdef Py_ssize_t _n_items(const Net *net, Py_ssize_t batch_size) noexcept nogil:
+    cdef Py_ssize_t i, n = 0
+    for i in range(net.n_weights):
+        n += _coef_blocks(net, i, batch_size) + 1
+    return n
+
+
+cdef void _item_step(const Net *net, const Input *X, const Py_ssize_t *rows,
+                     Py_ssize_t start, Py_ssize_t nrows, Py_ssize_t batch_size,
+                     Buffers *buf, floating *params, floating *grad, floating *s1,
+                     floating *s2, double sw_sum, const StepConfig *cfg,
+                     Py_ssize_t item, double *sq, double *ab) noexcept nogil:
+    """Work item `item` of a batch's column phase: a block of a layer's
+    coefficient gradient and its optimizer step, or a layer's intercept
+    gradient and step; the penalty parts of the block's new coefficients (the
+    next batch's penalty) go to sq[0] and ab[0].  With cfg == NULL, only the
+    penalty parts of the block's current coefficients."""
+    cdef Py_ssize_t i = 0, nb, c0, c1, lo, hi, fan_in, fan_out
+    while True:
+        nb = _coef_blocks(net, i, batch_size)
+        if item <= nb:
+            break
+        item -= nb + 1
+        i += 1
+    fan_in = net.units[i]
+    fan_out = net.units[i + 1]
+    if item == nb:
+        if cfg != NULL:
+            _intercept_grad(net, nrows, buf, grad, False, i)
+            _update_range(net, params, grad, s1, s2, net.icpt_off[i],
+                          net.icpt_off[i] + fan_out, False, sw_sum, cfg)
+        return
+    c0 = _split(fan_in, <int>nb, <int>item)
+    c1 = _split(fan_in, <int>nb, <int>item + 1)
+    lo = net.coef_off[i] + c0 * fan_out
+    hi = net.coef_off[i] + c1 * fan_out
+    if cfg != NULL:
+        _coef_grad_block(net, X, rows, start, nrows, buf, grad, False, i, c0, c1)
+        _update_range(net, params, grad, s1, s2, lo, hi, True, sw_sum, cfg)
+    if net.alpha != 0:
+        _penalty_parts(net, params + lo, hi - lo, sq, ab)
+
+
 # Per-thread slots of Team.part, a cache line apart.
 cdef enum:
     _PART_STRIDE = 8
     _PART_LOSS = 0
     _PART_SW = 1
-    _PART_SQ = 2
-    _PART_ABS = 3
 
 
 cdef struct Team:
@@ -796,11 +833,14 @@ cdef struct Team:
     const Py_ssize_t *rows
     Py_ssize_t n
     Py_ssize_t batch_size
+    Py_ssize_t n_items
     Buffers *buf
     StepConfig cfg
     uint64_t seed
     # Written by the team, each field as documented in _epoch_worker
-    double *part
+    double *part           # per thread: loss and weight sums of its rows
+    double *item_penalty   # per work item: sum w^2 and sum |w| of its block
+    Py_ssize_t next_item[2]
     double accumulated
     int status
     int stop
@@ -818,29 +858,36 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
                rows (_rows_pass) and writes its loss and weight sums to its
                slot of tm.part;
       columns  after a barrier, every thread reads the sums (same values, same
-               order, so every thread takes the same decisions), then computes
-               its block of each layer's gradient and steps exactly those
-               parameters (_weight_grads, _owned_step), writing the penalty of
-               its new coefficients to its slot; a barrier ends the batch.
+               order, so every thread takes the same decisions), then takes
+               work items (_item_step) until none is left: each computes a
+               block of the gradient and steps exactly those parameters,
+               writing the penalty of the new coefficients to the item's slot
+               of tm.item_penalty; a barrier ends the batch.
     Only thread 0 looks for signals (before the first barrier, so every thread
-    sees tm.stop after it) and writes tm.status, tm.accumulated and tm.t.
-    With a team of one thread the barriers do nothing and the arithmetic is
-    that of a plain sequential pass."""
+    sees tm.stop after it), resets the item counter of the next batch (two
+    alternate, so nobody is still using it), and writes tm.status,
+    tm.accumulated and tm.t.  With a team of one thread the barriers do
+    nothing and the arithmetic is that of a plain sequential pass."""
     cdef const Net *net = tm.net
-    cdef int rank = fm_team_rank(), team = fm_team_size(), k
+    cdef int rank = fm_team_rank(), team = fm_team_size()
     cdef StepConfig cfg = tm.cfg
-    cdef Py_ssize_t start = 0, nrows, drop_width = _dropout_width(net)
+    cdef Py_ssize_t start = 0, nrows, k, item, batch = 0
+    cdef Py_ssize_t drop_width = _dropout_width(net)
     cdef uint64_t rng = tm.seed
     cdef double *mine = tm.part + _PART_STRIDE * rank
-    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab
-    cdef double sw_mine
+    cdef double *pen = tm.item_penalty
+    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab, sw_mine
     cdef Py_ssize_t next_rows
     cdef bint gather = tm.rows != NULL and tm.inp.data == NULL
 
-    mine[_PART_SQ] = 0.0
-    mine[_PART_ABS] = 0.0
-    _owned_step(net, params, grad, s1, s2, 0.0, NULL, rank, team,
-                &mine[_PART_SQ], &mine[_PART_ABS])
+    if rank == 0:
+        for k in range(tm.n_items):
+            pen[2 * k] = 0.0
+            pen[2 * k + 1] = 0.0
+            _item_step(net, tm.inp, tm.rows, 0, 0, tm.batch_size, tm.buf, params,
+                       grad, s1, s2, 0.0, NULL, k, &pen[2 * k], &pen[2 * k + 1])
+        tm.next_item[0] = 0
+        tm.next_item[1] = 0
     fm_team_barrier(team)
     while start < tm.n:
         nrows = min(tm.batch_size, tm.n - start)
@@ -850,10 +897,12 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
         if net.alpha != 0:
             sq = 0.0
             ab = 0.0
-            for k in range(team):
-                sq += tm.part[_PART_STRIDE * k + _PART_SQ]
-                ab += tm.part[_PART_STRIDE * k + _PART_ABS]
+            for k in range(tm.n_items):
+                sq += pen[2 * k]
+                ab += pen[2 * k + 1]
             penalty = _penalty_from_parts(net, sq, ab)
+        if rank == 0:
+            tm.next_item[(batch + 1) % 2] = 0
 
         sw_mine = 0.0
         mine[_PART_LOSS] = _rows_pass(net, tm.inp, Y, SW, tm.rows, start,
@@ -875,6 +924,7 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
         start += nrows
         if sw_sum == 0:
             # Only zero-weight samples: nothing to learn from this batch.
+            batch += 1
             fm_team_barrier(team)
             continue
         # The batch's loss is that of the parameters before the step.
@@ -893,13 +943,17 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
                              tm.rows + start + _split(next_rows, team, rank),
                              _split(next_rows, team, rank + 1) - _split(next_rows, team, rank),
                              net.units[0] * sizeof(floating))
-        _weight_grads(net, tm.inp, tm.rows, start - nrows, nrows, tm.buf, grad, False,
-                      rank, team)
         _next_step(&cfg)
-        mine[_PART_SQ] = 0.0
-        mine[_PART_ABS] = 0.0
-        _owned_step(net, params, grad, s1, s2, sw_sum, &cfg, rank, team,
-                    &mine[_PART_SQ], &mine[_PART_ABS])
+        while True:
+            item = fm_next_item(&tm.next_item[batch % 2])
+            if item >= tm.n_items:
+                break
+            pen[2 * item] = 0.0
+            pen[2 * item + 1] = 0.0
+            _item_step(net, tm.inp, tm.rows, start - nrows, nrows, tm.batch_size,
+                       tm.buf, params, grad, s1, s2, sw_sum, &cfg, item,
+                       &pen[2 * item], &pen[2 * item + 1])
+        batch += 1
         fm_team_barrier(team)
     if rank == 0:
         tm.t = cfg.t
@@ -917,6 +971,7 @@ cdef struct Predictor:
     void *workspace        # one block of ws_stride elements per thread
     Py_ssize_t ws_stride
     bint check_finite
+    Py_ssize_t next_chunk  # the next chunk to forward (fm_next_item)
     int stop               # set by any thread: leave the loop
     int nonfinite          # a chunk held NaN or infinity
     int interrupted        # thread 0 saw a raising signal handler
@@ -947,17 +1002,18 @@ cdef bint _rows_finite(const Input *X, Py_ssize_t start, Py_ssize_t nrows,
 
 cdef void _predict_worker(Predictor *pr, const floating *params,
                           floating *out) noexcept nogil:
-    """Chunks rank, rank + team, ... of the rows, each forwarded into `out`;
-    thread 0 looks for signals.  A chunk with a non-finite input value stops
-    every thread (pr.nonfinite) before it is forwarded."""
+    """Chunks of rows forwarded into `out`, each taken by whichever thread is
+    free (a thread slowed down by other load takes fewer); thread 0 looks for
+    signals.  A chunk with a non-finite input value stops every thread
+    (pr.nonfinite) before it is forwarded."""
     cdef const Net *net = pr.net
-    cdef int rank = fm_team_rank(), team = fm_team_size()
-    cdef Py_ssize_t c = rank, start, nrows, n_out = net.units[net.n_weights]
+    cdef int rank = fm_team_rank()
+    cdef Py_ssize_t start, nrows, n_out = net.units[net.n_weights]
     cdef Buffers *buf = &pr.bufs[rank]
     _layout(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk, False,
             False, buf)
     while not pr.stop:
-        start = c * pr.chunk
+        start = fm_next_item(&pr.next_chunk) * pr.chunk
         if start >= pr.n:
             break
         nrows = min(pr.chunk, pr.n - start)
@@ -967,7 +1023,6 @@ cdef void _predict_worker(Predictor *pr, const floating *params,
             break
         _forward(net, pr.inp, NULL, start, 0, nrows, nrows, params, buf,
                  out + start * n_out, 0)
-        c += team
         if rank == 0 and _signalled(&pr.watch):
             pr.interrupted = 1
             pr.stop = 1
@@ -1109,13 +1164,18 @@ def train_epoch(
     s1_ptr = &state1[0]
     s2_ptr = &state2[0] if state2.shape[0] > 0 else NULL
 
+    tm.n_items = _n_items(net, batch_size)
     tm.part = <double *>calloc(_PART_STRIDE * n_threads, sizeof(double))
-    if tm.part == NULL:
+    tm.item_penalty = <double *>calloc(2 * tm.n_items, sizeof(double))
+    if tm.part == NULL or tm.item_penalty == NULL:
+        free(tm.part)
+        free(tm.item_penalty)
         raise MemoryError()
     try:
         _alloc_buffers(&buf, net.n_weights)
     except MemoryError:
         free(tm.part)
+        free(tm.item_penalty)
         raise
     try:
         tm.watch.next_check = _now() + _SIGNAL_INTERVAL
@@ -1129,6 +1189,7 @@ def train_epoch(
     finally:
         free(buf.acts)
         free(tm.part)
+        free(tm.item_penalty)
     if tm.stop:
         _raise_pending()
     return tm.accumulated, tm.t, tm.status
@@ -1203,8 +1264,8 @@ def predict(
     int n_threads=1, bint check_finite=False,
 ):
     """Output-layer activations for every row of X, computed over row chunks
-    of `chunk` rows, `n_threads` threads each forwarding every n_threads-th
-    chunk (each calls BLAS itself: keep BLAS single-threaded meanwhile).
+    of `chunk` rows shared out among `n_threads` threads (each calls BLAS
+    itself: keep BLAS single-threaded meanwhile).
 
     Returns False, with `out` incomplete, when `check_finite` is set and X holds
     a NaN or an infinity (each chunk is checked just before it is forwarded),
@@ -1232,6 +1293,7 @@ def predict(
     pr.chunk = chunk
     pr.ws_stride = max(1, _workspace_size(net, chunk, False, False))
     pr.check_finite = check_finite
+    pr.next_chunk = 0
     pr.stop = 0
     pr.nonfinite = 0
     pr.interrupted = 0
