@@ -4,7 +4,8 @@
 # Runs a short Python script under `valgrind --tool=memcheck` that fits every solver
 # (sgd, adam, lbfgs, and any other solver fastmlp offers) on dense and sparse data
 # (float64 and float32; classifier, regressor, multi-output, poisson; short last
-# mini-batch; several row chunks in prediction and in the L-BFGS objective) and
+# mini-batch; several row chunks in prediction and in the L-BFGS objective; every
+# other solver on a team of three threads) and
 # predicts, then reports how many invalid reads / writes valgrind saw and whether any
 # error has a fastmlp frame.
 #
@@ -87,8 +88,14 @@ except (KeyError, IndexError, AttributeError):
     solvers = ["sgd", "adam", "lbfgs"]
 print("solvers:", solvers)
 
+# every other solver on a team of 3 threads (uneven blocks of rows and columns;
+# at these sizes fastmlp would otherwise use one thread)
+from fastmlp import _threads
+one_thread = _threads.team_size
+
 checks = 0
-for solver in solvers:
+for index, solver in enumerate(solvers):
+    _threads.team_size = one_thread if index % 2 == 0 else (lambda rows, flops: 3)
     for data in (X, XS, XC, X.astype(np.float32), XS.astype(np.float32)):
         for Est, y, kw in ((MLPClassifier, y_clf, {}), (MLPClassifier, y_bin, {}),
                            (MLPRegressor, y_reg, {}), (MLPRegressor, y_multi, {}),
@@ -117,7 +124,10 @@ for solver in solvers:
                          max_iter=10, random_state=0).fit(X * 1e155, y_reg)
         except ValueError:
             pass
-    checks += 3
+    if solver != "lbfgs":
+        MLPClassifier(hidden_layer_sizes=(11, 6), solver=solver, dropout=0.3, max_iter=2,
+                      batch_size=32, random_state=0).fit(X, y_clf).predict(XS)
+    checks += 4
 print("fits checked:", checks)
 print("MEMCHECK-SCRIPT-OK")
 PYEOF
