@@ -100,9 +100,10 @@ def _row_flops(units, Xe):
     return 6.0 * float(per_weight.sum())
 
 
-# Bytes of X per chunk of rows in prediction: a chunk stays in a core's cache
-# from the finiteness check to the first layer's GEMM.
-_PREDICT_CHUNK_BYTES = 1 << 19
+# Bytes of X per chunk of rows in prediction (a chunk is checked for NaN and
+# infinity just before its first GEMM reads it; 2 MiB measured fastest for
+# 60000 x 784 float64 among 64 KiB..8 MiB on a 2-core machine).
+_PREDICT_CHUNK_BYTES = 1 << 21
 
 
 def _chunk_rows(units, n):

@@ -185,13 +185,16 @@ def test_team_predict_equals_one_thread(team, n_threads, sparse):
                                           (-np.inf, "Input X contains infinity")])
 @pytest.mark.parametrize("where", ["first", "last"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_predict_finds_nan_and_infinity_in_every_chunk(team, n_threads, bad, message,
-                                                       where, sparse):
+def test_predict_finds_nan_and_infinity_in_every_chunk(team, monkeypatch, n_threads, bad,
+                                                       message, where, sparse):
     """Prediction checks X for NaN/infinity chunk by chunk as it goes; a bad value
     in the first or the last chunk raises scikit-learn's own error."""
+    import fastmlp._multilayer_perceptron as mlp
+
     est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
     est.fit(X, Y_REG)
-    Xbig = np.tile(X, (40, 1))  # 12000 rows: many chunks
+    Xbig = np.tile(X, (40, 1))  # 12000 rows in chunks of 100
+    monkeypatch.setattr(mlp, "_PREDICT_CHUNK_BYTES", 100 * X.shape[1] * 8)
     Xbig[0 if where == "first" else -1, 5] = bad
     team(n_threads)
     with pytest.raises(ValueError, match=message):
