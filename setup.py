@@ -24,8 +24,7 @@ directives = {
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno"]
 compile_args.append("-ffp-contract=off")
 # The engine runs a training epoch or a prediction on a team of threads.
-compile_args.append("-fopenmp")
-link_args = ["-fopenmp"]
+link_args = ["-pthread"]
 
 extensions = [
     Extension(

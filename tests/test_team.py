@@ -266,3 +266,27 @@ def test_two_team_fits_in_two_python_threads(team):
         t.join()
     for est in results:
         _assert_same_model(serial, est)
+
+
+def _fit_in_child(seed):
+    from fastmlp import _threads as child_threads
+
+    child_threads.team_size = lambda rows, flops: 2
+    est = MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0,
+                        random_state=seed).fit(X, Y_CLF)
+    return est.coefs_[0].tolist()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_after_a_team_fit(team):
+    """No thread outlives a call, so a process forked after a team fit can run
+    teams itself (a persistent thread pool would hang the child)."""
+    import multiprocessing
+
+    team(2)
+    parent = MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0,
+                           random_state=0).fit(X, Y_CLF)
+    parent.predict_proba(X)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        coefs = pool.map_async(_fit_in_child, [0, 1]).get(timeout=120)
+    assert_allclose(np.asarray(coefs[0]), parent.coefs_[0], rtol=RTOL, atol=1e-13)

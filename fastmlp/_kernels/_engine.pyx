@@ -10,7 +10,8 @@ Layering:
                              columns of the gradient, optimizer steps on
                              ranges of the flat buffer (no GIL)
   * workers                  _epoch_worker / _predict_worker: the loops run by
-                             every thread of a team (an OpenMP parallel region;
+                             every thread of a team (csrc/team.h: threads
+                             started for the call and joined at its end;
                              a team of one is the plain sequential loop)
   * def functions here       the Python-facing entry points, each releasing the
                              GIL for all of its work
@@ -26,7 +27,6 @@ shuffled sample order without copying X.
 """
 
 from cython cimport floating
-from cython.parallel cimport parallel
 from libc.math cimport sqrt, pow, isfinite, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
@@ -88,9 +88,11 @@ cdef extern from "optim.h" nogil:
                          float eta, int nesterov)
 
 cdef extern from "team.h" nogil:
-    void fm_team_barrier(int n_threads)
-    int fm_team_size()
-    int fm_team_rank()
+    ctypedef struct fm_team_t:
+        int size
+    ctypedef void (*fm_team_fn)(void *arg, fm_team_t *team, int rank) noexcept nogil
+    void fm_team_barrier(fm_team_t *team, int *sense)
+    int fm_team_run(int n, fm_team_fn fn, void *arg)
     Py_ssize_t fm_next_item(Py_ssize_t *counter)
     void fm_prefetch_rows(const char *base, const Py_ssize_t *rows, Py_ssize_t n,
                           Py_ssize_t row_bytes)
@@ -837,6 +839,12 @@ cdef struct Team:
     Buffers *buf
     StepConfig cfg
     uint64_t seed
+    const void *Y
+    const void *SW
+    void *params
+    void *grad
+    void *s1
+    void *s2
     # Written by the team, each field as documented in _epoch_worker
     double *part           # per thread: loss and weight sums of its rows
     double *item_penalty   # per work item: sum w^2 and sum |w| of its block
@@ -848,9 +856,9 @@ cdef struct Team:
     SignalWatch watch
 
 
-cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
-                        floating *params, floating *grad, floating *s1,
-                        floating *s2) noexcept nogil:
+cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
+                        const floating *SW, floating *params, floating *grad,
+                        floating *s1, floating *s2) noexcept nogil:
     """One epoch of mini-batches, run by every thread of the team.
 
     Per batch, two phases separated by barriers:
@@ -869,7 +877,7 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
     tm.accumulated and tm.t.  With a team of one thread the barriers do
     nothing and the arithmetic is that of a plain sequential pass."""
     cdef const Net *net = tm.net
-    cdef int rank = fm_team_rank(), team = fm_team_size()
+    cdef int team = tmt.size, sense = 0
     cdef StepConfig cfg = tm.cfg
     cdef Py_ssize_t start = 0, nrows, k, item, batch = 0
     cdef Py_ssize_t drop_width = _dropout_width(net)
@@ -888,7 +896,7 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
                        grad, s1, s2, 0.0, NULL, k, &pen[2 * k], &pen[2 * k + 1])
         tm.next_item[0] = 0
         tm.next_item[1] = 0
-    fm_team_barrier(team)
+    fm_team_barrier(tmt, &sense)
     while start < tm.n:
         nrows = min(tm.batch_size, tm.n - start)
         # The penalty of the parameters this batch starts from; the slots were
@@ -912,7 +920,7 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
         mine[_PART_SW] = sw_mine
         if rank == 0 and _signalled(&tm.watch):
             tm.stop = 1
-        fm_team_barrier(team)
+        fm_team_barrier(tmt, &sense)
         if tm.stop:
             break
         data_loss = 0.0
@@ -925,7 +933,7 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
         if sw_sum == 0:
             # Only zero-weight samples: nothing to learn from this batch.
             batch += 1
-            fm_team_barrier(team)
+            fm_team_barrier(tmt, &sense)
             continue
         # The batch's loss is that of the parameters before the step.
         batch_loss = (data_loss + penalty) / sw_sum
@@ -954,9 +962,23 @@ cdef void _epoch_worker(Team *tm, const floating *Y, const floating *SW,
                        tm.buf, params, grad, s1, s2, sw_sum, &cfg, item,
                        &pen[2 * item], &pen[2 * item + 1])
         batch += 1
-        fm_team_barrier(team)
+        fm_team_barrier(tmt, &sense)
     if rank == 0:
         tm.t = cfg.t
+
+
+cdef void _epoch_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Team *tm = <Team *>arg
+    _epoch_worker(tm, tmt, rank, <const double *>tm.Y, <const double *>tm.SW,
+                  <double *>tm.params, <double *>tm.grad, <double *>tm.s1,
+                  <double *>tm.s2)
+
+
+cdef void _epoch_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Team *tm = <Team *>arg
+    _epoch_worker(tm, tmt, rank, <const float *>tm.Y, <const float *>tm.SW,
+                  <float *>tm.params, <float *>tm.grad, <float *>tm.s1,
+                  <float *>tm.s2)
 
 
 # ----------------------------------------------------------------------
@@ -971,6 +993,8 @@ cdef struct Predictor:
     void *workspace        # one block of ws_stride elements per thread
     Py_ssize_t ws_stride
     bint check_finite
+    const void *params
+    void *out
     Py_ssize_t next_chunk  # the next chunk to forward (fm_next_item)
     int stop               # set by any thread: leave the loop
     int nonfinite          # a chunk held NaN or infinity
@@ -1000,14 +1024,13 @@ cdef bint _rows_finite(const Input *X, Py_ssize_t start, Py_ssize_t nrows,
                                nrows * X.n_features)
 
 
-cdef void _predict_worker(Predictor *pr, const floating *params,
+cdef void _predict_worker(Predictor *pr, int rank, const floating *params,
                           floating *out) noexcept nogil:
     """Chunks of rows forwarded into `out`, each taken by whichever thread is
     free (a thread slowed down by other load takes fewer); thread 0 looks for
     signals.  A chunk with a non-finite input value stops every thread
     (pr.nonfinite) before it is forwarded."""
     cdef const Net *net = pr.net
-    cdef int rank = fm_team_rank()
     cdef Py_ssize_t start, nrows, n_out = net.units[net.n_weights]
     cdef Buffers *buf = &pr.bufs[rank]
     _layout(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk, False,
@@ -1026,6 +1049,16 @@ cdef void _predict_worker(Predictor *pr, const floating *params,
         if rank == 0 and _signalled(&pr.watch):
             pr.interrupted = 1
             pr.stop = 1
+
+
+cdef void _predict_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Predictor *pr = <Predictor *>arg
+    _predict_worker(pr, rank, <const double *>pr.params, <double *>pr.out)
+
+
+cdef void _predict_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Predictor *pr = <Predictor *>arg
+    _predict_worker(pr, rank, <const float *>pr.params, <float *>pr.out)
 
 
 # ----------------------------------------------------------------------
@@ -1165,6 +1198,12 @@ def train_epoch(
     s2_ptr = &state2[0] if state2.shape[0] > 0 else NULL
 
     tm.n_items = _n_items(net, batch_size)
+    tm.Y = y_ptr
+    tm.SW = sw_ptr
+    tm.params = p_ptr
+    tm.grad = g_ptr
+    tm.s1 = s1_ptr
+    tm.s2 = s2_ptr
     tm.part = <double *>calloc(_PART_STRIDE * n_threads, sizeof(double))
     tm.item_penalty = <double *>calloc(2 * tm.n_items, sizeof(double))
     if tm.part == NULL or tm.item_penalty == NULL:
@@ -1180,12 +1219,11 @@ def train_epoch(
     try:
         tm.watch.next_check = _now() + _SIGNAL_INTERVAL
         _layout(net, &workspace[0], batch_size, gather, True, &buf)
-        if n_threads > 1:
-            with nogil, parallel(num_threads=n_threads):
-                _epoch_worker(tmp, y_ptr, sw_ptr, p_ptr, g_ptr, s1_ptr, s2_ptr)
-        else:
-            with nogil:
-                _epoch_worker(tmp, y_ptr, sw_ptr, p_ptr, g_ptr, s1_ptr, s2_ptr)
+        with nogil:
+            if floating is float:
+                fm_team_run(n_threads, _epoch_entry_s, tmp)
+            else:
+                fm_team_run(n_threads, _epoch_entry_d, tmp)
     finally:
         free(buf.acts)
         free(tm.part)
@@ -1293,12 +1331,14 @@ def predict(
     pr.chunk = chunk
     pr.ws_stride = max(1, _workspace_size(net, chunk, False, False))
     pr.check_finite = check_finite
+    p_ptr = &params[0]
+    o_ptr = &out[0, 0]
+    pr.params = p_ptr
+    pr.out = o_ptr
     pr.next_chunk = 0
     pr.stop = 0
     pr.nonfinite = 0
     pr.interrupted = 0
-    p_ptr = &params[0]
-    o_ptr = &out[0, 0]
     pr.workspace = malloc(n_threads * pr.ws_stride * sizeof(floating))
     pr.bufs = <Buffers *>calloc(n_threads, sizeof(Buffers))
     try:
@@ -1307,12 +1347,11 @@ def predict(
         for k in range(n_threads):
             _alloc_buffers(&pr.bufs[k], net.n_weights)
         pr.watch.next_check = _now() + _SIGNAL_INTERVAL
-        if n_threads > 1:
-            with nogil, parallel(num_threads=n_threads):
-                _predict_worker(prp, p_ptr, o_ptr)
-        else:
-            with nogil:
-                _predict_worker(prp, p_ptr, o_ptr)
+        with nogil:
+            if floating is float:
+                fm_team_run(n_threads, _predict_entry_s, prp)
+            else:
+                fm_team_run(n_threads, _predict_entry_d, prp)
     finally:
         if pr.bufs != NULL:
             for k in range(n_threads):
