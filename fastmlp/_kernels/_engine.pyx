@@ -768,14 +768,16 @@ cdef void _update_range(const Net *net, floating *params, floating *grad, floati
 # size only, never on the team, and every item's penalty part has its own slot
 # summed in item order, so which thread takes which item changes no result.
 cdef enum:
-    _ITEM_WORK = 1 << 21     # about this many multiply-adds per coefficient block
+    _ITEM_WORK = 1 << 21     # at least this many multiply-adds per coefficient block
+    _MAX_BLOCKS = 8          # and at most this many blocks per layer: every block's
+                             # GEMM packs the layer's whole delta again
 
 
 cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
                                     Py_ssize_t batch_size) noexcept nogil:
     cdef Py_ssize_t fan_in = net.units[i]
     cdef Py_ssize_t per_row = max(1, net.units[i + 1] * batch_size)
-    return max(1, min(fan_in, (fan_in * per_row) // _ITEM_WORK))
+    return max(1, min(fan_in, _MAX_BLOCKS, (fan_in * per_row) // _ITEM_WORK))
 
 
 cdef Py_ssize_t _n_items(const Net *net, Py_ssize_t batch_size) noexcept nogil:
