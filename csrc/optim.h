@@ -62,6 +62,17 @@ FM_CLONES static void fm_sgd_update##SFX(                                       
             params[j] = w + vel;                                                  \
         }                                                                         \
     }                                                                             \
+}                                                                                 \
+                                                                                  \
+/* sum x[j]^2 in double precision, eight running sums (vectorisable). */       \
+FM_CLONES static double fm_sum_squares##SFX(const T *restrict x, ptrdiff_t n) {  \
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                     \
+    ptrdiff_t i, j, n8 = n - n % 8;                                               \
+    for (i = 0; i < n8; i += 8)                                                   \
+        for (j = 0; j < 8; j++) acc[j] += (double)x[i + j] * (double)x[i + j];    \
+    for (i = n8; i < n; i++) acc[0] += (double)x[i] * (double)x[i];               \
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +                              \
+           ((acc[4] + acc[5]) + (acc[6] + acc[7]));                               \
 }
 
 FM_OPTIM_DEFINE(double, _d, sqrt)

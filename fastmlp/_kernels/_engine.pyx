@@ -80,6 +80,8 @@ cdef extern from "optim.h" nogil:
     void fm_adam_update_s(float *params, const float *grad, float *m, float *v,
                           Py_ssize_t lo, Py_ssize_t hi, float a, float s, float step,
                           float b1, float b2, float c1, float c2, float eps, float decay)
+    double fm_sum_squares_d(const double *x, Py_ssize_t n)
+    double fm_sum_squares_s(const float *x, Py_ssize_t n)
     void fm_sgd_update_d(double *params, const double *grad, double *velocity,
                          Py_ssize_t lo, Py_ssize_t hi, double a, double s, double mu,
                          double eta, int nesterov)
@@ -587,17 +589,10 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
 # Penalty and optimizer steps over ranges of the flat buffer
 # ----------------------------------------------------------------------
 cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
-    # Four partial sums break the dependency chain of a single accumulator.
-    cdef Py_ssize_t j, n4 = n - n % 4
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    for j in range(0, n4, 4):
-        s0 += <double>x[j] * <double>x[j]
-        s1 += <double>x[j + 1] * <double>x[j + 1]
-        s2 += <double>x[j + 2] * <double>x[j + 2]
-        s3 += <double>x[j + 3] * <double>x[j + 3]
-    for j in range(n4, n):
-        s0 += <double>x[j] * <double>x[j]
-    return (s0 + s1) + (s2 + s3)
+    if floating is float:
+        return fm_sum_squares_s(x, n)
+    else:
+        return fm_sum_squares_d(x, n)
 
 
 cdef inline void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
