@@ -314,13 +314,12 @@ static inline double fm_loss_delta##SFX(const T *p, const T *y, const T *sw,    
     return total;                                                                 \
 }                                                                                 \
                                                                                   \
-/* out[j] += sum_r d[r * ld + j], j < cols: bias gradient as a column sum      \
- * (of a block of columns when cols < ld). */                                     \
+/* out[j] += sum_r d[r, j]: bias gradient as a column sum. */                     \
 static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,         \
-                                      ptrdiff_t cols, ptrdiff_t ld) {             \
+                                      ptrdiff_t cols) {                           \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++) {                                                  \
-        const T *dr = d + r * ld;                                                 \
+        const T *dr = d + r * cols;                                               \
         for (j = 0; j < cols; j++) out[j] += dr[j];                               \
     }                                                                             \
 }                                                                                 \

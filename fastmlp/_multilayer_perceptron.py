@@ -852,6 +852,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         out = np.empty((n, layout.units[-1]), dtype=dtype)
         spec = self._net_spec(layout, out_activation=out_activation, training=False)
         Xe = _engine_input(X, dtype)
+        # a forward pass: a third of the work of a training pass
         n_threads = _threads.team_size(n, n * _row_flops(layout.units, Xe) / 3)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)

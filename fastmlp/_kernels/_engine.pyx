@@ -60,10 +60,8 @@ cdef extern from "elementwise.h" nogil:
     double fm_loss_delta_s(const float *p, const float *y, const float *sw,
                            float *delta, Py_ssize_t rows, Py_ssize_t cols, int loss,
                            int out_act, double param)
-    void fm_colsum_add_d(const double *d, double *out, Py_ssize_t rows, Py_ssize_t cols,
-                         Py_ssize_t ld)
-    void fm_colsum_add_s(const float *d, float *out, Py_ssize_t rows, Py_ssize_t cols,
-                         Py_ssize_t ld)
+    void fm_colsum_add_d(const double *d, double *out, Py_ssize_t rows, Py_ssize_t cols)
+    void fm_colsum_add_s(const float *d, float *out, Py_ssize_t rows, Py_ssize_t cols)
     bint fm_all_finite_d(const double *x, Py_ssize_t n)
     bint fm_all_finite_s(const float *x, Py_ssize_t n)
     uint64_t fm_rng_skip(uint64_t state, uint64_t draws)
@@ -271,11 +269,11 @@ cdef inline void _act_deriv(const floating *a, const floating *z, floating *delt
 
 
 cdef inline void _colsum_add(const floating *d, floating *out, Py_ssize_t rows,
-                             Py_ssize_t cols, Py_ssize_t ld) noexcept nogil:
+                             Py_ssize_t cols) noexcept nogil:
     if floating is float:
-        fm_colsum_add_s(d, out, rows, cols, ld)
+        fm_colsum_add_s(d, out, rows, cols)
     else:
-        fm_colsum_add_d(d, out, rows, cols, ld)
+        fm_colsum_add_d(d, out, rows, cols)
 
 
 # ----------------------------------------------------------------------
@@ -371,7 +369,7 @@ cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
 
 cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
     # NULL stays NULL: optional buffers (pre-activations, masks) keep their meaning.
-    return NULL if base == NULL else (<floating *>base) + offset
+    return NULL if base == NULL else base + offset
 
 
 cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
@@ -411,7 +409,9 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
         fan_in = net.units[i]
         fan_out = net.units[i + 1]
         a_out = (out if i == L - 1 else <floating *>buf.acts[i + 1]) + r0 * fan_out
-        z = _at(<floating *>buf.zs[i + 1], r0 * fan_out) if buf.zs[i + 1] != NULL else a_out
+        z = _at(<floating *>buf.zs[i + 1], r0 * fan_out)
+        if z == NULL:
+            z = a_out
         W = params + net.coef_off[i]
         b = params + net.icpt_off[i]
         if i == 0 and data != NULL:
@@ -433,8 +433,8 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
                     a_in = gathered
             else:
                 # Hidden layer i after dropout, if any.
-                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL else buf.acts[i]),
-                           r0 * fan_in)
+                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                        else buf.acts[i]), r0 * fan_in)
             gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
                     fan_in, W, fan_out, <floating>0.0, z, fan_out)
         _bias_act(z, b, a_out, nrows, fan_out, net.act[i])
@@ -449,12 +449,12 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
             drawn += batch_rows * fan_out
             if floating is float:
                 fm_dropout_s(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
-                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out), nrows * fan_out,
-                             net.dropout[i], &state)
+                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
+                             nrows * fan_out, net.dropout[i], &state)
             else:
                 fm_dropout_d(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
-                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out), nrows * fan_out,
-                             net.dropout[i], &state)
+                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
+                             nrows * fan_out, net.dropout[i], &state)
 
 
 cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
@@ -516,7 +516,8 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         if mask != NULL:
             for p in range(nrows * fan_in):
                 d_prev[p] = d_prev[p] * mask[p]
-        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in), _at(<floating *>buf.zs[i], r0 * fan_in),
+        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in),
+                   _at(<floating *>buf.zs[i], r0 * fan_in),
                    d_prev, nrows * fan_in, net.act[i - 1])
     return loss
 
@@ -565,7 +566,7 @@ cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
     cdef floating *gb = grad + net.icpt_off[i]
     if not accumulate:
         memset(gb, 0, fan_out * sizeof(floating))
-    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out, fan_out)
+    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out)
 
 
 cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
@@ -882,7 +883,7 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
     cdef double *mine = tm.part + _PART_STRIDE * rank
     cdef double *pen = tm.item_penalty
     cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab, sw_mine
-    cdef Py_ssize_t next_rows
+    cdef Py_ssize_t next_rows, r0
     cdef bint gather = tm.rows != NULL and tm.inp.data == NULL
 
     if rank == 0:
@@ -944,9 +945,9 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
         if gather and start < tm.n:
             # This thread's rows of the next batch, fetched while it multiplies.
             next_rows = min(tm.batch_size, tm.n - start)
-            fm_prefetch_rows(<const char *>tm.inp.dense,
-                             tm.rows + start + _split(next_rows, team, rank),
-                             _split(next_rows, team, rank + 1) - _split(next_rows, team, rank),
+            r0 = _split(next_rows, team, rank)
+            fm_prefetch_rows(<const char *>tm.inp.dense, tm.rows + start + r0,
+                             _split(next_rows, team, rank + 1) - r0,
                              net.units[0] * sizeof(floating))
         _next_step(&cfg)
         while True:
