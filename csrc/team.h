@@ -4,7 +4,7 @@
  *
  * fm_team_run(n, fn, arg) runs fn(arg, team, rank) on n threads, the caller
  * being rank 0; fm_team_barrier is called by every thread of the team at the
- * same points of the same loop (spinning briefly, then yielding the CPU).  A
+ * same points of the same loop (spinning briefly, then sleeping).  A
  * team of one creates no thread and its barriers do nothing. */
 #ifndef FASTMLP_TEAM_H
 #define FASTMLP_TEAM_H
@@ -13,13 +13,24 @@
 #include <sched.h>
 #include <stddef.h>
 
+#ifdef __linux__
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #define FM_MAX_TEAM 64
-#define FM_SPINS_BEFORE_YIELD (1 << 14)
+/* About 50-100 us of spinning: a barrier of a running team opens much sooner;
+ * a longer wait means a thread of the team lost its CPU, and the waiting
+ * threads then sleep (a futex on Linux, else yield) so that it gets it back. */
+#define FM_SPINS_BEFORE_SLEEP 2000
 
 typedef struct {
-    int size;   /* threads in the team */
-    int count;  /* arrivals at the current barrier */
-    int sense;  /* flips each time a barrier opens */
+    int size;      /* threads in the team */
+    int count;     /* arrivals at the current barrier */
+    int sense;     /* flips each time a barrier opens */
+    int sleepers;  /* threads asleep (or about to be) on `sense` */
 } fm_team_t;
 
 typedef void (*fm_team_fn)(void *arg, fm_team_t *team, int rank);
@@ -40,14 +51,28 @@ static inline void fm_team_barrier(fm_team_t *team, int *sense) {
     *sense = s;
     if (__atomic_add_fetch(&team->count, 1, __ATOMIC_ACQ_REL) == team->size) {
         __atomic_store_n(&team->count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&team->sense, s, __ATOMIC_RELEASE);
+        __atomic_store_n(&team->sense, s, __ATOMIC_SEQ_CST);
+#ifdef __linux__
+        /* A sleeper counts itself before it checks `sense` and sleeps only while
+         * `sense` is unchanged, so either it sees the flip or this sees it. */
+        if (__atomic_load_n(&team->sleepers, __ATOMIC_SEQ_CST) > 0)
+            syscall(SYS_futex, &team->sense, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#endif
         return;
     }
     while (__atomic_load_n(&team->sense, __ATOMIC_ACQUIRE) != s) {
-        if (++spins < FM_SPINS_BEFORE_YIELD)
+        if (++spins < FM_SPINS_BEFORE_SLEEP) {
             fm_cpu_relax();
-        else
-            sched_yield();
+            continue;
+        }
+#ifdef __linux__
+        __atomic_add_fetch(&team->sleepers, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&team->sense, __ATOMIC_SEQ_CST) != s)
+            syscall(SYS_futex, &team->sense, FUTEX_WAIT_PRIVATE, !s, NULL, NULL, 0);
+        __atomic_sub_fetch(&team->sleepers, 1, __ATOMIC_SEQ_CST);
+#else
+        sched_yield();
+#endif
     }
 }
 
@@ -72,7 +97,7 @@ static void *fm_member_main(void *p) {
 static int fm_team_run(int n, fm_team_fn fn, void *arg) {
     pthread_t threads[FM_MAX_TEAM];
     fm_member_t members[FM_MAX_TEAM];
-    fm_team_t team = {1, 0, 0};
+    fm_team_t team = {1, 0, 0, 0};
     int go = 0, started = 0, i;
     if (n > FM_MAX_TEAM) n = FM_MAX_TEAM;
     for (i = 1; i < n; i++) {

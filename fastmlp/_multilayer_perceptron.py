@@ -654,93 +654,95 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         # interrupted epoch (Ctrl-C) is rolled back to them.
         checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
         step_hooks = hooks if hooks is not None and hooks.per_step else None
-        n_threads = _threads.team_size(batch_size, batch_size * _row_flops(layout.units, Xe))
+        batch_flops = batch_size * _row_flops(layout.units, Xe)
         n_iter = 0
-        for _ in range(self.max_iter):
-            if step_hooks is not None:
-                step_hooks.step_begin("epoch")
-            if self.shuffle:
-                # The permutation sklearn.utils.shuffle draws, without its overhead.
-                perm = np.arange(n_samples)
-                self._random_state.shuffle(perm)
-                sample_idx = sample_idx[perm]
-                rows = sample_idx if train_rows is None else train_rows[sample_idx]
-            seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
-            for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
-                np.copyto(saved, live)
-            # An epoch (training and validation) either completes or, interrupted,
-            # leaves parameters and optimizer state as they were before it.
-            try:
-                with _threads.hold(n_threads):
+        # One session for the whole loop: while another Python thread trains or
+        # predicts too, each epoch runs on one thread (see _threads.session).
+        with _threads.session(batch_size, batch_flops) as threads_now:
+            for _ in range(self.max_iter):
+                if step_hooks is not None:
+                    step_hooks.step_begin("epoch")
+                if self.shuffle:
+                    # The permutation sklearn.utils.shuffle draws, without its overhead.
+                    perm = np.arange(n_samples)
+                    self._random_state.shuffle(perm)
+                    sample_idx = sample_idx[perm]
+                    rows = sample_idx if train_rows is None else train_rows[sample_idx]
+                seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
+                for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
+                    np.copyto(saved, live)
+                # An epoch (training and validation) either completes or, interrupted,
+                # leaves parameters and optimizer state as they were before it.
+                try:
                     accumulated, t, status = _engine.train_epoch(
                         spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad,
                         workspace, solver_code, opt.state1, opt.state2,
                         opt.learning_rate, float(self.momentum),
                         bool(self.nesterovs_momentum), float(self.beta_1),
                         float(self.beta_2), float(self.epsilon), float(self.rho),
-                        float(self.weight_decay), opt.t, seed, n_threads,
+                        float(self.weight_decay), opt.t, seed, threads_now(),
                     )  # fmt: skip
-                if status != _engine.STATUS_OK or not np.isfinite(accumulated):
-                    raise ValueError(
-                        "The training loss became non-finite at epoch "
-                        f"#{n_iter + 1}. Scaling the input data with StandardScaler or "
-                        "MinMaxScaler, or lowering learning_rate_init, might help."
-                    )
-                if early_stopping:
-                    val_loss = validation_loss()
-                    val_score = self._score(X_val, y_val, sample_weight=sw_val)
-            except BaseException:
-                for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
-                    np.copyto(live, saved)
-                raise
-            opt.t = t
-            n_iter += 1
-            self.n_iter_ = n_iter
-            self.loss_ = accumulated / n_samples
-            self.t_ += n_samples
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-            if early_stopping:
-                self.validation_loss_curve_.append(val_loss)
-                self._update_no_improvement_count(True, val_score)
-            else:
-                self._update_no_improvement_count(False, None)
-            if step_hooks is not None and step_hooks.step_end(
-                lambda: layout.views(params.copy())
-            ):
+                    if status != _engine.STATUS_OK or not np.isfinite(accumulated):
+                        raise ValueError(
+                            "The training loss became non-finite at epoch "
+                            f"#{n_iter + 1}. Scaling the input data with StandardScaler or "
+                            "MinMaxScaler, or lowering learning_rate_init, might help."
+                        )
+                    if early_stopping:
+                        val_loss = validation_loss()
+                        val_score = self._score(X_val, y_val, sample_weight=sw_val)
+                except BaseException:
+                    for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
+                        np.copyto(live, saved)
+                    raise
+                opt.t = t
+                n_iter += 1
+                self.n_iter_ = n_iter
+                self.loss_ = accumulated / n_samples
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    print("A callback asked to stop. Stopping.")
-                break
-
-            if self.solver == "sgd" and self.learning_rate == "invscaling":
-                opt.learning_rate = float(self.learning_rate_init) / (
-                    self.t_ + 1
-                ) ** self.power_t
-
-            if self._no_improvement_count > self.n_iter_no_change:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
                 if early_stopping:
-                    msg = (
-                        "Validation score did not improve more than tol=%f for %d "
-                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                    )
+                    self.validation_loss_curve_.append(val_loss)
+                    self._update_no_improvement_count(True, val_score)
                 else:
-                    msg = (
-                        "Training loss did not improve more than tol=%f for %d "
-                        "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                    )
-                if self._trigger_stopping(msg):
+                    self._update_no_improvement_count(False, None)
+                if step_hooks is not None and step_hooks.step_end(
+                    lambda: layout.views(params.copy())
+                ):
+                    if self.verbose:
+                        print("A callback asked to stop. Stopping.")
                     break
-                self._no_improvement_count = 0
 
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(
-                    "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                    "optimization hasn't converged yet." % self.max_iter,
-                    ConvergenceWarning,
-                )
+                if self.solver == "sgd" and self.learning_rate == "invscaling":
+                    opt.learning_rate = float(self.learning_rate_init) / (
+                        self.t_ + 1
+                    ) ** self.power_t
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        msg = (
+                            "Validation score did not improve more than tol=%f for %d "
+                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f for %d "
+                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
+                        )
+                    if self._trigger_stopping(msg):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                        "optimization hasn't converged yet." % self.max_iter,
+                        ConvergenceWarning,
+                    )
 
         if early_stopping:
             params[...] = self._best_params
@@ -852,13 +854,14 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         out = np.empty((n, layout.units[-1]), dtype=dtype)
         spec = self._net_spec(layout, out_activation=out_activation, training=False)
         Xe = _engine_input(X, dtype)
-        # a forward pass: a third of the work of a training pass
-        n_threads = _threads.team_size(n, n * _row_flops(layout.units, Xe) / 3)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
         chunk = min(_chunk_rows(layout.units, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
-        with _threads.hold(n_threads):
-            finite = _engine.predict(spec, *Xe, params, out, chunk, n_threads, check_input)
+        # a forward pass: a third of the work of a training pass
+        with _threads.session(n, n * _row_flops(layout.units, Xe) / 3) as threads_now:
+            finite = _engine.predict(
+                spec, *Xe, params, out, chunk, threads_now(), check_input
+            )
         if not finite:
             # Raises scikit-learn's own error message for X.
             _assert_all_finite(Xe[1] if Xe[4] else Xe[0], input_name="X",

@@ -22,6 +22,8 @@ from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
+from ._kernels import _engine
+
 # Below these, a thread's share of a batch is too small for the two barriers per
 # batch to pay off (a few microseconds each), and the batch is run by one thread.
 MIN_ROWS_PER_THREAD = 16
@@ -95,5 +97,44 @@ def team_size(rows, flops):
 
 
 def hold(n_threads):
-    """The context a team of `n_threads` runs in."""
+    """BLAS held at one thread while a team of `n_threads` > 1 runs."""
     return blas.single() if n_threads > 1 else nullcontext()
+
+
+# Python threads running a fit or a prediction right now (ident -> nesting depth).
+_active = {}
+_active_lock = threading.Lock()
+
+
+@contextmanager
+def session(rows, flops):
+    """One fit or prediction in the calling Python thread, of work in units of
+    `rows` rows costing `flops` (a mini-batch, or the rows to predict).
+
+    Yields a function giving the number of threads for the next call into the
+    engine: team_size(rows, flops), or 1 while another Python thread is in a
+    session too (fits in parallel threads share the CPUs instead of each
+    spinning a full team; a team already running finishes its epoch on one
+    thread, _engine.set_crowded).  BLAS is held at one thread for the whole session
+    when a team is wanted, so a session cut down to one thread does not turn
+    to threaded BLAS either."""
+    wanted = team_size(rows, flops)
+    ident = threading.get_ident()
+    with _active_lock:
+        _active[ident] = _active.get(ident, 0) + 1
+        _engine.set_crowded(len(_active) > 1)
+
+    def threads_now():
+        with _active_lock:
+            alone = len(_active) == 1
+        return wanted if alone else 1
+
+    try:
+        with hold(wanted):
+            yield threads_now
+    finally:
+        with _active_lock:
+            _active[ident] -= 1
+            if _active[ident] == 0:
+                del _active[ident]
+            _engine.set_crowded(len(_active) > 1)

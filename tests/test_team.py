@@ -290,3 +290,27 @@ def test_fork_after_a_team_fit(team):
     with multiprocessing.get_context("fork").Pool(2) as pool:
         coefs = pool.map_async(_fit_in_child, [0, 1]).get(timeout=120)
     assert_allclose(np.asarray(coefs[0]), parent.coefs_[0], rtol=RTOL, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", ["adam", "dropout", "l1"])
+def test_team_going_solo_mid_epoch(team, monkeypatch, case):
+    """When another fit or prediction starts in the process, a running team goes
+    on as its first thread alone from the next batch; the model stays the same."""
+    from fastmlp._kernels import _engine
+
+    def make():
+        return MLPClassifier(hidden_layer_sizes=(17, 9), batch_size=20, max_iter=3,
+                             tol=0.0, random_state=0, **{"alpha": 1e-3, **CASES[case]})
+
+    with threadpool_limits(limits=1):
+        team(1)
+        ref = make().fit(X, Y_CLF)
+        team(2)
+        set_crowded = _engine.set_crowded
+        set_crowded(True)  # as if another Python thread were fitting
+        monkeypatch.setattr(_engine, "set_crowded", lambda crowded: None)
+        try:
+            est = make().fit(X, Y_CLF)
+        finally:
+            set_crowded(False)
+    _assert_same_model(ref, est)

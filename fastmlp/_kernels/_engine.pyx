@@ -850,8 +850,34 @@ cdef struct Team:
     double accumulated
     int status
     int stop
+    int solo               # the team goes on as thread 0 alone (_end_batch)
     long long t
     SignalWatch watch
+
+
+cdef int _crowded = 0     # set from Python: another fit or prediction is running
+
+
+def set_crowded(bint crowded):
+    """Tell running teams whether another fit or prediction runs in this
+    process: a team then finishes its epoch on one thread (see _end_batch)."""
+    global _crowded
+    _crowded = crowded
+
+
+cdef inline int _end_batch(Team *tm, fm_team_t *tmt, int rank, int team,
+                           int *sense) noexcept nogil:
+    """The barrier that ends a batch; returns the team size for the next batch.
+    Once another fit or prediction runs in the process, thread 0 says so before
+    the barrier and the team goes on as thread 0 alone (threads > 0 leave the
+    loop): a team that shares its CPUs with other work waits at every barrier
+    for a thread that is not running.  The model is the same at any team size."""
+    if team == 1:
+        return 1
+    if rank == 0 and _crowded:
+        tm.solo = 1
+    fm_team_barrier(tmt, sense)
+    return 1 if tm.solo else team
 
 
 cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
@@ -894,7 +920,8 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
                        grad, s1, s2, 0.0, NULL, k, &pen[2 * k], &pen[2 * k + 1])
         tm.next_item[0] = 0
         tm.next_item[1] = 0
-    fm_team_barrier(tmt, &sense)
+    if team > 1:
+        fm_team_barrier(tmt, &sense)
     while start < tm.n:
         nrows = min(tm.batch_size, tm.n - start)
         # The penalty of the parameters this batch starts from; the slots were
@@ -918,7 +945,8 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
         mine[_PART_SW] = sw_mine
         if rank == 0 and _signalled(&tm.watch):
             tm.stop = 1
-        fm_team_barrier(tmt, &sense)
+        if team > 1:
+            fm_team_barrier(tmt, &sense)
         if tm.stop:
             break
         data_loss = 0.0
@@ -931,7 +959,9 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
         if sw_sum == 0:
             # Only zero-weight samples: nothing to learn from this batch.
             batch += 1
-            fm_team_barrier(tmt, &sense)
+            team = _end_batch(tm, tmt, rank, team, &sense)
+            if team == 1 and rank > 0:
+                break
             continue
         # The batch's loss is that of the parameters before the step.
         batch_loss = (data_loss + penalty) / sw_sum
@@ -960,7 +990,9 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
                        tm.buf, params, grad, s1, s2, sw_sum, &cfg, item,
                        &pen[2 * item], &pen[2 * item + 1])
         batch += 1
-        fm_team_barrier(tmt, &sense)
+        team = _end_batch(tm, tmt, rank, team, &sense)
+        if team == 1 and rank > 0:
+            break
     if rank == 0:
         tm.t = cfg.t
 
@@ -1187,6 +1219,7 @@ def train_epoch(
     tm.accumulated = 0.0
     tm.status = _STATUS_OK
     tm.stop = 0
+    tm.solo = 0
     tm.t = t
     y_ptr = &Y[0, 0]
     sw_ptr = &sample_weight[0]
