@@ -2,9 +2,10 @@
 
 FASTMLP_DEBUG_BUILD=1 compiles the extensions with Cython's boundscheck,
 initializedcheck and nonecheck on and without optimisation.  This test builds
-such a copy of the package in a temporary folder and runs tests/test_kernels.py
-and tests/test_gradients.py against it in a subprocess, so an out-of-bounds
-memoryview access in the engine fails CI instead of corrupting memory.
+such a copy of the package in a temporary folder and runs tests/test_kernels.py,
+tests/test_gradients.py and tests/test_team.py (the thread team) against it in a
+subprocess, so an out-of-bounds memoryview access in the engine fails CI instead
+of corrupting memory.
 """
 
 import os
@@ -40,7 +41,7 @@ def debug_tree(tmp_path_factory):
     return tree
 
 
-def test_kernels_and_gradients_pass_on_the_bounds_checked_build(debug_tree):
+def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree):
     env = dict(os.environ, PYTHONPATH=str(debug_tree))
     where = subprocess.run(
         [sys.executable, "-c", "import fastmlp._kernels._engine as e; print(e.__file__)"],
@@ -49,7 +50,7 @@ def test_kernels_and_gradients_pass_on_the_bounds_checked_build(debug_tree):
     assert str(debug_tree) in where.stdout, where.stdout + where.stderr
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_kernels.py", "tests/test_gradients.py"],
+         "tests/test_kernels.py", "tests/test_gradients.py", "tests/test_team.py"],
         cwd=debug_tree, env=env, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
