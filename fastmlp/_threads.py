@@ -11,9 +11,11 @@ the same way.
 
 The team is as large as BLAS may be (what threadpoolctl.threadpool_limits sets,
 so a limit the user puts on BLAS limits fastmlp too) and the CPUs this process
-may run on allow, and no larger than the work per batch makes worthwhile.  While
-a team runs, BLAS is held at one thread; the user's setting comes back when the
-last team of the process has finished.
+may run on allow, and no larger than the work per batch makes worthwhile.  For
+a fit or prediction that wants a team, BLAS is held at one thread from start to
+end (session); the user's setting comes back when the last such call of the
+process has finished.  While calls run in several Python threads at once, each
+gets one thread.
 """
 
 import os
@@ -115,9 +117,9 @@ def session(rows, flops):
     engine: team_size(rows, flops), or 1 while another Python thread is in a
     session too (fits in parallel threads share the CPUs instead of each
     spinning a full team; a team already running finishes its epoch on one
-    thread, _engine.set_crowded).  BLAS is held at one thread for the whole session
-    when a team is wanted, so a session cut down to one thread does not turn
-    to threaded BLAS either."""
+    thread, _engine.set_crowded).  BLAS is held at one thread for the whole
+    session when a team is wanted, so a session cut down to one thread does
+    not turn to threaded BLAS either."""
     wanted = team_size(rows, flops)
     ident = threading.get_ident()
     with _active_lock:
