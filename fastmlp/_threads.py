@@ -18,6 +18,8 @@ process has finished.  While calls run in several Python threads at once, each
 gets one thread.
 """
 
+import ctypes
+import itertools
 import os
 import threading
 from contextlib import contextmanager, nullcontext
@@ -32,6 +34,30 @@ MIN_ROWS_PER_THREAD = 16
 MIN_FLOPS_PER_THREAD = 1.5e6
 
 
+def _thread_setter(lib):
+    """A function setting the thread count of the BLAS library `lib` (a
+    threadpoolctl controller) from whichever Python thread calls it.
+
+    For an OpenBLAS with its own (pthreads) thread pool, threadpoolctl >= 3.8
+    lets only the first Python thread that set a limit change it and silently
+    ignores the others; a fit in a worker thread (a Dask or joblib thread,
+    after anything in the main thread had set a limit) would then run its team
+    beside multi-threaded BLAS, and a fit in a long-lived worker thread would
+    take that role from the main thread.  So such an OpenBLAS is set through
+    its own openblas_set_num_threads, leaving threadpoolctl's state alone."""
+    if getattr(lib, "internal_api", None) == "openblas" and lib.threading_layer != "openmp":
+        try:
+            dynlib = ctypes.CDLL(lib.filepath, mode=getattr(os, "RTLD_NOLOAD", 0))
+        except OSError:
+            dynlib = None
+        for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+            func = getattr(dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if func is not None:
+                func.argtypes, func.restype = [ctypes.c_int], None
+                return func
+    return lib.set_num_threads
+
+
 class _BlasThreads:
     """Reads and holds the thread count of the BLAS libraries in the process."""
 
@@ -42,9 +68,11 @@ class _BlasThreads:
         self._saved = None
 
     def _controllers(self):
-        # Found once: scanning the loaded libraries takes milliseconds.
+        """[(threadpoolctl controller, thread-count setter)] of the BLAS libraries,
+        found once: scanning the loaded libraries takes milliseconds."""
         if self._libraries is None:
-            self._libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+            found = ThreadpoolController().select(user_api="blas").lib_controllers
+            self._libraries = [(lib, _thread_setter(lib)) for lib in found]
         return self._libraries
 
     def allowed(self):
@@ -54,7 +82,7 @@ class _BlasThreads:
             if self._saved is not None:
                 counts = [n for _, n in self._saved]
             else:
-                counts = [lib.get_num_threads() for lib in self._controllers()]
+                counts = [lib.get_num_threads() for lib, _ in self._controllers()]
         counts = [n for n in counts if n]
         return min(counts) if counts else 1
 
@@ -64,9 +92,10 @@ class _BlasThreads:
         share one hold, released by the last."""
         with self._lock:
             if self._holders == 0:
-                self._saved = [(lib, lib.get_num_threads()) for lib in self._controllers()]
-                for lib, _ in self._saved:
-                    lib.set_num_threads(1)
+                self._saved = [(setter, lib.get_num_threads())
+                               for lib, setter in self._controllers()]
+                for setter, _ in self._saved:
+                    setter(1)
             self._holders += 1
         try:
             yield
@@ -74,9 +103,9 @@ class _BlasThreads:
             with self._lock:
                 self._holders -= 1
                 if self._holders == 0:
-                    for lib, n in self._saved:
+                    for setter, n in self._saved:
                         if n:
-                            lib.set_num_threads(n)
+                            setter(n)
                     self._saved = None
 
 

@@ -245,6 +245,77 @@ def test_hold_is_shared_by_concurrent_holders():
         assert info == [2] * len(info)
 
 
+def _blas_counts():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def _fit_in_thread(run, make):
+    """Fit make() in another Python thread started by `run(fn) -> result`."""
+    errors = []
+
+    def work():
+        try:
+            make().fit(X, Y_CLF)
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    run(work)
+    if errors:
+        raise errors[0]
+
+
+def _in_new_thread(fn):
+    thread = threading.Thread(target=fn)
+    thread.start()
+    thread.join()
+
+
+def _small_fit():
+    return MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=2, tol=0.0,
+                         random_state=0)
+
+
+def test_team_holds_blas_from_a_worker_thread(team, monkeypatch):
+    """A team fit in a Python thread other than the one that set the BLAS limit
+    still runs with BLAS at one thread (an OpenBLAS thread pool set through
+    threadpoolctl >= 3.8 takes a setting from one Python thread only), and the
+    user's setting is back afterwards."""
+    from fastmlp._kernels import _engine
+
+    seen = []
+    train_epoch = _engine.train_epoch
+
+    def spy(*args):
+        seen.append(_blas_counts())
+        return train_epoch(*args)
+
+    monkeypatch.setattr(_engine, "train_epoch", spy)
+    team(2)
+    with threadpool_limits(limits=2, user_api="blas"):  # this thread sets the limit
+        _fit_in_thread(_in_new_thread, _small_fit)
+        assert _blas_counts() == [2] * len(_blas_counts())
+    assert len(seen) == 2
+    assert all(counts == [1] * len(counts) for counts in seen), seen
+
+
+def test_team_in_a_worker_thread_leaves_the_limit_to_the_user(team):
+    """A team fit in a long-lived worker thread (a thread pool's) must not keep
+    the user's own thread from setting BLAS limits afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import OpenBLASController
+
+    if hasattr(OpenBLASController, "clear_controlling_thread"):
+        OpenBLASController.clear_controlling_thread(force=True)
+    team(2)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        _fit_in_thread(lambda fn: pool.submit(fn).result(), _small_fit)
+        with threadpool_limits(limits=1, user_api="blas"):
+            assert _blas_counts() == [1] * len(_blas_counts())
+        with threadpool_limits(limits=2, user_api="blas"):
+            assert _blas_counts() == [2] * len(_blas_counts())
+
+
 def test_two_team_fits_in_two_python_threads(team):
     """Two fits, each on a team of two threads, from two Python threads at once."""
     team(2)
