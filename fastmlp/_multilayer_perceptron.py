@@ -497,10 +497,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
         grad = np.empty(layout.n_params, dtype=dtype)
         params = self._params
+        threads_now = None  # set by the session below
 
         def objective(x):
             params[...] = x
-            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, params, grad, workspace, chunk)
+            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, params, grad, workspace, chunk,
+                                         threads_now())
             return value, grad.astype(np.float64)
 
         # Callbacks see one task per iteration: the first evaluation after an accepted
@@ -527,15 +529,20 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                     accepted["stop"] = True
                     raise StopIteration  # a callback asked to stop
 
+        # One session for the whole run: each evaluation shares its row chunks
+        # among a team (one thread while another Python thread trains or predicts).
+        n_rows = Y.shape[0]
         try:
-            result = scipy.optimize.minimize(
-                objective,
-                accepted["x"],
-                method="L-BFGS-B",
-                jac=True,
-                callback=accept,
-                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
-            )
+            with _threads.session(n_rows, n_rows * _row_flops(layout.units, Xe)) as threads_now:
+                result = scipy.optimize.minimize(
+                    objective,
+                    accepted["x"],
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=accept,
+                    options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                             "gtol": self.tol},
+                )
         except BaseException:
             params[...] = accepted["x"]
             self.n_iter_ = accepted["nit"]
@@ -615,9 +622,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             val_ws = np.empty(max(1, val_spec.workspace_size(val_chunk, False, True)), dtype)
             val_grad = np.empty(layout.n_params, dtype=dtype)
 
-            def validation_loss():
+            def validation_loss(n_threads):
                 _, data_loss = _engine.loss_grad(
-                    val_spec, *val[0], val[1], val[2], params, val_grad, val_ws, val_chunk
+                    val_spec, *val[0], val[1], val[2], params, val_grad, val_ws, val_chunk,
+                    n_threads,
                 )
                 return data_loss
 
@@ -689,7 +697,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                             "MinMaxScaler, or lowering learning_rate_init, might help."
                         )
                     if early_stopping:
-                        val_loss = validation_loss()
+                        val_loss = validation_loss(threads_now())
                         val_score = self._score(X_val, y_val, sample_weight=sw_val)
                 except BaseException:
                     for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):

@@ -385,3 +385,103 @@ def test_team_going_solo_mid_epoch(team, monkeypatch, case):
         finally:
             set_crowded(False)
     _assert_same_model(ref, est)
+
+
+# The full-batch objective (L-BFGS, validation loss) cuts its rows into chunks
+# whose gradients go to a fixed number of slots, summed in slot order; these
+# rows are enough for all eight slots.
+_rng_big = np.random.RandomState(1)
+X_BIG = _rng_big.randn(2100, 12)
+Y_BIG_CLF = (X_BIG[:, 0] + X_BIG[:, 2] > 0).astype(int) + (X_BIG[:, 3] > 1)
+Y_BIG_REG = np.c_[X_BIG[:, 0] - 2 * X_BIG[:, 1], np.sin(X_BIG[:, 2])]
+SW_BIG = _rng_big.uniform(0.2, 3.0, 2100)
+
+
+def _objective(est, X, Y, sw, chunk, n_threads):
+    """(objective, data loss, gradient) of est's network at its parameters."""
+    from fastmlp._kernels import _engine
+    from fastmlp._multilayer_perceptron import _engine_input
+
+    layout = est._layout()
+    spec = est._net_spec(layout, training=False)
+    dtype = est._params.dtype
+    workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
+    grad = np.empty(layout.n_params, dtype=dtype)
+    value, data_loss = _engine.loss_grad(
+        spec, *_engine_input(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
+        np.ascontiguousarray(sw, dtype=dtype), est._params, grad, workspace, chunk,
+        n_threads)
+    return value, data_loss, grad
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_objective_on_a_team(sparse, dtype):
+    X = X_BIG.astype(dtype)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0)) if sparse else X
+    Y = np.eye(3)[Y_BIG_CLF]
+    est = MLPClassifier(hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=3,
+                        alpha=1e-3, random_state=0).fit(X, Y_BIG_CLF)
+    n = X.shape[0]
+    ref = _objective(est, X, Y, SW_BIG, n, 1)
+    # any team size: the same numbers, bit for bit
+    for n_threads in (2, 3, 8):
+        got = _objective(est, X, Y, SW_BIG, n, n_threads)
+        assert got[:2] == ref[:2]
+        np.testing.assert_array_equal(got[2], ref[2])
+    # another cut of the rows: the same sums up to rounding
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for chunk in (37, 300):
+        got = _objective(est, X, Y, SW_BIG, chunk, 2)
+        assert_allclose(got[:2], ref[:2], rtol=rtol)
+        assert_allclose(got[2], ref[2], rtol=rtol, atol=rtol * np.abs(ref[2]).max())
+
+    # every row counted once: without a penalty, the objective of all rows is the
+    # weighted mean of those of row parts small enough to be a single chunk
+    est.set_params(alpha=0.0)
+    whole = _objective(est, X, Y, SW_BIG, n, 2)
+    parts = [slice(k, min(k + 200, n)) for k in range(0, n, 200)]
+    weights = np.array([SW_BIG[p].sum() for p in parts])
+    pieces = [_objective(est, X[p], Y[p], SW_BIG[p], n, 1) for p in parts]
+    assert_allclose(whole[0], weights @ [v for v, _, _ in pieces] / weights.sum(),
+                    rtol=rtol)
+    grad = sum(w * g.astype(np.float64) for w, (_, _, g) in zip(weights, pieces))
+    assert_allclose(whole[2], grad / weights.sum(), rtol=10 * rtol,
+                    atol=10 * rtol * np.abs(grad / weights.sum()).max())
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_BIG_CLF), (MLPRegressor, Y_BIG_REG)],
+                         ids=["clf", "reg"])
+def test_lbfgs_team_fit_equals_one_thread(team, Est, y, n_threads):
+    def make():
+        return Est(hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=15, alpha=1e-3,
+                   random_state=0)
+
+    ref, est = _fit_both(team, make, n_threads, X_BIG, y, sample_weight=SW_BIG)
+    for a, b in zip(_params(ref), _params(est)):
+        np.testing.assert_array_equal(b, a)
+    assert est.loss_ == ref.loss_
+    assert est.n_iter_ == ref.n_iter_
+
+
+def test_lbfgs_holds_blas_and_uses_the_team(team, monkeypatch):
+    """An L-BFGS fit calls the objective with the team's size, BLAS held at one
+    thread meanwhile."""
+    from fastmlp._kernels import _engine
+
+    calls = []
+    loss_grad = _engine.loss_grad
+
+    def spy(*args):
+        calls.append((args[-1], _blas_counts()))
+        return loss_grad(*args)
+
+    monkeypatch.setattr(_engine, "loss_grad", spy)
+    team(2)
+    with threadpool_limits(limits=2, user_api="blas"):
+        MLPClassifier(hidden_layer_sizes=(17,), solver="lbfgs", max_iter=5,
+                      random_state=0).fit(X_BIG, Y_BIG_CLF)
+    assert calls
+    assert all(n_threads == 2 and counts == [1] * len(counts)
+               for n_threads, counts in calls), calls

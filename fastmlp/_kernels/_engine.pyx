@@ -1092,6 +1092,101 @@ cdef void _predict_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
 
 
 # ----------------------------------------------------------------------
+# Full-batch objective and gradient on a team of threads
+# ----------------------------------------------------------------------
+# The rows are cut into chunks of nearly equal size (no more than the caller's
+# chunk, at least _MAX_SLOTS of them when every one still gets _MIN_CHUNK_ROWS
+# rows), and chunk c adds its gradient, loss and weight sum to slot
+# c % n_slots.  One thread takes a slot's chunks in order, and the slots are
+# summed in order at the end: the cut depends on the rows, the network and the
+# caller's chunk only, so the result does not depend on the number of threads.
+cdef enum:
+    _MAX_SLOTS = 8
+    _MIN_CHUNK_ROWS = 256
+
+
+cdef struct Objective:
+    const Net *net
+    const Input *inp
+    const void *Y
+    const void *SW
+    const void *params
+    void *grad             # slot 0's gradient: the caller's buffer
+    void *slot_grads       # slots 1..n_slots-1, n_params apart
+    Py_ssize_t n_params
+    Py_ssize_t n
+    Py_ssize_t n_chunks
+    int n_slots
+    int n_threads
+    void *workspace0       # thread 0's workspace: the caller's
+    void *workspace        # threads 1..n_threads-1, ws_stride apart
+    Py_ssize_t ws_stride
+    Py_ssize_t max_rows    # rows of the largest chunk
+    Buffers *bufs          # one per thread
+    double *slot_loss      # sum of sw * loss per slot
+    double *slot_sw        # sum of sw per slot
+    int stop               # set by thread 0 on a raising signal handler
+    int interrupted
+    SignalWatch watch
+
+
+cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
+                            const floating *SW, const floating *params,
+                            floating *grad, floating *slot_grads) noexcept nogil:
+    """Slots rank, rank + n_threads, ... of the full-batch gradient."""
+    cdef const Net *net = ob.net
+    cdef Buffers *buf = &ob.bufs[rank]
+    cdef floating *ws
+    cdef floating *g
+    cdef Py_ssize_t c, k, start, stop_row
+    cdef int slot = rank
+    cdef double loss, sw
+    if rank == 0:
+        ws = <floating *>ob.workspace0
+    else:
+        ws = (<floating *>ob.workspace) + (rank - 1) * ob.ws_stride
+    # training=False: no dropout buffers, but deltas are laid out by the
+    # training flag, so lay out with it and clear the masks.
+    _layout(net, ws, ob.max_rows, False, True, buf)
+    for k in range(net.n_weights + 1):
+        buf.masks[k] = NULL
+        buf.dropped[k] = NULL
+    while slot < ob.n_slots and not ob.stop:
+        g = grad if slot == 0 else slot_grads + (slot - 1) * ob.n_params
+        loss = 0.0
+        sw = 0.0
+        c = slot
+        while c < ob.n_chunks:
+            start = _split(ob.n, <int>ob.n_chunks, <int>c)
+            stop_row = _split(ob.n, <int>ob.n_chunks, <int>c + 1)
+            loss += _loss_grad_chunk(net, ob.inp, Y, SW, start, stop_row - start, params,
+                                     g, c != slot, buf, &sw)
+            if rank == 0 and _signalled(&ob.watch):
+                ob.interrupted = 1
+                ob.stop = 1
+            if ob.stop:
+                break
+            c += ob.n_slots
+        ob.slot_loss[slot] = loss
+        ob.slot_sw[slot] = sw
+        slot += ob.n_threads
+
+
+cdef void _objective_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Objective *ob = <Objective *>arg
+    _objective_worker(ob, rank, <const double *>ob.Y, <const double *>ob.SW,
+                      <const double *>ob.params, <double *>ob.grad,
+                      <double *>ob.slot_grads)
+
+
+cdef void _objective_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
+    cdef Objective *ob = <Objective *>arg
+    _objective_worker(ob, rank, <const float *>ob.Y, <const float *>ob.SW,
+                      <const float *>ob.params, <float *>ob.grad,
+                      <float *>ob.slot_grads)
+
+
+# ----------------------------------------------------------------------
 # Python-facing entry points
 # ----------------------------------------------------------------------
 cdef int _check_params(const Net *net, Py_ssize_t n_params) except -1:
@@ -1270,22 +1365,25 @@ def loss_grad(
     const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
     const floating[:, ::1] Y, const floating[::1] sample_weight,
     const floating[::1] params, floating[::1] grad, floating[::1] workspace,
-    Py_ssize_t chunk,
+    Py_ssize_t chunk, int n_threads=1,
 ):
     """Full-batch objective and gradient (L-BFGS, gradient checks, validation
     loss), computed over row chunks of at most `chunk` rows so the workspace
-    does not grow with the number of samples.  No dropout.  Returns
+    (sized by the caller for `chunk` rows) does not grow with the number of
+    samples.  No dropout.  With `n_threads` > 1 a team of threads shares the
+    chunks (each calls BLAS itself: keep BLAS single-threaded meanwhile); the
+    result does not depend on `n_threads` (see Objective).  Returns
     (objective, data_loss) with data_loss the weighted mean loss without the
     penalty; `grad` receives the objective's gradient."""
     cdef Net *net = &spec.net
     cdef Input inp
-    cdef Buffers buf
-    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], start, nrows
+    cdef Objective ob
+    cdef Objective *obp = &ob
+    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k, j
     cdef double data_loss = 0.0, sw_sum = 0.0, penalty = 0.0
-    cdef SignalWatch watch
-    cdef bint interrupted = False
 
     _check_params(net, n_params)
+    _check_team(n_threads)
     _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
     if n == 0:
         raise ValueError("loss_grad needs at least one sample")
@@ -1296,33 +1394,66 @@ def loss_grad(
         raise ValueError("workspace too small")
     if grad.shape[0] != n_params:
         raise ValueError("grad and params differ in length")
-    _alloc_buffers(&buf, net.n_weights)
+    ob.n_chunks = max((n + chunk - 1) // chunk, min(<Py_ssize_t>_MAX_SLOTS,
+                                                     n // _MIN_CHUNK_ROWS))
+    ob.n_slots = <int>min(ob.n_chunks, <Py_ssize_t>_MAX_SLOTS)
+    ob.n_threads = min(n_threads, ob.n_slots)
+    ob.max_rows = (n + ob.n_chunks - 1) // ob.n_chunks
+    ob.net = net
+    ob.inp = &inp
+    ob.Y = &Y[0, 0]
+    ob.SW = &sample_weight[0]
+    ob.params = &params[0]
+    ob.grad = &grad[0]
+    ob.n_params = n_params
+    ob.n = n
+    ob.workspace0 = &workspace[0]
+    ob.ws_stride = max(1, _workspace_size(net, ob.max_rows, False, True))
+    ob.stop = 0
+    ob.interrupted = 0
+    ob.slot_grads = malloc(max(1, (ob.n_slots - 1) * n_params) * sizeof(floating))
+    ob.workspace = malloc(max(1, (ob.n_threads - 1) * ob.ws_stride) * sizeof(floating))
+    ob.slot_loss = <double *>calloc(2 * ob.n_slots, sizeof(double))
+    ob.slot_sw = ob.slot_loss + ob.n_slots if ob.slot_loss != NULL else NULL
+    ob.bufs = <Buffers *>calloc(ob.n_threads, sizeof(Buffers))
     try:
-        watch.next_check = _now() + _SIGNAL_INTERVAL
+        if (ob.slot_grads == NULL or ob.workspace == NULL or ob.slot_loss == NULL or
+                ob.bufs == NULL):
+            raise MemoryError()
+        for k in range(ob.n_threads):
+            _alloc_buffers(&ob.bufs[k], net.n_weights)
+        ob.watch.next_check = _now() + _SIGNAL_INTERVAL
         with nogil:
-            # training=False: no dropout buffers, but deltas are laid out by
-            # the training flag, so lay out with it and clear the masks.
-            _layout(net, &workspace[0], chunk, False, True, &buf)
-            for start in range(net.n_weights + 1):
-                buf.masks[start] = NULL
-                buf.dropped[start] = NULL
-            start = 0
-            while start < n:
-                nrows = min(chunk, n - start)
-                data_loss += _loss_grad_chunk(net, &inp, &Y[0, 0], &sample_weight[0],
-                                              start, nrows, &params[0], &grad[0],
-                                              start > 0, &buf, &sw_sum)
-                start += nrows
-                if _signalled(&watch):
-                    interrupted = True
-                    break
-            penalty = _penalty(net, &params[0])
-            _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
+            if floating is float:
+                fm_team_run(ob.n_threads, _objective_entry_s, obp)
+            else:
+                fm_team_run(ob.n_threads, _objective_entry_d, obp)
+            if not ob.interrupted:
+                for k in range(ob.n_slots):
+                    data_loss += ob.slot_loss[k]
+                    sw_sum += ob.slot_sw[k]
+                for k in range(1, ob.n_slots):
+                    _add_into(&grad[0], (<floating *>ob.slot_grads) + (k - 1) * n_params,
+                              n_params)
+                penalty = _penalty(net, &params[0])
+                _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
     finally:
-        free(buf.acts)
-    if interrupted:
+        if ob.bufs != NULL:
+            for k in range(ob.n_threads):
+                free(ob.bufs[k].acts)
+        free(ob.bufs)
+        free(ob.slot_loss)
+        free(ob.workspace)
+        free(ob.slot_grads)
+    if ob.interrupted:
         _raise_pending()
     return (data_loss + penalty) / sw_sum, data_loss / sw_sum
+
+
+cdef void _add_into(floating *acc, const floating *x, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        acc[j] += x[j]
 
 
 def predict(
