@@ -5,7 +5,7 @@
 # (sgd, adam, lbfgs, and any other solver fastmlp offers) on dense and sparse data
 # (float64 and float32; classifier, regressor, multi-output, poisson; short last
 # mini-batch; several row chunks in prediction and in the L-BFGS objective; every
-# other solver on a team of three threads) and
+# other solver and lbfgs on a team of three threads) and
 # predicts, then reports how many invalid reads / writes valgrind saw and whether any
 # error has a fastmlp frame.
 #
@@ -88,14 +88,16 @@ except (KeyError, IndexError, AttributeError):
     solvers = ["sgd", "adam", "lbfgs"]
 print("solvers:", solvers)
 
-# every other solver on a team of 3 threads (uneven blocks of rows and columns;
-# at these sizes fastmlp would otherwise use one thread)
+# every other solver, and lbfgs, on a team of 3 threads (uneven blocks of rows
+# and columns; 4 chunks of the L-BFGS objective over 3 threads; at these sizes
+# fastmlp would otherwise use one thread)
 from fastmlp import _threads
 one_thread = _threads.team_size
 
 checks = 0
 for index, solver in enumerate(solvers):
-    _threads.team_size = one_thread if index % 2 == 0 else (lambda rows, flops: 3)
+    alone = index % 2 == 0 and solver != "lbfgs"
+    _threads.team_size = one_thread if alone else (lambda rows, flops: 3)
     for data in (X, XS, XC, X.astype(np.float32), XS.astype(np.float32)):
         for Est, y, kw in ((MLPClassifier, y_clf, {}), (MLPClassifier, y_bin, {}),
                            (MLPRegressor, y_reg, {}), (MLPRegressor, y_multi, {}),
