@@ -532,8 +532,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         # One session for the whole run: each evaluation shares its row chunks
         # among a team (one thread while another Python thread trains or predicts).
         n_rows = Y.shape[0]
+        eval_flops = n_rows * _row_flops(layout.units, Xe)
         try:
-            with _threads.session(n_rows, n_rows * _row_flops(layout.units, Xe)) as threads_now:
+            with _threads.session(n_rows, eval_flops) as threads_now:
                 result = scipy.optimize.minimize(
                     objective,
                     accepted["x"],

@@ -1379,7 +1379,7 @@ def loss_grad(
     cdef Input inp
     cdef Objective ob
     cdef Objective *obp = &ob
-    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k, j
+    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k
     cdef double data_loss = 0.0, sw_sum = 0.0, penalty = 0.0
 
     _check_params(net, n_params)
@@ -1433,8 +1433,13 @@ def loss_grad(
                     data_loss += ob.slot_loss[k]
                     sw_sum += ob.slot_sw[k]
                 for k in range(1, ob.n_slots):
-                    _add_into(&grad[0], (<floating *>ob.slot_grads) + (k - 1) * n_params,
-                              n_params)
+                    # grad += slot k (a one-row "bias" add)
+                    if floating is float:
+                        fm_add_bias_s(&grad[0], <float *>ob.slot_grads + (k - 1) * n_params,
+                                      1, n_params)
+                    else:
+                        fm_add_bias_d(&grad[0], <double *>ob.slot_grads + (k - 1) * n_params,
+                                      1, n_params)
                 penalty = _penalty(net, &params[0])
                 _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
     finally:
@@ -1448,12 +1453,6 @@ def loss_grad(
     if ob.interrupted:
         _raise_pending()
     return (data_loss + penalty) / sw_sum, data_loss / sw_sum
-
-
-cdef void _add_into(floating *acc, const floating *x, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(n):
-        acc[j] += x[j]
 
 
 def predict(
