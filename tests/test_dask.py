@@ -16,33 +16,19 @@ when dask / distributed (or, for (b), dask-ml) are not installed: ``pip install
 ".[dask]"``.
 """
 
-import importlib
 import logging
 import os
-import sys
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from _optional import import_or_skip
 
-def _import_or_skip(name):
-    """Import ``name`` or skip: absent, or present but not importable (e.g. a dask-ml
-    too old for this scikit-learn), on every pytest version."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        # Forget the half-imported package, so that a later import fails the same way.
-        top = name.split(".")[0]
-        for module in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-            del sys.modules[module]
-        pytest.skip(f"{name} is not usable: {exc}", allow_module_level=True)
-
-
-dask = _import_or_skip("dask")
-da = _import_or_skip("dask.array")
-distributed = _import_or_skip("distributed")
+dask = import_or_skip("dask")
+da = import_or_skip("dask.array")
+distributed = import_or_skip("distributed")
 
 import joblib
 from distributed import Client, LocalCluster, WorkerPlugin, get_task_stream
@@ -240,7 +226,7 @@ def _assert_same_state(a, b):
 
 @pytest.mark.parametrize("solver, shuffle_blocks", [("adam", False), ("sgd", True)])
 def test_incremental_equals_partial_fit_by_hand(client, digits, solver, shuffle_blocks):
-    wrappers = _import_or_skip("dask_ml.wrappers")
+    wrappers = import_or_skip("dask_ml.wrappers")
     X, y = digits
     chunk = 300
     Xd = da.from_array(X, chunks=(chunk, -1))
@@ -280,7 +266,7 @@ def test_incremental_equals_partial_fit_by_hand(client, digits, solver, shuffle_
 
 
 def test_parallel_post_fit_predicts_on_dask_arrays(client, digits):
-    wrappers = _import_or_skip("dask_ml.wrappers")
+    wrappers = import_or_skip("dask_ml.wrappers")
     X, y = digits
     Xd = da.from_array(X, chunks=(256, -1))
 

