@@ -1,10 +1,11 @@
-"""Textbook NumPy implementations of the optimizers of fastmlp (issue 4).
+"""Textbook NumPy implementations of fastmlp's stochastic optimizers.
 
 Written from the published update rules, independently of fastmlp's engine,
-for ``tests/test_extensions.py``.  Every optimizer works on a list of
-parameter arrays (coefficient matrices first, then intercept vectors) and
-takes the gradient of the objective at the current parameters; state starts
-at zero.
+for the tests that train the NumPy network of ``_reference_network.py``
+alongside fastmlp (``test_extensions.py``, ``test_reference_training.py``).
+Every optimizer works on a list of parameter arrays (coefficient matrices
+first, then intercept vectors) and takes the gradient of the objective at the
+current parameters; state starts at zero.
 
 References
 ----------
@@ -20,8 +21,9 @@ References
   ``w -= lr g / (sqrt(v) + eps)``.
 * Adadelta (Zeiler 2012, Algorithm 1): ``E[g^2] = rho E[g^2] + (1 - rho) g^2``;
   ``dx = -sqrt(E[dx^2] + eps) / sqrt(E[g^2] + eps) * g``;
-  ``E[dx^2] = rho E[dx^2] + (1 - rho) dx^2``; ``w += lr * dx`` (issue 4: the
-  step is multiplied by learning_rate_init; the unscaled dx is accumulated).
+  ``E[dx^2] = rho E[dx^2] + (1 - rho) dx^2``; ``w += lr * dx`` (as fastmlp's README
+  documents it: the step is multiplied by learning_rate_init, 1.0 giving
+  Zeiler's rule; the unscaled dx is accumulated).
 * AdamW (Loshchilov & Hutter 2019, decoupled weight decay): first
   ``w -= lr * weight_decay * w`` on the coefficient matrices only, then the
   Adam step above (the gradient is the one taken at the weights before the
