@@ -41,6 +41,7 @@ loss is sum_b J_b |B_b| / n.
 from itertools import pairwise
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, ndtr, softmax, xlogy
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -369,3 +370,26 @@ def central_differences(fun, coefs, intercepts, eps=1e-6):
             flat[j] = w
             out.append((plus - minus) / (2 * eps))
     return np.array(out)
+
+
+# ---------------------------------------------------------------------------
+# A fitted estimator's outputs, from its coefs_ and intercepts_
+# ---------------------------------------------------------------------------
+def estimator_forward(est, X):
+    """Output-layer activations of a fitted estimator for the rows of X (dense
+    or sparse), in float64, one layer at a time over all rows."""
+    a = X.toarray() if sp.issparse(X) else np.asarray(X)
+    hidden = est.activation
+    if isinstance(hidden, str):
+        hidden = [hidden] * (len(est.coefs_) - 1)
+    net = NumpyMLP(est.coefs_, est.intercepts_, hidden, est.out_activation_, loss=None)
+    return net.predict(a)
+
+
+def estimator_predict_proba(clf, X):
+    """What a classifier's predict_proba returns, from estimator_forward: two
+    columns (1 - p, p) for a single logistic unit."""
+    p = estimator_forward(clf, X)
+    if p.shape[1] == 1:
+        p = np.hstack([1.0 - p, p])
+    return p

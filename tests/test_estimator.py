@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import expit, softmax
 from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.neural_network import MLPRegressor as SkRegressor
 
+from _reference_network import estimator_forward as forward
 from fastmlp import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -24,27 +24,15 @@ def data():
     return X, y
 
 
-def _numpy_forward(coefs, intercepts, X, hidden, out):
-    act = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh, "logistic": expit,
-           "identity": lambda z: z}
-    a = X
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        z = a @ W + b
-        a = act[hidden](z) if i < len(coefs) - 1 else out(z)
-    return a
-
-
 def test_predict_uses_edited_and_replaced_coefs(data):
     X, y = data
     clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0).fit(X, y)
     clf.coefs_[0][0, :] += 1.0  # in-place edit
-    expected = _numpy_forward(clf.coefs_, clf.intercepts_, X, "relu",
-                              lambda z: softmax(z, axis=1))
+    expected = forward(clf, X)
     assert_allclose(clf.predict_proba(X), expected, rtol=1e-12)
     clf.coefs_[1] = np.random.RandomState(1).randn(*clf.coefs_[1].shape)  # replaced
     clf.intercepts_ = [b + 0.5 for b in clf.intercepts_]
-    expected = _numpy_forward(clf.coefs_, clf.intercepts_, X, "relu",
-                              lambda z: softmax(z, axis=1))
+    expected = forward(clf, X)
     assert_allclose(clf.predict_proba(X), expected, rtol=1e-12)
     # and training continues from the replaced values
     clf.set_params(warm_start=True, max_iter=1)

@@ -11,10 +11,15 @@ split could get wrong (a row block forwarded with another block's dropout mask,
 a column block of the gradient stepped twice or not at all, a thread reading
 parameters another thread has not finished updating) shows as a difference of
 order one.
+
+That a team of one gives the same results too is why the last tests watch the
+process's native threads during fits and predictions of real size, with the team
+size left to fastmlp: they fail if the team silently runs on one thread.
 """
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -22,6 +27,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from _reference_network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -176,7 +182,8 @@ def test_team_predict_equals_one_thread(team, n_threads, sparse):
         team(n_threads)
         proba = est.predict_proba(Xp)
     assert_allclose(proba, ref, rtol=1e-13, atol=1e-15)
-    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    # and both are the network's output, not merely equal to each other
+    assert_allclose(proba, predict_proba(est, X), rtol=1e-10, atol=1e-13)
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
@@ -317,7 +324,10 @@ def test_team_in_a_worker_thread_leaves_the_limit_to_the_user(team):
 
 
 def test_two_team_fits_in_two_python_threads(team):
-    """Two fits, each on a team of two threads, from two Python threads at once."""
+    """Two fits, each on a team of two threads, from two Python threads at once,
+    equal the same fit made alone (identical estimators on purpose: only the
+    concurrency -- the second fit cutting the running team to one thread --
+    may change anything)."""
     team(2)
 
     def make():
@@ -351,7 +361,8 @@ def _fit_in_child(seed):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_fork_after_a_team_fit(team):
     """No thread outlives a call, so a process forked after a team fit can run
-    teams itself (a persistent thread pool would hang the child)."""
+    teams itself (a persistent thread pool would hang the child); the child's
+    fit is the parent's identical fit, so the child's team computed correctly."""
     import multiprocessing
 
     team(2)
@@ -485,3 +496,161 @@ def test_lbfgs_holds_blas_and_uses_the_team(team, monkeypatch):
     assert calls
     assert all(n_threads == 2 and counts == [1] * len(counts)
                for n_threads, counts in calls), calls
+
+
+# ----------------------------------------------------------------------
+# The team's threads, as the operating system sees them
+# ----------------------------------------------------------------------
+# Everything above holds for any team size, a team of one included, so it would
+# all pass if the team silently ran on one thread.  These tests look at the
+# native threads of the process (/proc/self/task) while a fit or a prediction
+# runs, with the team size left to fastmlp (BLAS allowed two threads): a
+# thread that did not exist before the call must appear, and must do a share of
+# the arithmetic comparable to the calling thread's.  Cutting the team to one
+# thread anywhere (team_size or session in _threads.py, the engine's team start)
+# leaves no such thread.  BLAS keeps its own worker threads, started before the
+# observation and so not counted; the team's threads live for one call.
+
+_PROC_TASKS = "/proc/self/task"
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _threads_cpu():
+    """{native thread id: (name, CPU seconds used)} of the threads of this process."""
+    threads = {}
+    for tid in os.listdir(_PROC_TASKS):
+        try:
+            with open(f"{_PROC_TASKS}/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        threads[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / _TICKS)  # utime+stime
+    return threads
+
+
+class _NewThreads:
+    """Native threads that appear while the block runs, sampled every 2 ms from
+    another Python thread: the most alive at once, and the CPU seconds they had
+    used when last seen (their sum); `caller_cpu` is the CPU time of the thread
+    running the block.  Only unnamed threads count (a thread created by the
+    engine carries the name of the thread that created it; threads of other
+    libraries, such as an allocator's background thread, name themselves)."""
+
+    def __enter__(self):
+        before = _threads_cpu()
+        self._name = before[threading.get_native_id()][0]
+        self._before = set(before)
+        self._cpu = {}
+        self.max_alive = 0
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch)
+        self._watcher.start()
+        self._caller0 = time.thread_time()
+        return self
+
+    def _watch(self):
+        me = threading.get_native_id()
+        while not self._stop.is_set():
+            new = {tid: cpu for tid, (name, cpu) in _threads_cpu().items()
+                   if tid not in self._before and tid != me and name == self._name}
+            self.max_alive = max(self.max_alive, len(new))
+            for tid, cpu in new.items():
+                self._cpu[tid] = max(cpu, self._cpu.get(tid, 0.0))
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self.caller_cpu = time.thread_time() - self._caller0
+        self._stop.set()
+        self._watcher.join()
+        self.n_threads = len(self._cpu)
+        self.cpu = sum(self._cpu.values())
+
+    def __str__(self):
+        return (f"{self.n_threads} new threads (at most {self.max_alive} at once) used "
+                f"{self.cpu:.2f} CPU s, the calling thread {self.caller_cpu:.2f} CPU s")
+
+
+_needs_proc = pytest.mark.skipif(not os.path.isdir(_PROC_TASKS),
+                                 reason="needs /proc/self/task (Linux)")
+_needs_two_cpus = pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two CPUs")
+
+_rng_w = np.random.RandomState(2)
+X_WORK = _rng_w.randn(20000, 100)
+Y_WORK = (X_WORK[:, 0] + X_WORK[:, 1] > 0).astype(int) + (X_WORK[:, 2] > 1)
+X_WORK_CSR = sp.random(20000, 2000, density=0.01, format="csr", random_state=2)
+
+
+def _warm_up():
+    """Start whatever threads the libraries start on first use (BLAS thread pools
+    of both BLAS libraries at two threads, fastmlp's first fit and prediction),
+    so that the threads appearing later are the team's."""
+    import scipy.linalg
+
+    a = _rng_w.randn(300, 300)
+    a @ a
+    scipy.linalg.blas.dgemm(1.0, a, a)
+    est = MLPClassifier(hidden_layer_sizes=(64,), batch_size=100, max_iter=1,
+                        random_state=0).fit(X_WORK[:1000], Y_WORK[:1000])
+    est.predict_proba(X_WORK[:1000])
+    return est
+
+
+# Fits and predictions whose batches, or chunks of rows, are worth far more
+# than the team's thresholds (_threads.MIN_FLOPS_PER_THREAD, MIN_ROWS_PER_THREAD).
+WORK = {
+    "adam-epochs": lambda: (MLPClassifier(
+        hidden_layer_sizes=(256,), batch_size=200, max_iter=5, tol=0.0,
+        random_state=0).fit, X_WORK, Y_WORK),
+    "sgd-epochs-csr": lambda: (MLPClassifier(
+        hidden_layer_sizes=(256,), solver="sgd", batch_size=200, max_iter=3, tol=0.0,
+        random_state=0).fit, X_WORK_CSR, Y_WORK),
+    "lbfgs-objective": lambda: (MLPRegressor(
+        hidden_layer_sizes=(256,), solver="lbfgs", max_iter=8,
+        random_state=0).fit, X_WORK, X_WORK[:, 0]),
+    "predict": lambda: (MLPClassifier(
+        hidden_layer_sizes=(256, 128), max_iter=1, random_state=0).fit(
+        X_WORK[:2000], Y_WORK[:2000]).predict_proba, np.tile(X_WORK, (4, 1))),
+    "predict-csr": lambda: (MLPClassifier(
+        hidden_layer_sizes=(256, 128), max_iter=1, random_state=0).fit(
+        X_WORK_CSR[:2000], Y_WORK[:2000]).predict_proba, sp.vstack([X_WORK_CSR] * 4)),
+}
+
+
+@_needs_proc
+@_needs_two_cpus
+@pytest.mark.parametrize("work", list(WORK))
+def test_team_runs_on_two_native_threads(work):
+    """With BLAS allowed two threads, an epoch, the L-BFGS objective and a
+    prediction each run on the calling thread plus one native thread started for
+    the call (a team of two, no larger), which does a share of the work
+    comparable to the calling thread's: the CPU time it used is at least a
+    quarter of the caller's (about equal when the two run side by side; the
+    bound is far from both that and zero so that other load on the machine
+    does not matter)."""
+    with threadpool_limits(limits=2, user_api="blas"):
+        _warm_up()
+        call, *args = WORK[work]()
+        with _NewThreads() as seen:
+            call(*args)
+    print(f"\n{work}: {seen}")
+    assert seen.max_alive == 1, seen
+    assert seen.cpu >= max(0.25 * seen.caller_cpu, 0.03), seen
+
+
+@_needs_proc
+def test_no_team_when_blas_is_limited_to_one_thread():
+    """threadpool_limits(limits=1) makes training and prediction single-threaded:
+    no thread is started."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        est = _warm_up()
+        with _NewThreads() as seen:
+            MLPClassifier(hidden_layer_sizes=(256,), batch_size=200, max_iter=1,
+                          random_state=0).fit(X_WORK, Y_WORK)
+            est.predict_proba(X_WORK)
+            MLPRegressor(hidden_layer_sizes=(256,), solver="lbfgs", max_iter=2,
+                         random_state=0).fit(X_WORK, X_WORK[:, 0])
+    assert seen.n_threads == 0, seen
