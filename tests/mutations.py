@@ -235,7 +235,7 @@ def _apply(mutant, where):
     return compiled
 
 
-_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)")
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$")
 
 
 def _pytest(where, targets, timeout, first_failure=True):
@@ -251,7 +251,7 @@ def _pytest(where, targets, timeout, first_failure=True):
     except subprocess.TimeoutExpired:
         return [], "timed out", time.perf_counter() - start, True
     seconds = time.perf_counter() - start
-    failed = [m.group(2) for m in map(_FAILED.match, result.stdout.splitlines()) if m]
+    failed = [m.group(1) for m in map(_FAILED.match, result.stdout.splitlines()) if m]
     lines = [ln for ln in result.stdout.splitlines() if ln.strip()]
     summary = lines[-1] if lines else result.stderr.strip()[-200:]
     if result.returncode not in (0, 1) and not failed:
@@ -327,7 +327,8 @@ def main(argv=None):
         if _apply(mutant, where):
             _build(where, os.path.join(scratch, f"build-{mutant.name}.log"))
         first = _existing(where, mutant.tests) or ["tests"]
-        failed, summary, seconds, timed_out = _pytest(where, first, args.timeout)
+        failed, summary, seconds, timed_out = _pytest(where, first, args.timeout,
+                                                      first_failure=False)
         stage = "first files" if first != ["tests"] else "whole suite"
         if not failed and not timed_out and not args.first_only and first != ["tests"]:
             failed, summary, seconds2, timed_out = _pytest(where, ["tests"], args.timeout)
@@ -336,17 +337,18 @@ def main(argv=None):
         caught = bool(failed)
         rows.append((mutant, caught, failed, stage, seconds, timed_out))
         verdict = "CAUGHT" if caught else ("TIMED OUT" if timed_out else "SURVIVED")
-        print(f"{mutant.name:28s} {verdict:9s} {seconds:6.0f} s  "
+        print(f"{mutant.name:28s} {verdict:9s} {seconds:6.0f} s  {len(failed):4d} failed  "
               f"{failed[0] if failed else summary}", flush=True)
         if not args.keep:
             shutil.rmtree(where, ignore_errors=True)
 
     print()
-    print("| mutant | what it breaks | caught by | stage |")
-    print("|---|---|---|---|")
+    print("| mutant | what it breaks | tests failed | caught by (first two) | stage |")
+    print("|---|---|---|---|---|")
     for mutant, caught, failed, stage, seconds, timed_out in rows:
-        by = failed[0] if caught else ("timed out" if timed_out else "**not caught**")
-        print(f"| `{mutant.name}` | {mutant.description} | `{by}` | {stage} |")
+        by = ("<br>".join(f"`{name}`" for name in failed[:2]) if caught
+              else ("timed out" if timed_out else "**not caught**"))
+        print(f"| `{mutant.name}` | {mutant.description} | {len(failed)} | {by} | {stage} |")
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     survivors = [m.name for m, caught, *_ in rows if not caught]
