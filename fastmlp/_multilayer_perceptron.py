@@ -1329,6 +1329,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         if not first_call:
             return self._fit(X, y, sample_weight=sample_weight, incremental=True,
                              hooks=hooks)
+        if y is None:  # the message fit gives (validate_data)
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
         y_checked = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         binarizer = LabelBinarizer()
         if type_of_target(y_checked).startswith("multilabel"):
