@@ -17,6 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -264,6 +265,14 @@ def test_lbfgs_verbose_prints_each_iteration(capsys):
     losses = [float(m.group(2)) for m in parsed]
     assert losses[-1] == pytest.approx(est.loss_, abs=1e-8)
     assert losses == sorted(losses, reverse=True)  # L-BFGS iterates descend
+    # each printed loss (8 decimals) is the objective at that iterate: scikit-learn's
+    # L-BFGS stopped after as many iterations
+    expected = [
+        SkMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=k,
+                        random_state=0).fit(X, Y).loss_
+        for k in range(1, 8)
+    ]
+    assert losses == pytest.approx(expected, abs=1e-8)
 
 
 def test_without_sklearn_callback_api():

@@ -1,4 +1,4 @@
-"""Issue 6, item 1: fastmlp scales out on Dask.
+"""fastmlp scales out on Dask.
 
 (a) ``GridSearchCV(fastmlp.MLPClassifier(...), n_jobs=-1)`` under
     ``joblib.parallel_backend('dask')`` on a ``distributed.LocalCluster`` of worker

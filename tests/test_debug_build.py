@@ -9,6 +9,7 @@ of corrupting memory.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,12 @@ def debug_tree(tmp_path_factory):
 
 
 def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree):
+    # The build is the bounds-checked one: Cython emitted its buffer index checks
+    # (a release build has none) and recorded the unoptimised compile flags.
+    for name in ("_engine", "_blas"):
+        source = (debug_tree / "fastmlp" / "_kernels" / f"{name}.c").read_text()
+        assert "__Pyx_RaiseBufferIndexError(" in source, name
+        assert '"-O0"' in source and '"-O3"' not in source, name
     env = dict(os.environ, PYTHONPATH=str(debug_tree))
     where = subprocess.run(
         [sys.executable, "-c", "import fastmlp._kernels._engine as e; print(e.__file__)"],
@@ -54,3 +61,6 @@ def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree)
         cwd=debug_tree, env=env, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
+    # every test ran (none skipped or deselected) and passed
+    summary = run.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ passed(, \d+ warnings?)? in .*", summary), summary

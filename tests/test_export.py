@@ -85,13 +85,15 @@ def test_to_sklearn_same_predictions(name):
         assert a.dtype == b.dtype
         assert_array_equal(a, b)
         assert not np.shares_memory(a, b)
+    # scikit-learn's forward pass on the exported weights; measured: within 3.5e-7
+    # relative (float32) and 7.2e-15 relative (float64) of fastmlp's
+    tol = 3e-6 if Xd.dtype == np.float32 else 1e-12
     if name in CLASSIFIERS:
         assert_array_equal(sk.classes_, est.classes_)
         assert_array_equal(sk.predict(Xd), est.predict(Xd))
-        assert_allclose(sk.predict_proba(Xd), est.predict_proba(Xd), rtol=1e-5, atol=1e-7)
+        assert_allclose(sk.predict_proba(Xd), est.predict_proba(Xd), rtol=tol, atol=tol)
         assert sk.score(Xd, yd) == est.score(Xd, yd)
     else:
-        tol = 1e-5 if Xd.dtype == np.float32 else 1e-12
         assert_allclose(sk.predict(Xd), est.predict(Xd), rtol=tol, atol=tol)
     if est.solver != "lbfgs":
         assert sk.loss_curve_ == est.loss_curve_
@@ -151,16 +153,31 @@ def onnx_run():
     return run
 
 
+# ONNX runs the network in float32: measured, its probabilities are within 3.2e-7 and
+# its regression outputs within 1.1e-6 (absolute) of fastmlp's.
+ONNX_PROBA_TOL = dict(rtol=1e-5, atol=3e-6)
+ONNX_PRED_TOL = dict(rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", [n for n in CLASSIFIERS if n != "float32"])
 def test_onnx_classifier(onnx_run, name):
     est, Xd, _ = _fitted(name)
     (labels, proba), X32 = onnx_run(est, Xd, options={"zipmap": False})
-    assert_allclose(proba, est.predict_proba(X32), rtol=1e-4, atol=1e-5)
+    expected_proba = est.predict_proba(X32)
+    assert_allclose(proba, expected_proba, **ONNX_PROBA_TOL)
     expected = est.predict(X32)
     if expected.dtype.kind in "US":
         labels = labels.astype(str)
-    # float32 rounding may flip a near-tie: allow one sample in a hundred
-    assert np.mean(labels.reshape(expected.shape) == expected) >= 0.99
+    labels = labels.reshape(expected.shape)
+    # float32 rounding may flip a label only where fastmlp's probabilities are a
+    # near-tie (the two largest, or one label's probability and 0.5)
+    if expected.ndim == 1:
+        top2 = np.sort(expected_proba, axis=1)[:, -2:]
+        near_tie = top2[:, 1] - top2[:, 0] < 1e-5
+    else:
+        near_tie = np.abs(expected_proba - 0.5) < 1e-5
+    differ = labels != expected
+    assert not np.any(differ & ~near_tie), np.argwhere(differ & ~near_tie)
 
 
 def test_onnx_classifier_zipmap_and_pipeline(onnx_run):
@@ -168,7 +185,7 @@ def test_onnx_classifier_zipmap_and_pipeline(onnx_run):
     pipe.fit(X, Y3)
     (_, proba_maps), X32 = onnx_run(pipe, X)
     proba = np.array([[row[c] for c in pipe.classes_] for row in proba_maps])
-    assert_allclose(proba, pipe.predict_proba(X32), rtol=1e-4, atol=1e-5)
+    assert_allclose(proba, pipe.predict_proba(X32), **ONNX_PROBA_TOL)
 
 
 @pytest.mark.parametrize("name", list(REGRESSORS))
@@ -177,7 +194,7 @@ def test_onnx_regressor(onnx_run, name):
     (pred,), X32 = onnx_run(est, Xd)
     expected = est.predict(X32)
     assert pred.shape == (len(Xd), est.n_outputs_)
-    assert_allclose(pred.reshape(expected.shape), expected, rtol=1e-4, atol=1e-4)
+    assert_allclose(pred.reshape(expected.shape), expected, **ONNX_PRED_TOL)
 
 
 def test_onnx_unsupported_option(onnx_run):

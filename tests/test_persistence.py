@@ -1,4 +1,4 @@
-"""Issue 5, item 7: pickle and joblib round-trips give identical predictions and let
+"""Persistence: pickle and joblib round-trips give identical predictions and let
 training continue (partial_fit, warm_start) exactly as if never saved; loading a
 model saved by another fastmlp version warns."""
 
@@ -18,16 +18,16 @@ from fastmlp import MLPClassifier, MLPRegressor
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def _stochastic_solvers():
-    """sgd and adam, plus any other stochastic solver this fastmlp offers."""
-    try:
-        options = MLPClassifier._parameter_constraints["solver"][0].options
-    except (KeyError, IndexError, AttributeError):
-        options = {"sgd", "adam", "lbfgs"}
-    return sorted(s for s in options if s != "lbfgs")
+# Every stochastic solver fastmlp offers (test_solver_list_is_complete keeps the list
+# in step with the estimators' parameter constraints).
+STOCHASTIC = ["adadelta", "adagrad", "adam", "adamw", "rmsprop", "sgd"]
 
 
-STOCHASTIC = _stochastic_solvers()
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_solver_list_is_complete(Est):
+    options = Est._parameter_constraints["solver"][0].options
+    assert set(options) == set(STOCHASTIC) | {"lbfgs"}
+
 
 _rng = np.random.RandomState(0)
 X = _rng.randn(120, 6)
@@ -292,16 +292,15 @@ def test_loading_other_fastmlp_version_warns(Est, y, monkeypatch):
         warnings.simplefilter("always")
         loaded = pickle.loads(data)
     found = _version_warnings(caught)
-    assert found, f"no version warning; got {[str(w.message) for w in caught]}"
+    assert len(found) == 1, f"not one version warning: {[str(w.message) for w in caught]}"
     w = found[0]
-    assert "InconsistentVersion" in w.category.__name__ or "Version" in w.category.__name__
+    assert w.category is fastmlp.InconsistentVersionWarning
     msg = str(w.message)
-    assert OTHER_VERSION in msg and fastmlp.__version__ in msg, msg
-    assert w.category is getattr(fastmlp, "InconsistentVersionWarning", w.category)
+    assert OTHER_VERSION in msg and fastmlp.__version__ in msg and Est.__name__ in msg, msg
     # the warning carries the versions, like scikit-learn's
-    if hasattr(w.message, "original_version"):
-        assert w.message.original_version == OTHER_VERSION
-        assert w.message.current_version == fastmlp.__version__
+    assert w.message.estimator_name == Est.__name__
+    assert w.message.original_version == OTHER_VERSION
+    assert w.message.current_version == fastmlp.__version__
     # the model still loads and predicts
     assert_array_equal(loaded.predict(X), est.predict(X))
 
@@ -323,7 +322,11 @@ def test_loading_pickle_without_fastmlp_version_warns(monkeypatch):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = pickle.loads(data)
-    assert _version_warnings(caught), [str(w.message) for w in caught]
+    found = _version_warnings(caught)
+    assert len(found) == 1, [str(w.message) for w in caught]
+    assert found[0].category is fastmlp.InconsistentVersionWarning
+    assert found[0].message.current_version == fastmlp.__version__
+    assert found[0].message.original_version != fastmlp.__version__
     assert_array_equal(loaded.predict(X), est.predict(X))
 
 
