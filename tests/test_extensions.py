@@ -16,6 +16,7 @@ reference in ``tests/test_reference_training.py``.
 
 import copy
 import warnings
+from functools import partial
 from itertools import pairwise
 
 import numpy as np
@@ -33,6 +34,7 @@ from _reference_network import (
     train_minibatches,
 )
 from _reference_optimizers import make_reference_optimizer
+from _sklearn_checks import run_check
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, softmax
 from sklearn.exceptions import ConvergenceWarning
@@ -1642,5 +1644,5 @@ def _expected_failed_checks(estimator):
     ],
     expected_failed_checks=_expected_failed_checks,
 )
-def test_sklearn_compatible_extensions(estimator, check):
-    check(estimator)
+def test_sklearn_compatible_extensions(estimator, check, monkeypatch):
+    run_check(partial(check, estimator), monkeypatch)
