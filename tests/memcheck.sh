@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Valgrind memcheck of fastmlp's compiled engine (issue 5, item 5).
+# Valgrind memcheck of fastmlp's compiled engine: fits of every solver and predictions.
 #
 # Runs a short Python script under `valgrind --tool=memcheck` that fits every solver
 # (sgd, adam, lbfgs, and any other solver fastmlp offers) on dense and sparse data
