@@ -1,9 +1,9 @@
 """fastmlp: a drop-in, faster MLPClassifier / MLPRegressor for scikit-learn."""
 
 from ._display import LossCurveDisplay
-from ._export import register_onnx_converters
 from ._gradient_check import GradientCheckResult, check_gradients
 from ._multilayer_perceptron import MLPClassifier, MLPRegressor
+from ._onnx import register_onnx_converters
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 

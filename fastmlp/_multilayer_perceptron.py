@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 
 from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from . import _threads
+from ._export import to_sklearn
 from ._kernels import _engine
 from ._network import Layout
 from ._version import __version__
@@ -963,8 +964,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
         """
-        from ._export import to_sklearn
-
         return to_sklearn(self)
 
     def __getstate__(self):
