@@ -1,9 +1,13 @@
 """Multi-layer perceptron estimators: MLPClassifier and MLPRegressor.
 
-Python decides what to do (parameter and data validation, schedules, early
-stopping, epochs, warm starts); each epoch of mini-batches, each full-batch
-objective evaluation for L-BFGS and each prediction runs in the compiled
-engine (`fastmlp._kernels._engine`) without the GIL.
+This module holds what a scikit-learn user sees: the parameters and their
+checks, validation of X and y, initialisation and warm starts, the roll-back of
+a failed call, prediction, and the dispatch of a fit to its driver:
+`_stochastic.fit_stochastic` (the epoch loop; early stopping in
+`_early_stopping.py`) or `_lbfgs.fit_lbfgs` (scipy's L-BFGS-B over the
+full-batch objective of `_objective.py`).  Each epoch, objective evaluation and
+prediction runs in the compiled engine (`fastmlp._kernels._engine`) without
+the GIL.
 """
 
 import warnings
@@ -11,12 +15,8 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -35,7 +35,10 @@ from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_c
 from . import _threads
 from ._export import to_sklearn
 from ._kernels import _engine
+from ._lbfgs import fit_lbfgs
 from ._network import Layout
+from ._objective import EngineInput, FullBatchObjective, chunk_rows
+from ._stochastic import fit_stochastic
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
@@ -45,71 +48,10 @@ _HIDDEN_ACTIVATIONS = {
     "gelu", "silu", "gaussian",
 }
 _WEIGHT_INITS = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal"}
-# Rows per chunk for full-batch work (L-BFGS objective, prediction) is chosen so
-# the activations of one chunk hold about this many values.
-_CHUNK_VALUES = 1 << 20
-
-
-class _OptimizerState:
-    """Learning rate, step count and per-parameter buffers of a stochastic solver.
-
-    Kept between `partial_fit` calls; rebuilt by `fit`.
-    """
-
-    def __init__(self, solver, n_params, dtype, learning_rate_init):
-        self.solver = solver
-        self.learning_rate = float(learning_rate_init)
-        self.t = 0
-        self.state1 = np.zeros(n_params, dtype=dtype)  # velocities / first moments
-        two = solver in _engine.TWO_STATE_SOLVERS
-        self.state2 = np.zeros(n_params if two else 0, dtype=dtype)  # second moments
-
-
-def _engine_input(X, dtype):
-    """X as the engine takes it: dense C-contiguous, or CSR parts."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=dtype)
-        if not X.has_canonical_format:
-            X = X.copy()
-            X.sum_duplicates()
-        dense = np.empty((0, X.shape[1]), dtype=dtype)
-        return (
-            dense,
-            np.ascontiguousarray(X.data, dtype=dtype),
-            np.ascontiguousarray(X.indices, dtype=np.intp),
-            np.ascontiguousarray(X.indptr, dtype=np.intp),
-            True,
-        )
-    empty_i = np.zeros(1, dtype=np.intp)
-    return (
-        np.ascontiguousarray(X, dtype=dtype),
-        np.zeros(0, dtype=dtype),
-        empty_i,
-        empty_i,
-        False,
-    )
-
-
-def _row_flops(units, Xe):
-    """Floating-point operations of a forward and backward pass per row
-    (~ 6 per weight; a sparse first layer costs per stored value)."""
-    units = np.asarray(units, dtype=np.float64)
-    per_weight = units[:-1] * units[1:]
-    if Xe[4]:  # sparse: the first layer touches fan_out weights per stored value
-        n_rows = max(Xe[3].shape[0] - 1, 1)
-        per_weight[0] = Xe[1].shape[0] / n_rows * units[1]
-    return 6.0 * float(per_weight.sum())
-
-
 # Bytes of X per chunk of rows in prediction (a chunk is checked for NaN and
 # infinity just before its first GEMM reads it; 2 MiB measured fastest for
 # 60000 x 784 float64 among 64 KiB..8 MiB on a 2-core machine).
 _PREDICT_CHUNK_BYTES = 1 << 21
-
-
-def _chunk_rows(units, n):
-    width = max(int(np.sum(units[1:])), 1)
-    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))
 
 
 class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -227,7 +169,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 )
         return [int(s) for s in sizes]
 
-    def _layout(self):
+    def _network_layout(self):
+        """The Layout of the fitted coefs_."""
         units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         return Layout(units)
 
@@ -271,7 +214,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             return "binary_" + self.loss
         return self.loss
 
-    def _net_spec(self, layout, out_activation=None, training=True):
+    def _net_spec(self, layout, out_activation=None, dropout=True):
         """The engine's description of the network (NetSpec)."""
         n_hidden = layout.n_weight_layers - 1
         acts = self._hidden_activations(n_hidden) + [out_activation or self.out_activation_]
@@ -279,7 +222,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             layout.units, layout.coef_off, layout.icpt_off, acts, self._engine_loss(),
             loss_param=float(getattr(self, "huber_delta", 1.0)),
             alpha=float(self.alpha), l1_ratio=float(self.l1_ratio),
-            dropout=self._dropout_rates(n_hidden) if training else None,
+            dropout=self._dropout_rates(n_hidden) if dropout else None,
         )  # fmt: skip
 
     def _current_params(self, layout):
@@ -310,30 +253,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         self.out_activation_ = self._output_activation()
 
         layout = Layout(layer_units)
-        flat = np.zeros(layout.n_params, dtype=dtype)
-        coefs, intercepts = layout.views(flat)
-        rs = self._random_state
         hidden = self._hidden_activations(layout.n_weight_layers - 1)
-        for i in range(layout.n_weight_layers):
-            fan_in, fan_out = layout.coef_shape(i)
-            if self.weight_init == "glorot_uniform":
-                # scikit-learn's scheme: weights and biases drawn in float64 in the
-                # order W0, b0, W1, b1, ...; a smaller bound for logistic networks.
-                factor = 2.0 if hidden and all(a == "logistic" for a in hidden) else 6.0
-                if isinstance(self.activation, str):
-                    factor = 2.0 if self.activation == "logistic" else 6.0
-                bound = np.sqrt(factor / (fan_in + fan_out))
-                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
-                intercepts[i][...] = rs.uniform(-bound, bound, fan_out)
-            elif self.weight_init == "glorot_normal":
-                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out))
-            elif self.weight_init == "he_uniform":
-                bound = np.sqrt(6.0 / fan_in)
-                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
-            elif self.weight_init == "he_normal":
-                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / fan_in), (fan_in, fan_out))
-            else:  # lecun_normal
-                coefs[i][...] = rs.normal(0, np.sqrt(1.0 / fan_in), (fan_in, fan_out))
+        # scikit-learn's glorot_uniform bound is smaller for logistic networks.
+        if isinstance(self.activation, str):
+            logistic = self.activation == "logistic"
+        else:
+            logistic = bool(hidden) and all(a == "logistic" for a in hidden)
+        flat = layout.initial_params(self.weight_init, logistic, self._random_state, dtype)
         self._bind_params(flat, layout)
         self._best_params = flat.copy()
         if hasattr(self, "_optimizer"):
@@ -356,8 +282,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
-             intercept_init=None, train=True, hooks=None):
+    def _check_fit_params(self, incremental):
+        """The checks of parameters that _parameter_constraints cannot express,
+        made before the call changes anything.  Returns the hidden layer sizes."""
         hidden = self._hidden_sizes()
         n_hidden = len(hidden)
         self._hidden_activations(n_hidden)
@@ -367,25 +294,34 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 "dropout needs a stochastic solver; it is not available with "
                 "solver='lbfgs'. Set dropout=0 or choose e.g. solver='adam'."
             )
+        if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping:
+            if incremental:
+                raise ValueError("partial_fit does not support early_stopping=True")
+            if self.validation_fraction <= 0:
+                raise ValueError(
+                    "early_stopping=True needs a validation set: set validation_fraction "
+                    f"in (0, 1) (got {self.validation_fraction})."
+                )
+        return hidden
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
+             intercept_init=None, train=True, hooks=None):
+        hidden = self._check_fit_params(incremental)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         # A call that fails leaves the estimator as it found it.
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
-            self._fit_checked(X, y, sample_weight, incremental, hidden, first_pass,
+            self._prepare_and_train(X, y, sample_weight, incremental, hidden, first_pass,
                               coef_init, intercept_init, train, hooks)
         except ValueError:
             self._restore(backup)
             raise
         return self
 
-    def _fit_checked(self, X, y, sample_weight, incremental, hidden, first_pass,
-                     coef_init, intercept_init, train, hooks=None):
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if y.ndim == 1:
-            y = y.reshape((-1, 1))
-        n_samples, n_features = X.shape
-        sample_weight_given = sample_weight is not None
-        if sample_weight_given:
+    def _sample_weights(self, X, y, sample_weight, incremental):
+        """The per-sample weights of training: sample_weight times the class
+        weights (classifiers), or None when both are absent."""
+        if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
             if np.any(sample_weight < 0):
                 raise ValueError("sample_weight must not contain negative values.")
@@ -394,13 +330,11 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         class_sw = self._class_sample_weight(y, incremental)
         if class_sw is not None:
             sample_weight = class_sw if sample_weight is None else sample_weight * class_sw
-            sample_weight_given = True
-        if not is_classifier(self) and self.loss == "poisson" and np.any(y < 0):
-            raise ValueError(
-                "loss='poisson' requires non-negative targets y; got negative values."
-            )
+        return sample_weight
 
-        layer_units = [n_features] + hidden + [y.shape[1]]
+    def _prepare_network(self, y, layer_units, first_pass, dtype, coef_init, intercept_init):
+        """Initialise (first pass) or check the network (warm start, partial_fit),
+        bind the flat buffer to coefs_/intercepts_ and load coef_init/intercept_init."""
         if not first_pass:
             previous = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
             if previous != layer_units:
@@ -409,43 +343,61 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                     f"hidden_layer_sizes need {layer_units}; fit from scratch "
                     "(warm_start=False) to change the architecture."
                 )
-
         self._random_state = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(y, layer_units, X.dtype)
+            self._initialize(y, layer_units, dtype)
         layout = Layout(layer_units)
         params = self._current_params(layout)
         if params is not getattr(self, "_params", None):
             self._bind_params(params, layout)
         if coef_init is not None or intercept_init is not None:
-            given = layout.pack(
+            self._params[...] = layout.pack(
                 self.coefs_ if coef_init is None else coef_init,
                 self.intercepts_ if intercept_init is None else intercept_init,
                 self._params.dtype,
             )
-            self._params[...] = given
-        dtype = self._params.dtype
         self.n_outputs_ = y.shape[1]
+        return layout
+
+    def _prepare_and_train(self, X, y, sample_weight, incremental, hidden, first_pass,
+                     coef_init, intercept_init, train, hooks=None):
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        weights = self._sample_weights(X, y, sample_weight, incremental)
+        if not is_classifier(self) and self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y; got negative values."
+            )
+        layer_units = [X.shape[1]] + hidden + [y.shape[1]]
+        layout = self._prepare_network(y, layer_units, first_pass, X.dtype, coef_init,
+                                       intercept_init)
         if not train:
             return
 
+        dtype = self._params.dtype
         Y = np.ascontiguousarray(y, dtype=dtype)
-        if sample_weight_given:
-            sw = np.ascontiguousarray(sample_weight, dtype=dtype)
+        if weights is None:
+            sw = np.ones(X.shape[0], dtype=dtype)
         else:
-            sw = np.ones(n_samples, dtype=dtype)
-        Xe = _engine_input(X, dtype)
-
+            sw = np.ascontiguousarray(weights, dtype=dtype)
+        data = EngineInput.from_X(X, dtype)
         spec = self._net_spec(layout)
         if hooks is not None:
             hooks.fit_begin()
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(spec, Xe, X, y, Y, sw, sample_weight_given, layout,
-                                 incremental, hooks)
+            fit_stochastic(self, spec, data, X, y, Y, sw, weights is not None, layout,
+                           incremental, hooks)
         else:
-            self._fit_lbfgs(spec, Xe, Y, sw, layout, hooks)
-        # The last step can overflow after the last loss was computed: check the
-        # weights, and the outputs on (up to 2048 evenly spread) training rows.
+            fit_lbfgs(self, FullBatchObjective(spec, data, Y, sw, layout), layout, hooks)
+        self._check_finite_fit(X)
+        if hooks is not None:
+            hooks.fit_end()
+
+    def _check_finite_fit(self, X):
+        """The last step can overflow after the last loss was computed: check the
+        weights, and the outputs on (up to 2048 evenly spread) training rows."""
+        n_samples = X.shape[0]
         probe = X[np.linspace(0, n_samples - 1, min(n_samples, 2048)).astype(np.intp)]
         if not (np.all(np.isfinite(self._params))
                 and np.all(np.isfinite(self._forward_pass_fast(probe, check_input=False)))):
@@ -454,8 +406,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 "outputs. Scaling the input data with StandardScaler or MinMaxScaler, "
                 "or lowering learning_rate_init, might help."
             )
-        if hooks is not None:
-            hooks.fit_end()
 
     def _snapshot(self):
         """What a failed call must put back: every fitted attribute."""
@@ -469,11 +419,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 state[name] = list(state[name])
         opt = getattr(self, "_optimizer", None)
         if opt is not None:
-            copy = _OptimizerState.__new__(_OptimizerState)
-            copy.__dict__.update(opt.__dict__)
-            copy.state1 = opt.state1.copy()
-            copy.state2 = opt.state2.copy()
-            state["_optimizer"] = copy
+            state["_optimizer"] = opt.copy()
         return state
 
     def _restore(self, state):
@@ -490,309 +436,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 del self.__dict__[key]
         self.__dict__.update({k: v for k, v in state.items() if k not in CALL_ATTRIBUTES})
         if params is not None:
-            self._bind_params(params, self._layout())
-
-    def _fit_lbfgs(self, spec, Xe, Y, sw, layout, hooks=None):
-        dtype = self._params.dtype
-        chunk = _chunk_rows(layout.units, Y.shape[0])
-        workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
-        grad = np.empty(layout.n_params, dtype=dtype)
-        params = self._params
-        threads_now = None  # set by the session below
-
-        def objective(x):
-            params[...] = x
-            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, params, grad, workspace, chunk,
-                                         threads_now())
-            return value, grad.astype(np.float64)
-
-        # Callbacks see one task per iteration: the first evaluation after an accepted
-        # iterate (or the very first one) begins it, accepting the next iterate ends it.
-        step_hooks = hooks if hooks is not None and hooks.per_step else None
-        if step_hooks is not None:
-            evaluate = objective
-
-            def objective(x):
-                step_hooks.step_begin("iteration")
-                return evaluate(x)
-
-        # The last accepted iterate: an interrupted run (Ctrl-C) ends there.
-        accepted = {"x": params.astype(np.float64), "nit": 0, "fun": None, "stop": False}
-
-        def accept(intermediate_result):
-            accepted.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun)
-            accepted["nit"] += 1
-            if self.verbose:
-                print(f"Iteration {accepted['nit']}, loss = {intermediate_result.fun:.8f}")
-            if step_hooks is not None:
-                x = accepted["x"]
-                if step_hooks.step_end(lambda: layout.views(x.astype(dtype))):
-                    accepted["stop"] = True
-                    raise StopIteration  # a callback asked to stop
-
-        # One session for the whole run: each evaluation shares its row chunks
-        # among a team (one thread while another Python thread trains or predicts).
-        n_rows = Y.shape[0]
-        eval_flops = n_rows * _row_flops(layout.units, Xe)
-        try:
-            with _threads.session(n_rows, eval_flops) as threads_now:
-                result = scipy.optimize.minimize(
-                    objective,
-                    accepted["x"],
-                    method="L-BFGS-B",
-                    jac=True,
-                    callback=accept,
-                    options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                             "gtol": self.tol},
-                )
-        except BaseException:
-            params[...] = accepted["x"]
-            self.n_iter_ = accepted["nit"]
-            if accepted["fun"] is not None:
-                self.loss_ = float(accepted["fun"])
-            raise
-        if step_hooks is not None:
-            step_hooks.step_end()  # an iteration begun but not completed (max_fun)
-        self.n_iter_ = min(result.nit, self.max_iter)
-        if result.status != 0 and not accepted["stop"]:
-            message = (
-                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
-                f"(status={result.status}):\n{result.message}\n"
-            )
-            if self.n_iter_ >= self.max_iter:
-                message += (
-                    "\nIncrease the number of iterations to improve the convergence "
-                    f"(max_iter={self.max_iter})."
-                )
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
-        if not np.isfinite(result.fun):
-            raise ValueError(
-                "The L-BFGS objective became non-finite. Scaling the input data with "
-                "StandardScaler or MinMaxScaler might help."
-            )
-        self.loss_ = float(result.fun)
-        params[...] = result.x
-
-    def _fit_stochastic(self, spec, Xe, X, y, Y, sw, sample_weight_given, layout,
-                        incremental, hooks=None):
-        params = self._params
-        dtype = params.dtype
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = _OptimizerState(
-                self.solver, layout.n_params, dtype, self.learning_rate_init
-            )
-        opt = self._optimizer
-        # State loaded read-only (joblib mmap_mode='r') is copied before training.
-        opt.state1, opt.state2 = (np.require(a, requirements="W") for a in (opt.state1, opt.state2))
-        self._best_params = np.require(self._best_params, requirements="W")
-
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if self.early_stopping and self.validation_fraction <= 0:
-            raise ValueError(
-                "early_stopping=True needs a validation set: set validation_fraction "
-                f"in (0, 1) (got {self.validation_fraction})."
-            )
-        early_stopping = self.early_stopping
-        n_total = Y.shape[0]
-        if early_stopping:
-            # Split row indices, not the data: the engine trains on X in place.
-            stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None
-            train_rows, val_rows = train_test_split(
-                np.arange(n_total),
-                random_state=self._random_state,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
-            if val_rows.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
-            X_val = X[val_rows]
-            y_val = Y[val_rows]
-            if is_classifier(self):
-                y_val = self._label_binarizer.inverse_transform(y_val)
-            elif y_val.shape[1] == 1:
-                y_val = y_val.ravel()
-            sw_val = sw[val_rows] if sample_weight_given else None
-            # The validation loss: the data loss (no penalty) on held-out rows.
-            val = (_engine_input(X_val, dtype), Y[val_rows],
-                   sw[val_rows] if sample_weight_given else np.ones(len(val_rows), dtype))
-            val_spec = self._net_spec(layout, training=False)
-            val_chunk = _chunk_rows(layout.units, len(val_rows))
-            val_ws = np.empty(max(1, val_spec.workspace_size(val_chunk, False, True)), dtype)
-            val_grad = np.empty(layout.n_params, dtype=dtype)
-
-            def validation_loss(n_threads):
-                _, data_loss = _engine.loss_grad(
-                    val_spec, *val[0], val[1], val[2], params, val_grad, val_ws, val_chunk,
-                    n_threads,
-                )
-                return data_loss
-
-            train_rows = train_rows.astype(np.intp)
-        else:
-            train_rows = None
-            X_val = y_val = sw_val = None
-
-        n_samples = n_total if train_rows is None else train_rows.shape[0]
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped"
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
-        use_idx = self.shuffle or train_rows is not None
-        sparse = Xe[4]
-        workspace = np.empty(
-            max(1, spec.workspace_size(batch_size, use_idx and not sparse, True)), dtype=dtype
-        )
-        grad = np.empty(layout.n_params, dtype=dtype)
-        solver_code = _engine.SOLVER_CODES[self.solver]
-        # Dropout masks come from random_state too, one seed per epoch (drawn only
-        # when dropout is on, so the default path consumes scikit-learn's stream).
-        uses_dropout = any(r > 0 for r in self._dropout_rates(layout.n_weight_layers - 1))
-        sample_idx = np.arange(n_samples, dtype=np.intp)
-        rows = sample_idx if train_rows is None else train_rows
-
-        # Parameters and optimizer state at the start of the current epoch: an
-        # interrupted epoch (Ctrl-C) is rolled back to them.
-        checkpoint = [params.copy(), opt.state1.copy(), opt.state2.copy()]
-        step_hooks = hooks if hooks is not None and hooks.per_step else None
-        batch_flops = batch_size * _row_flops(layout.units, Xe)
-        n_iter = 0
-        # One session for the whole loop: while another Python thread trains or
-        # predicts too, each epoch runs on one thread (see _threads.session).
-        with _threads.session(batch_size, batch_flops) as threads_now:
-            for _ in range(self.max_iter):
-                if step_hooks is not None:
-                    step_hooks.step_begin("epoch")
-                if self.shuffle:
-                    # The permutation sklearn.utils.shuffle draws, without its overhead.
-                    perm = np.arange(n_samples)
-                    self._random_state.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                    rows = sample_idx if train_rows is None else train_rows[sample_idx]
-                seed = int(self._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
-                for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
-                    np.copyto(saved, live)
-                # An epoch (training and validation) either completes or, interrupted,
-                # leaves parameters and optimizer state as they were before it.
-                try:
-                    accumulated, t, status = _engine.train_epoch(
-                        spec, *Xe, Y, sw, rows, use_idx, batch_size, params, grad,
-                        workspace, solver_code, opt.state1, opt.state2,
-                        opt.learning_rate, float(self.momentum),
-                        bool(self.nesterovs_momentum), float(self.beta_1),
-                        float(self.beta_2), float(self.epsilon), float(self.rho),
-                        float(self.weight_decay), opt.t, seed, threads_now(),
-                    )  # fmt: skip
-                    if status != _engine.STATUS_OK or not np.isfinite(accumulated):
-                        raise ValueError(
-                            "The training loss became non-finite at epoch "
-                            f"#{n_iter + 1}. Scaling the input data with StandardScaler or "
-                            "MinMaxScaler, or lowering learning_rate_init, might help."
-                        )
-                    if early_stopping:
-                        val_loss = validation_loss(threads_now())
-                        val_score = self._score(X_val, y_val, sample_weight=sw_val)
-                except BaseException:
-                    for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):
-                        np.copyto(live, saved)
-                    raise
-                opt.t = t
-                n_iter += 1
-                self.n_iter_ = n_iter
-                self.loss_ = accumulated / n_samples
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-                if early_stopping:
-                    self.validation_loss_curve_.append(val_loss)
-                    self._update_no_improvement_count(True, val_score)
-                else:
-                    self._update_no_improvement_count(False, None)
-                if step_hooks is not None and step_hooks.step_end(
-                    lambda: layout.views(params.copy())
-                ):
-                    if self.verbose:
-                        print("A callback asked to stop. Stopping.")
-                    break
-
-                if self.solver == "sgd" and self.learning_rate == "invscaling":
-                    opt.learning_rate = float(self.learning_rate_init) / (
-                        self.t_ + 1
-                    ) ** self.power_t
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            "Validation score did not improve more than tol=%f for %d "
-                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than tol=%f for %d "
-                            "consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    if self._trigger_stopping(msg):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                        "optimization hasn't converged yet." % self.max_iter,
-                        ConvergenceWarning,
-                    )
-
-        if early_stopping:
-            params[...] = self._best_params
-
-    def _trigger_stopping(self, msg):
-        """Stop, or (adaptive schedule) divide the learning rate by 5 and go on."""
-        opt = self._optimizer
-        if self.solver != "sgd" or self.learning_rate != "adaptive":
-            if self.verbose:
-                print(msg + " Stopping.")
-            return True
-        if opt.learning_rate <= 1e-6:
-            if self.verbose:
-                print(msg + " Learning rate too small. Stopping.")
-            return True
-        opt.learning_rate /= 5.0
-        if self.verbose:
-            print(msg + " Setting learning rate to %f" % opt.learning_rate)
-        return False
-
-    def _update_no_improvement_count(self, early_stopping, score):
-        if early_stopping:
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print("Validation score: %f" % score)
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_params = self._params.copy()
-        else:
-            last = self.loss_curve_[-1]
-            if last > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last < self.best_loss_:
-                self.best_loss_ = last
+            self._bind_params(params, self._network_layout())
 
     def _callback_hooks(self, X, y, sample_weight, incremental):
         """The sklearn.callback hooks of a fit call: ``fit`` has one subtask per
@@ -855,26 +499,26 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
             )
-        layout = self._layout()
+        layout = self._network_layout()
         params = self._current_params(layout)
         X_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         dtype = np.result_type(X_dtype, params.dtype)
         params = params.astype(dtype, copy=False)
         n = X.shape[0]
         out = np.empty((n, layout.units[-1]), dtype=dtype)
-        spec = self._net_spec(layout, out_activation=out_activation, training=False)
-        Xe = _engine_input(X, dtype)
+        spec = self._net_spec(layout, out_activation=out_activation, dropout=False)
+        data = EngineInput.from_X(X, dtype)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
-        chunk = min(_chunk_rows(layout.units, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
+        chunk = min(chunk_rows(layout.units, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
         # a forward pass: a third of the work of a training pass
-        with _threads.session(n, n * _row_flops(layout.units, Xe) / 3) as threads_now:
+        with _threads.session(n, n * data.row_flops(layout.units) / 3) as threads_now:
             finite = _engine.predict(
-                spec, *Xe, params, out, chunk, threads_now(), check_input
+                spec, *data, params, out, chunk, threads_now(), check_input
             )
         if not finite:
             # Raises scikit-learn's own error message for X.
-            _assert_all_finite(Xe[1] if Xe[4] else Xe[0], input_name="X",
+            _assert_all_finite(data.values, input_name="X",
                                estimator_name=type(self).__name__)
             raise ValueError("Input X contains NaN or infinity.")
         return out
@@ -899,25 +543,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         X, y = self._validate_input(X, y, incremental=True, reset=False)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
-        layout = self._layout()
+        weights = self._sample_weights(X, y, sample_weight, incremental=False)
+        layout = self._network_layout()
         params = self._current_params(layout)
         dtype = params.dtype
-        if sample_weight is None:
+        if weights is None:
             sw = np.ones(X.shape[0], dtype=dtype)
         else:
-            sw = np.ascontiguousarray(_check_sample_weight(sample_weight, X), dtype=dtype)
-        class_sw = self._class_sample_weight(y, incremental=False)
-        if class_sw is not None:
-            sw = np.ascontiguousarray(sw * class_sw, dtype=dtype)
-        spec = self._net_spec(layout, training=False)
-        chunk = _chunk_rows(layout.units, X.shape[0])
-        workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
-        Xe = _engine_input(X, dtype)
-        Y = np.ascontiguousarray(y, dtype=dtype)
+            sw = np.ascontiguousarray(weights, dtype=dtype)
+        full_batch = FullBatchObjective(
+            self._net_spec(layout, dropout=False), EngineInput.from_X(X, dtype),
+            np.ascontiguousarray(y, dtype=dtype), sw, layout,
+        )  # fmt: skip
 
         def objective(flat):
             grad = np.empty(layout.n_params, dtype=dtype)
-            value, _ = _engine.loss_grad(spec, *Xe, Y, sw, flat, grad, workspace, chunk)
+            value, _ = full_batch(flat, grad)
             return value, grad
 
         return objective, params, layout

@@ -88,3 +88,35 @@ class Layout:
             views_c[i][...] = c
             views_b[i][...] = b
         return flat
+
+    def initial_params(self, weight_init, logistic, random_state, dtype):
+        """A new flat buffer of random initial weights (biases 0 except with
+        glorot_uniform).
+
+        glorot_uniform is scikit-learn's scheme: weights and biases drawn in
+        float64 in the order W0, b0, W1, b1, ..., from U(-b, b) with
+        b = sqrt(f / (fan_in + fan_out)), f = 2 for a `logistic` network, else 6.
+        The other schemes draw the weights only, from N(0, s) or U(-b, b):
+        glorot_normal s = sqrt(2 / (fan_in + fan_out)), he_uniform
+        b = sqrt(6 / fan_in), he_normal s = sqrt(2 / fan_in), lecun_normal
+        s = sqrt(1 / fan_in).
+        """
+        rs = random_state
+        flat = np.zeros(self.n_params, dtype=dtype)
+        coefs, intercepts = self.views(flat)
+        for i in range(self.n_weight_layers):
+            fan_in, fan_out = self.coef_shape(i)
+            if weight_init == "glorot_uniform":
+                bound = np.sqrt((2.0 if logistic else 6.0) / (fan_in + fan_out))
+                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
+                intercepts[i][...] = rs.uniform(-bound, bound, fan_out)
+            elif weight_init == "glorot_normal":
+                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out))
+            elif weight_init == "he_uniform":
+                bound = np.sqrt(6.0 / fan_in)
+                coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
+            elif weight_init == "he_normal":
+                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / fan_in), (fan_in, fan_out))
+            else:  # lecun_normal
+                coefs[i][...] = rs.normal(0, np.sqrt(1.0 / fan_in), (fan_in, fan_out))
+        return flat

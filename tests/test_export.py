@@ -211,7 +211,7 @@ def test_onnx_unsupported_option(onnx_run):
 SKOPS_TRUSTED = {
     "fastmlp._multilayer_perceptron.MLPClassifier",
     "fastmlp._multilayer_perceptron.MLPRegressor",
-    "fastmlp._multilayer_perceptron._OptimizerState",  # stochastic solvers
+    "fastmlp._stochastic.OptimizerState",  # stochastic solvers
 }
 
 
