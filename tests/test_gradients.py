@@ -8,7 +8,9 @@ full-batch training objective at the estimator's *current* ``coefs_`` /
 compared with the returned gradient.
 
 In addition, the objective value itself is compared with an independent NumPy
-implementation of the documented objective:
+implementation of the documented objective (the reference network of
+``tests/_reference/network.py``, with the log loss's clipping at the training
+dtype's eps written out here):
 
     sum_i s_i * loss_i / sum_i s_i  +  0.5 * alpha * sum_l ||W_l||^2 / sum_i s_i
 
@@ -23,7 +25,8 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.special import expit, xlogy
+from _reference.network import NumpyMLP, encode_classes
+from scipy.special import xlogy
 
 from fastmlp import MLPClassifier, MLPRegressor
 
@@ -120,56 +123,37 @@ def _fitted_network(task, activation, n_hidden, dtype):
     return est, X, y, sw
 
 
-def _act(name, z):
-    if name == "identity":
-        return z
-    if name == "logistic":
-        return expit(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    raise ValueError(name)  # pragma: no cover
+# Output activation and loss of the NumPy reference network for each task.
+TASK_OUTPUT = {
+    "binary": ("logistic", "log_loss"),
+    "multiclass": ("softmax", "log_loss"),
+    "multilabel": ("logistic", "log_loss"),
+    "regression": ("identity", "squared_error"),
+    "regression_2out": ("identity", "squared_error"),
+    "poisson": ("exp", "poisson"),
+}
 
 
 def _reference_objective(task, activation, coefs, intercepts, X, y, sw, dtype):
-    """Independent float64 implementation of the documented objective."""
-    coefs = [np.asarray(c, dtype=np.float64) for c in coefs]
-    intercepts = [np.asarray(b, dtype=np.float64) for b in intercepts]
-    a = np.asarray(X, dtype=np.float64)
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        z = a @ W + b
-        if i < len(coefs) - 1:
-            a = _act(activation, z)
+    """Independent float64 implementation of the documented objective: the NumPy
+    network of tests/_reference/network.py.  Its log loss clips the
+    probabilities at float64's eps; fastmlp clips them, as scikit-learn does, at
+    the eps of the training dtype (2**-23 for float32), so for classifiers the
+    log loss is written out here on the reference's probabilities with that
+    clip."""
+    out_act, loss = TASK_OUTPUT[task]
+    net = NumpyMLP(coefs, intercepts, [activation] * (len(coefs) - 1), out_act, loss, ALPHA)
+    if task not in CLASSIFICATION_TASKS:
+        return net.objective(X, np.asarray(y, dtype=np.float64), sw)[0]
+    t = encode_classes(y)[0]
     clip = np.finfo(dtype).eps
-    if task == "binary":
-        classes = np.unique(y)
-        t = (y == classes[1]).astype(float)[:, None]
-        p = np.clip(expit(z), clip, 1 - clip)
-        per_sample = -(xlogy(t, p) + xlogy(1 - t, 1 - p)).sum(axis=1)
-    elif task == "multiclass":
-        classes = np.unique(y)
-        t = (y[:, None] == classes[None, :]).astype(float)
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        p = np.clip(e / e.sum(axis=1, keepdims=True), clip, 1 - clip)
+    p = np.clip(net.predict(X), clip, 1 - clip)
+    if task == "multiclass":
         per_sample = -xlogy(t, p).sum(axis=1)
-    elif task == "multilabel":
-        t = np.asarray(y, dtype=float)
-        p = np.clip(expit(z), clip, 1 - clip)
+    else:
         per_sample = -(xlogy(t, p) + xlogy(1 - t, 1 - p)).sum(axis=1)
-    elif task in ("regression", "regression_2out"):
-        t = np.asarray(y, dtype=float).reshape(len(X), -1)
-        per_sample = 0.5 * ((t - z) ** 2).sum(axis=1)
-    elif task == "poisson":
-        t = np.asarray(y, dtype=float).reshape(len(X), -1)
-        mu = np.exp(z)
-        per_sample = (xlogy(t, t / mu) - t + mu).sum(axis=1)
-    else:  # pragma: no cover
-        raise ValueError(task)
     sw = np.ones(len(X)) if sw is None else np.asarray(sw, dtype=np.float64)
-    data = np.dot(sw, per_sample) / sw.sum()
-    reg = 0.5 * ALPHA * sum(np.dot(W.ravel(), W.ravel()) for W in coefs) / sw.sum()
-    return data + reg
+    return np.dot(sw, per_sample) / sw.sum() + net.penalty() / sw.sum()
 
 
 def _loss(est, X, y, sw):

@@ -1,7 +1,7 @@
 """Prediction runs over row chunks shared out among a team of threads (each chunk
 taken by whichever thread is free, written to its own rows of the output).  Here
 its results are compared with a plain NumPy forward pass over coefs_ and
-intercepts_ (tests/_reference_network.py), on inputs spanning many chunks whose
+intercepts_ (tests/_reference/network.py), on inputs spanning many chunks whose
 size does not divide the number of rows (a last short chunk, of a single row
 for some sizes): a chunk skipped, written twice, written at another chunk's
 rows or cut one row off at a boundary leaves rows that differ from the NumPy
@@ -14,8 +14,8 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 import fastmlp._multilayer_perceptron as mlp
-from _reference_network import estimator_forward as forward
-from _reference_network import estimator_predict_proba as predict_proba
+from _reference.network import estimator_forward as forward
+from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 from fastmlp._kernels import _engine
 

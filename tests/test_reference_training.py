@@ -3,9 +3,9 @@
 fastmlp's stochastic solvers are run the way they are used: several
 mini-batches per epoch (the last one short), shuffling, several epochs,
 sample weights, the elastic-net penalty and class weights.  The expected
-weights and loss curves come from ``tests/_reference_network.py`` (forward
+weights and loss curves come from ``tests/_reference/network.py`` (forward
 and backward pass, scikit-learn's batch order) driven by the published update
-rules in ``tests/_reference_optimizers.py``; the initial weights from
+rules in ``tests/_reference/optimizers.py``; the initial weights from
 scikit-learn's initialisation written out there.  Nothing is taken from
 fastmlp's own output.
 
@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference_network import (
+from _reference.network import (
     NumpyMLP,
     balanced_class_weights,
     encode_classes,
@@ -29,7 +29,7 @@ from _reference_network import (
     sklearn_glorot_init,
     train_minibatches,
 )
-from _reference_optimizers import make_reference_optimizer
+from _reference.optimizers import make_reference_optimizer
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from _reference_network import estimator_predict_proba as predict_proba
+from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

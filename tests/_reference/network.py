@@ -4,7 +4,7 @@ Written from the textbook definitions, independently of fastmlp's engine: the
 forward pass, the objective and its back-propagation (with inverted dropout),
 scikit-learn's initialisation and target encoding, and scikit-learn's loop of
 shuffled mini-batches.  The optimizers' update rules live next door, in
-``_reference_optimizers.py``.
+``optimizers.py``.
 
 The objective of a batch B with sample weights s_i, S = sum_{i in B} s_i:
 
@@ -289,7 +289,7 @@ def minibatch_epochs(n_samples, batch_size, random_state, n_epochs, shuffle=True
 def train_minibatches(
     net, optimizer, X, Y, sw, batch_size, n_epochs, random_state, shuffle=True
 ):
-    """Train `net` in place; `optimizer` (from ``_reference_optimizers``) must
+    """Train `net` in place; `optimizer` (from ``_reference.optimizers``) must
     have been built on ``net.params``.  Returns the loss of every epoch."""
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)

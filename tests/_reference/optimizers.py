@@ -1,8 +1,8 @@
 """Textbook NumPy implementations of fastmlp's stochastic optimizers.
 
 Written from the published update rules, independently of fastmlp's engine,
-for the tests that train the NumPy network of ``_reference_network.py``
-alongside fastmlp (``test_extensions.py``, ``test_reference_training.py``).
+for the tests that train the NumPy network of ``network.py`` alongside
+fastmlp (``test_optimizers.py``, ``test_reference_training.py``).
 Every optimizer works on a list of parameter arrays (coefficient matrices
 first, then intercept vectors) and takes the gradient of the objective at the
 current parameters; state starts at zero.
