@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPILED_SUFFIXES = (".pyx", ".pxd", ".h", ".c")
 MLP = "fastmlp/_multilayer_perceptron.py"
+STOCHASTIC = "fastmlp/_stochastic.py"
+EARLY_STOPPING = "fastmlp/_early_stopping.py"
+OBJECTIVE = "fastmlp/_objective.py"
 ENGINE = "fastmlp/_kernels/_engine.pyx"
 
 
@@ -49,14 +52,14 @@ MUTANTS = [
         [(ENGINE,
           "        if mask != NULL:\n            for p in range(nrows * fan_in):",
           "        if False:\n            for p in range(nrows * fan_in):")],
-        ["tests/test_extensions.py", "tests/test_reference_training.py"],
+        ["tests/test_dropout.py", "tests/test_reference_training.py"],
     ),
     Mutant(
         "dropout_layers_swapped",
         "per-layer dropout rates applied to the layers in reverse order",
         [(MLP, "        return [float(r) for r in rates]",
           "        return [float(r) for r in rates][::-1]")],
-        ["tests/test_extensions.py", "tests/test_reference_training.py"],
+        ["tests/test_dropout.py", "tests/test_reference_training.py"],
     ),
     Mutant(
         "team_one_thread",
@@ -80,7 +83,8 @@ MUTANTS = [
         [(ENGINE,
           "<floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0)",
           "<floating>-1 if w > 0 else (<floating>1 if w < 0 else <floating>0)")],
-        ["tests/test_extensions.py", "tests/test_reference_training.py"],
+        ["tests/test_regularization.py", "tests/test_check_gradients.py",
+         "tests/test_reference_training.py"],
     ),
     Mutant(
         "bias_grad_axis",
@@ -96,60 +100,62 @@ MUTANTS = [
         [(MLP, "        return compute_sample_weight(self.class_weight, labels)",
           "        w = compute_sample_weight(self.class_weight, labels)\n"
           "        return np.sqrt(w) if self.class_weight == 'balanced' else w")],
-        ["tests/test_extensions.py"],
+        ["tests/test_class_weight.py"],
     ),
     Mutant(
         "early_stopping_no_restore",
         "early stopping does not restore the best weights at the end",
-        [(MLP, "        if early_stopping:\n            params[...] = self._best_params",
-          "        if early_stopping:\n            pass")],
+        [(STOCHASTIC, "    if validation is not None:\n        params[...] = est._best_params",
+          "    if validation is not None:\n        pass")],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "float32_in_float64",
         "float32 training computed in float64 (the result cast back to float32)",
-        [(MLP, "        Xe = _engine_input(X, dtype)\n\n        spec = self._net_spec(layout)",
+        [(MLP, "        data = EngineInput.from_X(X, dtype)\n        spec = self._net_spec(layout)",
           "        dtype = np.float64\n"
           "        Y, sw = Y.astype(dtype), sw.astype(dtype)\n"
           "        self._bind_params(self._params.astype(dtype), layout)\n"
-          "        Xe = _engine_input(X, dtype)\n\n        spec = self._net_spec(layout)"),
-         (MLP, "        # The last step can overflow after the last loss was computed: check the",
+          "        data = EngineInput.from_X(X, dtype)\n        spec = self._net_spec(layout)"),
+         (MLP, "        self._check_finite_fit(X)\n",
           "        self._bind_params(self._params.astype(X.dtype), layout)\n"
-          "        # The last step can overflow after the last loss was computed: check the")],
+          "        self._check_finite_fit(X)\n")],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "split_not_stratified",
         "the early-stopping validation split not stratified",
-        [(MLP, "            stratify = y if (is_classifier(self) and self.n_outputs_ == 1) else None",
-          "            stratify = None")],
+        [(EARLY_STOPPING,
+          "        stratify = y if (is_classifier(est) and est.n_outputs_ == 1) else None",
+          "        stratify = None")],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "huber_delta_ignored",
         "the Huber loss ignores huber_delta (always 1)",
         [("csrc/elementwise.h", "hd = (T)param;", "hd = (T)1.0;")],
-        ["tests/test_extensions.py", "tests/test_reference_training.py"],
+        ["tests/test_losses.py", "tests/test_check_gradients.py",
+         "tests/test_reference_training.py"],
     ),
     Mutant(
         "schedule_applied_to_adam",
         "the invscaling learning-rate schedule applied to every solver, not sgd only",
-        [(MLP, 'if self.solver == "sgd" and self.learning_rate == "invscaling":',
-          'if self.learning_rate == "invscaling":')],
+        [(STOCHASTIC, 'if self.solver == "sgd" and est.learning_rate == "invscaling":',
+          'if est.learning_rate == "invscaling":')],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "shuffle_skipped",
         "shuffle=True draws the permutation but does not apply it",
-        [(MLP, "                    sample_idx = sample_idx[perm]",
-          "                    sample_idx = sample_idx")],
+        [(STOCHASTIC, "                sample_idx = sample_idx[perm]",
+          "                sample_idx = sample_idx")],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "no_convergence_warning",
         "no ConvergenceWarning when the stochastic solver stops at max_iter",
-        [(MLP, "                if self.n_iter_ == self.max_iter:\n                    warnings.warn(",
-          "                if False:\n                    warnings.warn(")],
+        [(STOCHASTIC, "            if est.n_iter_ == est.max_iter:\n                warnings.warn(",
+          "            if False:\n                warnings.warn(")],
         ["tests/test_estimator.py", "tests/test_convergence.py"],
     ),
     Mutant(
@@ -162,31 +168,32 @@ MUTANTS = [
     Mutant(
         "sparse_densified",
         "sparse X turned into a dense array before training or prediction",
-        [(MLP, '    """X as the engine takes it: dense C-contiguous, or CSR parts."""',
-          '    """X as the engine takes it: dense C-contiguous, or CSR parts."""\n'
-          "    X = X.toarray() if sp.issparse(X) else X")],
+        [(OBJECTIVE,
+          '        """X (dense or sparse) in `dtype`, copied only where the engine needs it."""',
+          '        """X (dense or sparse) in `dtype`, copied only where the engine needs it."""\n'
+          "        X = X.toarray() if sp.issparse(X) else X")],
         ["tests/test_memory.py"],
     ),
     Mutant(
         "full_batch_unchunked",
         "L-BFGS and validation work on all rows at once (no row chunks)",
-        [(MLP, "    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))",
+        [(OBJECTIVE, "    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))",
           "    return int(max(1, n))")],
         ["tests/test_memory.py"],
     ),
     Mutant(
         "interrupt_no_rollback",
         "an interrupted epoch is not rolled back to the last completed epoch",
-        [(MLP, "                    for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):\n"
-          "                        np.copyto(live, saved)",
-          "                    for saved, live in zip(checkpoint, (params, opt.state1, opt.state2)):\n"
-          "                        pass")],
+        [(STOCHASTIC, "        for saved, live in zip(self._saved, self._live):\n"
+          "            np.copyto(live, saved)",
+          "        for saved, live in zip(self._saved, self._live):\n"
+          "            pass")],
         ["tests/test_interrupt.py"],
     ),
     Mutant(
         "nesterov_ignored",
         "Nesterov's momentum treated as classical momentum",
-        [(MLP, "bool(self.nesterovs_momentum)", "False")],
+        [(STOCHASTIC, "bool(est.nesterovs_momentum)", "False")],
         ["tests/test_parity.py"],
     ),
 ]
