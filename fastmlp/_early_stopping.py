@@ -21,7 +21,8 @@ class ValidationSet:
     (accuracy or R², with the sample weights) of the current parameters.
     """
 
-    def __init__(self, est, X, y, Y, sw, sample_weight_given, layout):
+    def __init__(self, est, training_set, layout):
+        X, y, Y, sw = training_set.X, training_set.y, training_set.Y, training_set.sample_weight
         n_total = Y.shape[0]
         stratify = y if (is_classifier(est) and est.n_outputs_ == 1) else None
         train_rows, val_rows = train_test_split(
@@ -44,12 +45,12 @@ class ValidationSet:
         elif y_val.shape[1] == 1:
             y_val = y_val.ravel()
         self.y = y_val
-        self.sample_weight = sw[val_rows] if sample_weight_given else None
+        self.sample_weight = sw[val_rows] if training_set.weighted else None
         self._loss = FullBatchObjective(
             est._net_spec(layout, dropout=False),
             EngineInput.from_X(self.X, dtype),
             Y[val_rows],
-            sw[val_rows] if sample_weight_given else np.ones(len(val_rows), dtype),
+            sw[val_rows],  # ones when no weights were given
             layout,
         )
         self._grad = np.empty(layout.n_params, dtype=dtype)

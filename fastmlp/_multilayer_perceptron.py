@@ -37,7 +37,7 @@ from ._export import to_sklearn
 from ._kernels import _engine
 from ._lbfgs import fit_lbfgs
 from ._network import Layout
-from ._objective import EngineInput, FullBatchObjective, chunk_rows
+from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
 from ._stochastic import fit_stochastic
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
@@ -312,7 +312,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
             self._prepare_and_train(X, y, sample_weight, incremental, hidden, first_pass,
-                              coef_init, intercept_init, train, hooks)
+                                    coef_init, intercept_init, train, hooks)
         except ValueError:
             self._restore(backup)
             raise
@@ -360,7 +360,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return layout
 
     def _prepare_and_train(self, X, y, sample_weight, incremental, hidden, first_pass,
-                     coef_init, intercept_init, train, hooks=None):
+                           coef_init, intercept_init, train, hooks=None):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -375,21 +375,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if not train:
             return
 
-        dtype = self._params.dtype
-        Y = np.ascontiguousarray(y, dtype=dtype)
-        if weights is None:
-            sw = np.ones(X.shape[0], dtype=dtype)
-        else:
-            sw = np.ascontiguousarray(weights, dtype=dtype)
-        data = EngineInput.from_X(X, dtype)
+        training_set = TrainingSet.build(X, y, weights, self._params.dtype)
         spec = self._net_spec(layout)
         if hooks is not None:
             hooks.fit_begin()
         if self.solver in _STOCHASTIC_SOLVERS:
-            fit_stochastic(self, spec, data, X, y, Y, sw, weights is not None, layout,
-                           incremental, hooks)
+            fit_stochastic(self, spec, training_set, layout, incremental, hooks)
         else:
-            fit_lbfgs(self, FullBatchObjective(spec, data, Y, sw, layout), layout, hooks)
+            objective = FullBatchObjective(spec, training_set.inputs, training_set.Y,
+                                           training_set.sample_weight, layout)
+            fit_lbfgs(self, objective, layout, hooks)
         self._check_finite_fit(X)
         if hooks is not None:
             hooks.fit_end()
@@ -547,14 +542,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         layout = self._network_layout()
         params = self._current_params(layout)
         dtype = params.dtype
-        if weights is None:
-            sw = np.ones(X.shape[0], dtype=dtype)
-        else:
-            sw = np.ascontiguousarray(weights, dtype=dtype)
-        full_batch = FullBatchObjective(
-            self._net_spec(layout, dropout=False), EngineInput.from_X(X, dtype),
-            np.ascontiguousarray(y, dtype=dtype), sw, layout,
-        )  # fmt: skip
+        rows = TrainingSet.build(X, y, weights, dtype)
+        full_batch = FullBatchObjective(self._net_spec(layout, dropout=False), rows.inputs,
+                                        rows.Y, rows.sample_weight, layout)
 
         def objective(flat):
             grad = np.empty(layout.n_params, dtype=dtype)

@@ -1,7 +1,8 @@
 """The engine's input and the one full-batch objective.
 
 `EngineInput` is X as the compiled engine reads it: dense C-contiguous rows, or
-the three arrays of a canonical CSR matrix.  `FullBatchObjective` is the data
+the three arrays of a canonical CSR matrix; `TrainingSet` bundles it with the
+targets and weights of a fit.  `FullBatchObjective` is the data
 loss (weighted mean over the rows) plus the penalty, with its gradient,
 evaluated by the engine over row chunks so its workspace does not grow with the
 number of rows.  L-BFGS minimises it, early stopping reads its data loss on the
@@ -68,6 +69,27 @@ class EngineInput(NamedTuple):
             n_rows = max(self.indptr.shape[0] - 1, 1)
             per_weight[0] = self.data.shape[0] / n_rows * units[1]
         return 6.0 * float(per_weight.sum())
+
+
+class TrainingSet(NamedTuple):
+    """The rows a fit trains on, in every form its drivers read them."""
+
+    X: object  # validated X (dense or sparse): scored and split for early stopping
+    y: np.ndarray  # validated targets, 2-D (label indicators for classifiers)
+    Y: np.ndarray  # y in the network's dtype, C-contiguous: what the engine reads
+    sample_weight: np.ndarray  # per-row weights in the network's dtype (ones if none)
+    weighted: bool  # whether sample_weight or class_weight gave weights
+    inputs: EngineInput
+
+    @classmethod
+    def build(cls, X, y, weights, dtype):
+        """`weights`: the per-row weights (sample and class weights), or None."""
+        if weights is None:
+            sw = np.ones(X.shape[0], dtype=dtype)
+        else:
+            sw = np.ascontiguousarray(weights, dtype=dtype)
+        Y = np.ascontiguousarray(y, dtype=dtype)
+        return cls(X, y, Y, sw, weights is not None, EngineInput.from_X(X, dtype))
 
 
 class FullBatchObjective:

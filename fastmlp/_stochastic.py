@@ -127,13 +127,14 @@ def _plateau_stops(est, opt, early_stopping):
     return False
 
 
-def fit_stochastic(est, spec, data, X, y, Y, sw, sample_weight_given, layout, incremental,
-                   hooks=None):
-    """Train ``est._params`` for up to max_iter epochs (one for partial_fit)."""
+def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
+    """Train ``est._params`` on `training_set` for up to max_iter epochs (one
+    for partial_fit)."""
     params = est._params
+    data, Y, sw = training_set.inputs, training_set.Y, training_set.sample_weight
     validation = None
     if est.early_stopping:
-        validation = ValidationSet(est, X, y, Y, sw, sample_weight_given, layout)
+        validation = ValidationSet(est, training_set, layout)
     opt = _optimizer(est, layout, params.dtype, incremental)
     train_rows = None if validation is None else validation.train_rows
     n_samples = Y.shape[0] if train_rows is None else train_rows.shape[0]

@@ -112,11 +112,9 @@ MUTANTS = [
     Mutant(
         "float32_in_float64",
         "float32 training computed in float64 (the result cast back to float32)",
-        [(MLP, "        data = EngineInput.from_X(X, dtype)\n        spec = self._net_spec(layout)",
-          "        dtype = np.float64\n"
-          "        Y, sw = Y.astype(dtype), sw.astype(dtype)\n"
-          "        self._bind_params(self._params.astype(dtype), layout)\n"
-          "        data = EngineInput.from_X(X, dtype)\n        spec = self._net_spec(layout)"),
+        [(MLP, "        training_set = TrainingSet.build(X, y, weights, self._params.dtype)\n",
+          "        self._bind_params(self._params.astype(np.float64), layout)\n"
+          "        training_set = TrainingSet.build(X, y, weights, np.float64)\n"),
          (MLP, "        self._check_finite_fit(X)\n",
           "        self._bind_params(self._params.astype(X.dtype), layout)\n"
           "        self._check_finite_fit(X)\n")],
