@@ -32,6 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPILED_SUFFIXES = (".pyx", ".pxd", ".h", ".c")
 MLP = "fastmlp/_multilayer_perceptron.py"
 ENGINE = "fastmlp/_kernels/_engine.pyx"
+NET = "fastmlp/_kernels/_net.pyx"
+OPTIM = "fastmlp/_kernels/_optim.pyx"
 
 
 @dataclass
@@ -46,7 +48,7 @@ MUTANTS = [
     Mutant(
         "dropout_backprop",
         "dropout mask left out of back-propagation (forward still drops units)",
-        [(ENGINE,
+        [(NET,
           "        if mask != NULL:\n            for p in range(nrows * fan_in):",
           "        if False:\n            for p in range(nrows * fan_in):")],
         ["tests/test_extensions.py", "tests/test_reference_training.py"],
@@ -67,7 +69,7 @@ MUTANTS = [
     Mutant(
         "adam_bias",
         "Adam's bias correction one step ahead (t + 1 instead of t)",
-        [(ENGINE,
+        [(OPTIM,
           "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \\\n"
           "            (1.0 - pow(cfg.beta_1, <double>cfg.t))",
           "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>(cfg.t + 1))) / \\\n"
@@ -77,7 +79,7 @@ MUTANTS = [
     Mutant(
         "l1_sign",
         "the L1 subgradient's sign flipped",
-        [(ENGINE,
+        [(OPTIM,
           "<floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0)",
           "<floating>-1 if w > 0 else (<floating>1 if w < 0 else <floating>0)")],
         ["tests/test_extensions.py", "tests/test_reference_training.py"],
