@@ -1,18 +1,11 @@
 /* Elementwise kernels of fastmlp: activations, their derivatives, the output
- * pass (loss value and output delta), column sums, dropout masks.  Plain C
- * loops over contiguous buffers, written once as a macro template and
- * instantiated for double (suffix _d) and float (suffix _s).
+ * pass (loss value and output delta), column sums and vector sums, dropout
+ * masks.  Plain C loops over contiguous buffers, written once as a macro
+ * template and instantiated for double (suffix _d) and float (suffix _s).
  *
- * Activation codes (shared with fastmlp/_kernels/_engine.pyx):
- *   0 identity, 1 logistic, 2 tanh, 3 relu, 4 exp, 5 softmax (row-wise),
- *   6 leaky_relu, 7 elu, 8 selu, 9 softplus, 10 gelu, 11 silu, 12 gaussian.
- * Derivatives take the activation output a = f(z) and, for gelu, silu and
- * gaussian (whose derivative is not a function of a), the input z.
- *
- * Loss codes: 0 squared_error, 1 log_loss (softmax), 2 binary_log_loss
- *   (logistic units), 3 poisson (half deviance), 4 absolute_error, 5 huber,
- *   6 multiclass hinge, 7 multiclass squared hinge, 8 binary hinge (per
- *   column, targets in {0, 1} mapped to {-1, +1}), 9 binary squared hinge.
+ * Activations and losses are named by their codes in codes.h.  Derivatives
+ * take the activation output a = f(z) and, for gelu, silu and gaussian (whose
+ * derivative is not a function of a), the input z.
  */
 #ifndef FASTMLP_ELEMENTWISE_H
 #define FASTMLP_ELEMENTWISE_H
@@ -22,16 +15,7 @@
 #include <stdint.h>
 #include <float.h>
 
-enum {
-    FM_IDENTITY = 0, FM_LOGISTIC = 1, FM_TANH = 2, FM_RELU = 3, FM_EXP = 4,
-    FM_SOFTMAX = 5, FM_LEAKY_RELU = 6, FM_ELU = 7, FM_SELU = 8, FM_SOFTPLUS = 9,
-    FM_GELU = 10, FM_SILU = 11, FM_GAUSSIAN = 12
-};
-enum {
-    FM_SQUARED = 0, FM_LOG_LOSS = 1, FM_BINARY_LOG_LOSS = 2, FM_POISSON = 3,
-    FM_ABSOLUTE = 4, FM_HUBER = 5, FM_HINGE = 6, FM_SQUARED_HINGE = 7,
-    FM_BINARY_HINGE = 8, FM_BINARY_SQUARED_HINGE = 9
-};
+#include "codes.h"
 
 #define FM_LEAKY_SLOPE 0.01
 #define FM_SELU_LAMBDA 1.0507009873554805
@@ -68,7 +52,7 @@ static inline uint64_t fm_rng_next(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-#define FM_DEFINE(T, SFX, EXP, EXPM1, LOG, LOG1P, TANH, ERFC, SQRT, FABS, EPS)     \
+#define FM_DEFINE(T, SFX, EXP, EXPM1, LOG, LOG1P, TANH, ERFC, FABS, EPS)           \
 /* out[r, j] = f(z[r, j] + b[j]); out may be z. */                               \
 static inline void fm_bias_act##SFX(const T *z, const T *b, T *out,               \
                                     ptrdiff_t rows, ptrdiff_t cols, int act) {   \
@@ -324,6 +308,12 @@ static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,       
     }                                                                             \
 }                                                                                 \
                                                                                   \
+/* y[i] += x[i], i < n. */                                                        \
+static inline void fm_add_vec##SFX(T *y, const T *x, ptrdiff_t n) {               \
+    ptrdiff_t i;                                                                  \
+    for (i = 0; i < n; i++) y[i] += x[i];                                         \
+}                                                                                 \
+                                                                                  \
 /* Whether x[0..n) holds no NaN and no infinity: x * 0 is 0 for finite x and   \
  * NaN otherwise; eight running sums keep the loop vectorisable. */              \
 static inline int fm_all_finite##SFX(const T *x, ptrdiff_t n) {                   \
@@ -349,8 +339,8 @@ static inline void fm_dropout##SFX(const T *a, T *mask, T *dropped, ptrdiff_t n,
     }                                                                             \
 }
 
-FM_DEFINE(double, _d, exp, expm1, log, log1p, tanh, erfc, sqrt, fabs, DBL_EPSILON)
-FM_DEFINE(float, _s, expf, expm1f, logf, log1pf, tanhf, erfcf, sqrtf, fabsf, FLT_EPSILON)
+FM_DEFINE(double, _d, exp, expm1, log, log1p, tanh, erfc, fabs, DBL_EPSILON)
+FM_DEFINE(float, _s, expf, expm1f, logf, log1pf, tanhf, erfcf, fabsf, FLT_EPSILON)
 
 #undef FM_DEFINE
 

@@ -1,4 +1,5 @@
-/* Optimizer updates over a range of the flat parameter buffer.
+/* Optimizer updates over a range of the flat parameter buffer: the step of
+ * every solver (codes.h) and the sum of squares of the L2 penalty.
  *
  * These loops run once per mini-batch over every parameter; they are compiled
  * for several instruction sets (target_clones: the loader picks the widest the
@@ -61,6 +62,38 @@ FM_CLONES static void fm_sgd_update##SFX(                                       
             velocity[j] = vel;                                                    \
             params[j] = w + vel;                                                  \
         }                                                                         \
+    }                                                                             \
+}                                                                                 \
+                                                                                  \
+/* Adagrad (running_average == 0: s[j] accumulates g^2) or RMSprop (s[j] <-     \
+ * rho s[j] + crho g^2) with g = grad[j], a gradient already scaled.  The square \
+ * roots here are taken in double and rounded to T: for float the same bits as \
+ * sqrtf, since a double carries more than twice a float's precision. */        \
+FM_CLONES static void fm_adagrad_rmsprop_update##SFX(                             \
+        T *restrict params, const T *restrict grad, T *restrict s, ptrdiff_t lo,  \
+        ptrdiff_t hi, T lr, T eps, T rho, T crho, int running_average) {          \
+    ptrdiff_t j;                                                                  \
+    for (j = lo; j < hi; j++) {                                                   \
+        T g = grad[j];                                                            \
+        T sj = running_average ? rho * s[j] + crho * (g * g) : s[j] + g * g;      \
+        s[j] = sj;                                                                \
+        params[j] = params[j] - lr * g / ((T)sqrt((double)sj) + eps);             \
+    }                                                                             \
+}                                                                                 \
+                                                                                  \
+/* Adadelta (Zeiler 2012), its step scaled by lr, with g = grad[j] already        \
+ * scaled: s holds the running average of g^2, d that of the steps^2. */         \
+FM_CLONES static void fm_adadelta_update##SFX(                                    \
+        T *restrict params, const T *restrict grad, T *restrict s, T *restrict d, \
+        ptrdiff_t lo, ptrdiff_t hi, T lr, T eps, T rho, T crho) {                 \
+    ptrdiff_t j;                                                                  \
+    for (j = lo; j < hi; j++) {                                                   \
+        T g = grad[j];                                                            \
+        T sj = rho * s[j] + crho * (g * g);                                       \
+        T dx = -((T)sqrt((double)(d[j] + eps)) / (T)sqrt((double)(sj + eps))) * g;\
+        s[j] = sj;                                                                \
+        d[j] = rho * d[j] + crho * (dx * dx);                                     \
+        params[j] = params[j] + lr * dx;                                          \
     }                                                                             \
 }                                                                                 \
                                                                                   \

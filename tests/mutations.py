@@ -35,6 +35,8 @@ STOCHASTIC = "fastmlp/_stochastic.py"
 EARLY_STOPPING = "fastmlp/_early_stopping.py"
 OBJECTIVE = "fastmlp/_objective.py"
 ENGINE = "fastmlp/_kernels/_engine.pyx"
+NET = "fastmlp/_kernels/_net.pyx"
+OPTIM = "fastmlp/_kernels/_optim.pyx"
 
 
 @dataclass
@@ -49,7 +51,7 @@ MUTANTS = [
     Mutant(
         "dropout_backprop",
         "dropout mask left out of back-propagation (forward still drops units)",
-        [(ENGINE,
+        [(NET,
           "        if mask != NULL:\n            for p in range(nrows * fan_in):",
           "        if False:\n            for p in range(nrows * fan_in):")],
         ["tests/test_dropout.py", "tests/test_reference_training.py"],
@@ -70,7 +72,7 @@ MUTANTS = [
     Mutant(
         "adam_bias",
         "Adam's bias correction one step ahead (t + 1 instead of t)",
-        [(ENGINE,
+        [(OPTIM,
           "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \\\n"
           "            (1.0 - pow(cfg.beta_1, <double>cfg.t))",
           "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>(cfg.t + 1))) / \\\n"
@@ -80,7 +82,7 @@ MUTANTS = [
     Mutant(
         "l1_sign",
         "the L1 subgradient's sign flipped",
-        [(ENGINE,
+        [(OPTIM,
           "<floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0)",
           "<floating>-1 if w > 0 else (<floating>1 if w < 0 else <floating>0)")],
         ["tests/test_regularization.py", "tests/test_check_gradients.py",

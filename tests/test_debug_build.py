@@ -43,12 +43,14 @@ def debug_tree(tmp_path_factory):
 
 
 def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree):
-    # The build is the bounds-checked one: Cython emitted its buffer index checks
-    # (a release build has none) and recorded the unoptimised compile flags.
-    for name in ("_engine", "_blas"):
+    # The build is the bounds-checked one: every module recorded the unoptimised
+    # compile flags, and Cython emitted its buffer index checks (a release build
+    # has none) in those that index memoryviews.
+    for name in ("_blas", "_codes", "_net", "_optim", "_engine"):
         source = (debug_tree / "fastmlp" / "_kernels" / f"{name}.c").read_text()
-        assert "__Pyx_RaiseBufferIndexError(" in source, name
         assert '"-O0"' in source and '"-O3"' not in source, name
+        if name in ("_blas", "_net", "_engine"):
+            assert "__Pyx_RaiseBufferIndexError(" in source, name
     env = dict(os.environ, PYTHONPATH=str(debug_tree))
     where = subprocess.run(
         [sys.executable, "-c", "import fastmlp._kernels._engine as e; print(e.__file__)"],

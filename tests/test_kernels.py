@@ -5,14 +5,14 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.special import erfc, expit, softmax, xlogy
 
-from fastmlp._kernels import _blas, _engine
+from fastmlp._kernels import _blas, _codes, _engine
 
 DTYPES = [np.float32, np.float64]
 # Tolerances per test and dtype, each about ten times the largest difference measured
 # against the float64 references below (given in the comments).
 RTOL = {np.float32: 2e-5, np.float64: 1e-12}
-ACT = _engine.ACTIVATION_CODES
-LOSS = _engine.LOSS_CODES
+ACT = _codes.ACTIVATION_CODES
+LOSS = _codes.LOSS_CODES
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

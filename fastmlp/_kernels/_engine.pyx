@@ -1,91 +1,53 @@
 # cython: language_level=3
-"""Compiled training engine: forward/backward passes, one epoch of mini-batches,
-the full-batch objective for L-BFGS and gradient checks, and prediction.
+"""Compiled training engine: one epoch of mini-batches, the full-batch
+objective for L-BFGS and gradient checks, and prediction, each on a team of
+threads; the Python entry points of them all.
 
 Layering:
-  * csrc/elementwise.h       per-element activations, derivatives, loss+delta,
-                             dropout masks
   * csrc/team.h              barriers of the thread team
-  * cdef functions here      a block of rows through the network, a block of
-                             columns of the gradient, optimizer steps on
-                             ranges of the flat buffer (no GIL)
-  * workers                  _epoch_worker / _predict_worker: the loops run by
-                             every thread of a team (csrc/team.h: threads
-                             started for the call and joined at its end;
-                             a team of one is the plain sequential loop)
+  * _net                     NetSpec; a block of rows through the network, a
+                             block of columns of the gradient
+  * _optim                   the penalty and every solver's step on ranges of
+                             the flat parameter buffer
+  * workers here             _epoch_worker / _objective_worker /
+                             _predict_worker: the loops run by every thread
+                             of a team (csrc/team.h: threads started for the
+                             call and joined at its end; a team of one is the
+                             plain sequential loop), calling _net and _optim
+                             block by block
   * def functions here       the Python-facing entry points, each releasing the
-                             GIL for all of its work
+                             GIL for all of its work, and Python-callable twins
+                             of the elementwise kernels for tests
 
-The network's parameters live in one flat buffer in scikit-learn's packing order
-(all coefficient matrices, then all intercept vectors); `coef_off[i]` and
-`icpt_off[i]` give where layer i starts.  Gradients and optimizer state are
-buffers of the same layout, so an optimizer step is a single loop.
-
-Rows are addressed either contiguously (`rows == NULL`: row `start + r`) or
-through an index array (`rows[start + r]`), which is how mini-batches follow the
-shuffled sample order without copying X.
+The codes of activations, losses and solvers are in _codes (csrc/codes.h).
 """
 
 from cython cimport floating
-from libc.math cimport sqrt, pow, isfinite, fabs
+from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memset, memcpy
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from ._blas cimport gemm_rm, axpy
+from ._codes cimport FM_N_SOLVERS, fm_has_second_state
+from ._elementwise cimport (
+    fm_rng_skip, _bias_act, _act_deriv, _loss_delta, _add_vec, _all_finite,
+)
+from ._net cimport (
+    Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _alloc_buffers,
+    _carve_workspace, _dropout_width, _forward, _rows_pass, _coef_grad_block,
+    _intercept_grad, _loss_grad_chunk,
+)
+from ._optim cimport (
+    StepConfig, _penalty_parts, _penalty_from_parts, _penalty, _scale_gradient,
+    _next_step, _update_range,
+)
 
-import numpy as np
+from ._net import NetSpec
 
 cdef extern from "Python.h":
     # Declared without an exception value: a raised handler's exception stays
     # pending until the loop has been left, then _raise_pending() propagates it.
     int _check_signals "PyErr_CheckSignals"()
-
-cdef extern from "elementwise.h" nogil:
-    int fm_needs_z(int act)
-    void fm_bias_act_d(const double *z, const double *b, double *out, Py_ssize_t rows,
-                       Py_ssize_t cols, int act)
-    void fm_bias_act_s(const float *z, const float *b, float *out, Py_ssize_t rows,
-                       Py_ssize_t cols, int act)
-    void fm_add_bias_d(double *z, const double *b, Py_ssize_t rows, Py_ssize_t cols)
-    void fm_add_bias_s(float *z, const float *b, Py_ssize_t rows, Py_ssize_t cols)
-    void fm_act_deriv_d(const double *a, const double *z, double *delta, Py_ssize_t n,
-                        int act)
-    void fm_act_deriv_s(const float *a, const float *z, float *delta, Py_ssize_t n,
-                        int act)
-    double fm_loss_delta_d(const double *p, const double *y, const double *sw,
-                           double *delta, Py_ssize_t rows, Py_ssize_t cols, int loss,
-                           int out_act, double param)
-    double fm_loss_delta_s(const float *p, const float *y, const float *sw,
-                           float *delta, Py_ssize_t rows, Py_ssize_t cols, int loss,
-                           int out_act, double param)
-    void fm_colsum_add_d(const double *d, double *out, Py_ssize_t rows, Py_ssize_t cols)
-    void fm_colsum_add_s(const float *d, float *out, Py_ssize_t rows, Py_ssize_t cols)
-    bint fm_all_finite_d(const double *x, Py_ssize_t n)
-    bint fm_all_finite_s(const float *x, Py_ssize_t n)
-    uint64_t fm_rng_skip(uint64_t state, uint64_t draws)
-    void fm_dropout_d(const double *a, double *mask, double *dropped, Py_ssize_t n,
-                      double rate, uint64_t *rng)
-    void fm_dropout_s(const float *a, float *mask, float *dropped, Py_ssize_t n,
-                      double rate, uint64_t *rng)
-
-cdef extern from "optim.h" nogil:
-    void fm_adam_update_d(double *params, const double *grad, double *m, double *v,
-                          Py_ssize_t lo, Py_ssize_t hi, double a, double s, double step,
-                          double b1, double b2, double c1, double c2, double eps,
-                          double decay)
-    void fm_adam_update_s(float *params, const float *grad, float *m, float *v,
-                          Py_ssize_t lo, Py_ssize_t hi, float a, float s, float step,
-                          float b1, float b2, float c1, float c2, float eps, float decay)
-    double fm_sum_squares_d(const double *x, Py_ssize_t n)
-    double fm_sum_squares_s(const float *x, Py_ssize_t n)
-    void fm_sgd_update_d(double *params, const double *grad, double *velocity,
-                         Py_ssize_t lo, Py_ssize_t hi, double a, double s, double mu,
-                         double eta, int nesterov)
-    void fm_sgd_update_s(float *params, const float *grad, float *velocity,
-                         Py_ssize_t lo, Py_ssize_t hi, float a, float s, float mu,
-                         float eta, int nesterov)
 
 cdef extern from "team.h" nogil:
     ctypedef struct fm_team_t:
@@ -97,22 +59,6 @@ cdef extern from "team.h" nogil:
     void fm_prefetch_rows(const char *base, const Py_ssize_t *rows, Py_ssize_t n,
                           Py_ssize_t row_bytes)
 
-
-# Codes shared with csrc/elementwise.h.
-ACTIVATION_CODES = {
-    "identity": 0, "logistic": 1, "tanh": 2, "relu": 3, "exp": 4, "softmax": 5,
-    "leaky_relu": 6, "elu": 7, "selu": 8, "softplus": 9, "gelu": 10, "silu": 11,
-    "gaussian": 12,
-}
-LOSS_CODES = {
-    "squared_error": 0, "log_loss": 1, "binary_log_loss": 2, "poisson": 3,
-    "absolute_error": 4, "huber": 5, "hinge": 6, "squared_hinge": 7,
-    "binary_hinge": 8, "binary_squared_hinge": 9,
-}
-SOLVER_CODES = {"sgd": 0, "adam": 1, "adagrad": 2, "rmsprop": 3, "adadelta": 4,
-                "adamw": 5}
-# Solvers keeping a second per-parameter buffer (state2).
-TWO_STATE_SOLVERS = ("adam", "adadelta", "adamw")
 
 # Status codes returned by the epoch loop.
 cdef enum:
@@ -154,605 +100,9 @@ cdef int _raise_pending() except -1:
     return -1
 
 
-cdef struct Net:
-    Py_ssize_t n_weights        # number of weight layers (len(units) - 1)
-    const Py_ssize_t *units     # n_weights + 1 layer widths, input first
-    const Py_ssize_t *coef_off  # start of coefs_[i] in the flat buffer
-    const Py_ssize_t *icpt_off  # start of intercepts_[i] in the flat buffer
-    Py_ssize_t n_coef           # number of coefficient entries (they come first)
-    const int *act              # act[i]: activation of weight layer i's output
-    const double *dropout       # dropout[i]: rate on hidden layer i + 1's output
-    int loss
-    double loss_param           # huber delta
-    double alpha                # penalty strength
-    double l1_ratio             # share of the L1 term in the penalty
-
-
-cdef class NetSpec:
-    """What the engine needs to know about a network, built once per fit.
-
-    Parameters
-    ----------
-    units : sequence of int
-        Layer widths, input first.
-    coef_off, icpt_off : ndarray of intp
-        Offsets of each layer's coefficients / intercepts in the flat buffer.
-    activations : sequence of str
-        Activation of every weight layer's output, the output layer's last.
-    loss : str
-        A key of LOSS_CODES.
-    loss_param : float
-        The huber loss's delta.
-    alpha, l1_ratio : float
-        Penalty alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1).
-    dropout : sequence of float
-        Dropout rate of every hidden layer (training only).
-    """
-    cdef readonly object units, coef_off, icpt_off, act_codes, dropout_rates
-    cdef Net net
-    cdef bint any_dropout
-    cdef bint any_z
-
-    def __init__(self, units, coef_off, icpt_off, activations, loss, loss_param=1.0,
-                 alpha=0.0, l1_ratio=0.0, dropout=None):
-        cdef const Py_ssize_t[::1] u, co, io
-        cdef const int[::1] ac
-        cdef const double[::1] dr
-        cdef Py_ssize_t i
-        self.units = np.ascontiguousarray(units, dtype=np.intp)
-        self.coef_off = np.ascontiguousarray(coef_off, dtype=np.intp)
-        self.icpt_off = np.ascontiguousarray(icpt_off, dtype=np.intp)
-        self.act_codes = np.asarray([ACTIVATION_CODES[a] for a in activations],
-                                    dtype=np.intc)
-        n_weights = self.units.shape[0] - 1
-        if dropout is None:
-            dropout = [0.0] * max(n_weights - 1, 0)
-        self.dropout_rates = np.zeros(max(n_weights, 1), dtype=np.float64)
-        self.dropout_rates[:len(dropout)] = dropout
-        if (n_weights < 1 or self.coef_off.shape[0] != n_weights
-                or self.icpt_off.shape[0] != n_weights
-                or self.act_codes.shape[0] != n_weights
-                or len(dropout) != n_weights - 1):
-            raise ValueError("inconsistent network description")
-        u, co, io = self.units, self.coef_off, self.icpt_off
-        ac, dr = self.act_codes, self.dropout_rates
-        self.net.n_weights = n_weights
-        self.net.units = &u[0]
-        self.net.coef_off = &co[0]
-        self.net.icpt_off = &io[0]
-        self.net.n_coef = io[0]
-        self.net.act = &ac[0]
-        self.net.dropout = &dr[0]
-        self.net.loss = LOSS_CODES[loss]
-        self.net.loss_param = float(loss_param)
-        self.net.alpha = float(alpha)
-        self.net.l1_ratio = float(l1_ratio)
-        self.any_dropout = any(r > 0 for r in dropout)
-        self.any_z = any(fm_needs_z(ac[i]) for i in range(n_weights - 1))
-
-    @property
-    def n_params(self):
-        return int(self.icpt_off[-1] + self.units[-1])
-
-    def workspace_size(self, Py_ssize_t chunk, bint gather, bint training):
-        """Elements of the workspace for chunks of `chunk` rows."""
-        return _workspace_size(&self.net, chunk, gather, training)
-
-
-cdef struct Input:
-    # Dense X (C-contiguous) when data is NULL, CSR otherwise.
-    const void *dense
-    const void *data
-    const Py_ssize_t *indices
-    const Py_ssize_t *indptr
-    Py_ssize_t n_features
-
-
-cdef inline Py_ssize_t _row(const Py_ssize_t *rows, Py_ssize_t i) noexcept nogil:
-    return rows[i] if rows != NULL else i
-
-
-cdef inline void _bias_act(const floating *z, const floating *b, floating *out,
-                           Py_ssize_t rows, Py_ssize_t cols, int act) noexcept nogil:
-    if floating is float:
-        fm_bias_act_s(z, b, out, rows, cols, act)
-    else:
-        fm_bias_act_d(z, b, out, rows, cols, act)
-
-
-cdef inline void _act_deriv(const floating *a, const floating *z, floating *delta,
-                            Py_ssize_t n, int act) noexcept nogil:
-    if floating is float:
-        fm_act_deriv_s(a, z, delta, n, act)
-    else:
-        fm_act_deriv_d(a, z, delta, n, act)
-
-
-cdef inline void _colsum_add(const floating *d, floating *out, Py_ssize_t rows,
-                             Py_ssize_t cols) noexcept nogil:
-    if floating is float:
-        fm_colsum_add_s(d, out, rows, cols)
-    else:
-        fm_colsum_add_d(d, out, rows, cols)
-
-
-# ----------------------------------------------------------------------
-# Workspace: per chunk of rows, the gathered input, every layer's activations,
-# pre-activations where a derivative needs them, dropout masks and dropped
-# activations (training), deltas and the gathered targets and weights.
-# ----------------------------------------------------------------------
-cdef struct Buffers:
-    void **acts      # acts[i], i = 0..L: layer i's values (acts[0]: gathered X)
-    void **zs        # zs[i]: pre-activations of layer i, or NULL
-    void **masks     # masks[i]: dropout mask of hidden layer i, or NULL
-    void **dropped   # dropped[i]: acts[i] * masks[i], or NULL
-    void **deltas    # deltas[i], i = 0..L-1: dloss/dz of weight layer i's output
-    void *ybuf
-    void *swbuf
-
-
-cdef inline bint _has_z(const Net *net, Py_ssize_t i) noexcept nogil:
-    # Hidden layer i (1 <= i < L) keeps its pre-activations.
-    return 0 < i < net.n_weights and fm_needs_z(net.act[i - 1])
-
-
-cdef inline bint _has_dropout(const Net *net, Py_ssize_t i, bint training) noexcept nogil:
-    return training and 0 < i < net.n_weights and net.dropout[i - 1] > 0
-
-
-cdef Py_ssize_t _workspace_size(const Net *net, Py_ssize_t chunk, bint gather,
-                                bint training) noexcept nogil:
-    cdef Py_ssize_t i, size = 0, L = net.n_weights
-    if gather:
-        size += chunk * net.units[0]
-    for i in range(1, L + 1):
-        size += chunk * net.units[i]
-        if _has_z(net, i):
-            size += chunk * net.units[i]
-        if _has_dropout(net, i, training):
-            size += 2 * chunk * net.units[i]
-        if training:
-            size += chunk * net.units[i]       # deltas[i - 1]
-    if training:
-        size += chunk * net.units[L] + chunk   # ybuf, swbuf
-    return size
-
-
-cdef int _alloc_buffers(Buffers *buf, Py_ssize_t L) except -1:
-    cdef void **block = <void **>calloc(5 * (L + 1), sizeof(void *))
-    if block == NULL:
-        raise MemoryError()
-    buf.acts = block
-    buf.zs = block + (L + 1)
-    buf.masks = block + 2 * (L + 1)
-    buf.dropped = block + 3 * (L + 1)
-    buf.deltas = block + 4 * (L + 1)
-    buf.ybuf = NULL
-    buf.swbuf = NULL
-    return 0
-
-
-cdef void _layout(const Net *net, floating *ws, Py_ssize_t chunk, bint gather,
-                  bint training, Buffers *buf) noexcept nogil:
-    cdef Py_ssize_t i, L = net.n_weights
-    buf.acts[0] = NULL
-    if gather:
-        buf.acts[0] = ws
-        ws += chunk * net.units[0]
-    for i in range(1, L + 1):
-        buf.acts[i] = ws
-        ws += chunk * net.units[i]
-        buf.zs[i] = NULL
-        if _has_z(net, i):
-            buf.zs[i] = ws
-            ws += chunk * net.units[i]
-        buf.masks[i] = NULL
-        buf.dropped[i] = NULL
-        if _has_dropout(net, i, training):
-            buf.masks[i] = ws
-            ws += chunk * net.units[i]
-            buf.dropped[i] = ws
-            ws += chunk * net.units[i]
-    if training:
-        for i in range(L):
-            buf.deltas[i] = ws
-            ws += chunk * net.units[i + 1]
-        buf.ybuf = ws
-        ws += chunk * net.units[L]
-        buf.swbuf = ws
-
-
 cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
     """Start of block k when 0..n is cut into `parts` nearly equal blocks."""
     return (n * k) // parts
-
-
-cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
-    # NULL stays NULL: optional buffers (pre-activations, masks) keep their meaning.
-    return NULL if base == NULL else base + offset
-
-
-cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
-    """Mask draws per row of a batch: the widths of the layers with dropout."""
-    cdef Py_ssize_t i, width = 0
-    for i in range(1, net.n_weights):
-        if net.dropout[i - 1] > 0:
-            width += net.units[i]
-    return width
-
-
-cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
-                   Py_ssize_t start, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                   const floating *params, Buffers *buf, floating *out,
-                   uint64_t rng) noexcept nogil:
-    """Forward rows r0..r1 of a batch of `batch_rows` rows whose row r is sample
-    _row(rows, start + r).  Every buffer, and `out` (the output layer), holds
-    the batch's row r at row r, so threads working on disjoint row blocks
-    share them.  Dropout (where buf.masks is set) draws the masks of this block
-    exactly where one pass over the whole batch, layer by layer and row by row
-    from stream state `rng`, would have drawn them."""
-    cdef Py_ssize_t i, r, p, src, nf = X.n_features, L = net.n_weights
-    cdef Py_ssize_t nrows = r1 - r0, drawn = 0
-    cdef const floating *a_in
-    cdef const floating *dense = <const floating *>X.dense
-    cdef const floating *data = <const floating *>X.data
-    cdef floating *a_out
-    cdef floating *z
-    cdef floating *gathered
-    cdef const floating *W
-    cdef const floating *b
-    cdef Py_ssize_t fan_in, fan_out
-    cdef uint64_t state
-    if nrows <= 0:
-        return
-    for i in range(L):
-        fan_in = net.units[i]
-        fan_out = net.units[i + 1]
-        a_out = (out if i == L - 1 else <floating *>buf.acts[i + 1]) + r0 * fan_out
-        z = _at(<floating *>buf.zs[i + 1], r0 * fan_out)
-        if z == NULL:
-            z = a_out
-        W = params + net.coef_off[i]
-        b = params + net.icpt_off[i]
-        if i == 0 and data != NULL:
-            memset(z, 0, nrows * fan_out * sizeof(floating))
-            for r in range(nrows):
-                src = _row(rows, start + r0 + r)
-                for p in range(X.indptr[src], X.indptr[src + 1]):
-                    axpy(fan_out, data[p], W + X.indices[p] * fan_out,
-                         z + r * fan_out)
-        else:
-            if i == 0:
-                if rows == NULL:
-                    a_in = dense + (start + r0) * nf
-                else:
-                    gathered = (<floating *>buf.acts[0]) + r0 * nf
-                    for r in range(nrows):
-                        memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
-                               nf * sizeof(floating))
-                    a_in = gathered
-            else:
-                # Hidden layer i after dropout, if any.
-                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                        else buf.acts[i]), r0 * fan_in)
-            gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
-                    fan_in, W, fan_out, <floating>0.0, z, fan_out)
-        _bias_act(z, b, a_out, nrows, fan_out, net.act[i])
-        if z != a_out:
-            # Keep the pre-activation z + b for derivatives that need it.
-            if floating is float:
-                fm_add_bias_s(z, b, nrows, fan_out)
-            else:
-                fm_add_bias_d(z, b, nrows, fan_out)
-        if buf.masks[i + 1] != NULL:
-            state = fm_rng_skip(rng, drawn + r0 * fan_out)
-            drawn += batch_rows * fan_out
-            if floating is float:
-                fm_dropout_s(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
-                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
-                             nrows * fan_out, net.dropout[i], &state)
-            else:
-                fm_dropout_d(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
-                             _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
-                             nrows * fan_out, net.dropout[i], &state)
-
-
-cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
-                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
-                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                       const floating *params, Buffers *buf, double *sw_sum,
-                       uint64_t rng) noexcept nogil:
-    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
-    (see _forward): activations, loss and output delta, and the deltas of every
-    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
-    weights to sw_sum[0]."""
-    cdef Py_ssize_t i, r, p, L = net.n_weights, nrows = r1 - r0
-    cdef Py_ssize_t n_out = net.units[L], fan_in, fan_out
-    cdef const floating *y
-    cdef const floating *sw
-    cdef floating *ybuf
-    cdef floating *swbuf
-    cdef floating *d
-    cdef floating *d_prev
-    cdef floating *mask
-    cdef double loss, wsum = 0.0
-    if nrows <= 0:
-        return 0.0
-    _forward(net, X, rows, start, r0, r1, batch_rows, params, buf,
-             <floating *>buf.acts[L], rng)
-
-    if rows == NULL:
-        y = Y + (start + r0) * n_out
-        sw = SW + start + r0
-    else:
-        ybuf = (<floating *>buf.ybuf) + r0 * n_out
-        swbuf = (<floating *>buf.swbuf) + r0
-        for r in range(nrows):
-            memcpy(ybuf + r * n_out, Y + rows[start + r0 + r] * n_out,
-                   n_out * sizeof(floating))
-            swbuf[r] = SW[rows[start + r0 + r]]
-        y = ybuf
-        sw = swbuf
-    for r in range(nrows):
-        wsum += sw[r]
-    sw_sum[0] += wsum
-
-    d = (<floating *>buf.deltas[L - 1]) + r0 * n_out
-    if floating is float:
-        loss = fm_loss_delta_s((<float *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows,
-                               n_out, net.loss, net.act[L - 1], net.loss_param)
-    else:
-        loss = fm_loss_delta_d((<double *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows,
-                               n_out, net.loss, net.act[L - 1], net.loss_param)
-
-    for i in range(L - 1, 0, -1):
-        fan_in = net.units[i]
-        fan_out = net.units[i + 1]
-        d = (<floating *>buf.deltas[i]) + r0 * fan_out
-        d_prev = (<floating *>buf.deltas[i - 1]) + r0 * fan_in
-        gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
-                params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
-        mask = _at(<floating *>buf.masks[i], r0 * fan_in)
-        if mask != NULL:
-            for p in range(nrows * fan_in):
-                d_prev[p] = d_prev[p] * mask[p]
-        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in),
-                   _at(<floating *>buf.zs[i], r0 * fan_in),
-                   d_prev, nrows * fan_in, net.act[i - 1])
-    return loss
-
-
-cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
-                           Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                           floating *grad, bint accumulate, Py_ssize_t i,
-                           Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
-    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i,
-    written (or added, when `accumulate`) from the batch's activations and
-    deltas (all `nrows` rows, left by _rows_pass)."""
-    cdef Py_ssize_t r, p, src, col
-    cdef Py_ssize_t fan_in = net.units[i], fan_out = net.units[i + 1]
-    cdef const floating *a_in
-    cdef const floating *data = <const floating *>X.data
-    cdef floating *d = <floating *>buf.deltas[i]
-    cdef floating *gW = grad + net.coef_off[i]
-    cdef floating beta = 1.0 if accumulate else 0.0
-    if c1 <= c0:
-        return
-    if i == 0 and data != NULL:
-        if not accumulate:
-            memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
-        for r in range(nrows):
-            src = _row(rows, start + r)
-            for p in range(X.indptr[src], X.indptr[src + 1]):
-                col = X.indices[p]
-                if c0 <= col < c1:
-                    axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
-        return
-    if i == 0:
-        a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
-            else <const floating *>buf.acts[0]
-    else:
-        # Hidden layer i after dropout, if any.
-        a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                     else buf.acts[i])
-    gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
-            fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
-
-
-cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
-                          floating *grad, bint accumulate, Py_ssize_t i) noexcept nogil:
-    """Layer i's unscaled intercept gradient: the column sums of delta_i."""
-    cdef Py_ssize_t fan_out = net.units[i + 1]
-    cdef floating *gb = grad + net.icpt_off[i]
-    if not accumulate:
-        memset(gb, 0, fan_out * sizeof(floating))
-    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out)
-
-
-cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
-                             const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
-                             const floating *params, floating *grad,
-                             bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil:
-    """Forward and backward over rows start..start+nrows of X on one thread:
-    writes (or adds) the unscaled data gradient sum_r sw_r dloss_r/dparams into
-    `grad`, returns sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
-    cdef double loss = _rows_pass(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
-                                  buf, sw_sum, 0)
-    cdef Py_ssize_t i
-    for i in range(net.n_weights):
-        _coef_grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
-                         net.units[i])
-        _intercept_grad(net, nrows, buf, grad, accumulate, i)
-    return loss
-
-
-# ----------------------------------------------------------------------
-# Penalty and optimizer steps over ranges of the flat buffer
-# ----------------------------------------------------------------------
-cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
-    if floating is float:
-        return fm_sum_squares_s(x, n)
-    else:
-        return fm_sum_squares_d(x, n)
-
-
-cdef inline void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
-                                double *sq, double *ab) noexcept nogil:
-    """Adds sum w^2 to sq[0] and sum |w| to ab[0] (each only if the penalty uses it)."""
-    cdef Py_ssize_t j
-    cdef double l1 = 0.0
-    if net.l1_ratio != 1.0:
-        sq[0] += _sum_squares(w, n)
-    if net.l1_ratio != 0.0:
-        for j in range(n):
-            l1 += fabs(<double>w[j])
-        ab[0] += l1
-
-
-cdef inline double _penalty_from_parts(const Net *net, double sq, double ab) noexcept nogil:
-    """alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1)."""
-    cdef double value = 0.0
-    if net.l1_ratio != 1.0:
-        value = (1.0 - net.l1_ratio) * 0.5 * sq
-    if net.l1_ratio != 0.0:
-        value += net.l1_ratio * ab
-    return net.alpha * value
-
-
-cdef double _penalty(const Net *net, const floating *params) noexcept nogil:
-    """The penalty of all coefficients, summed layer by layer."""
-    cdef Py_ssize_t i
-    cdef double sq = 0.0, ab = 0.0
-    if net.alpha == 0:
-        return 0.0
-    for i in range(net.n_weights):
-        _penalty_parts(net, params + net.coef_off[i], net.units[i] * net.units[i + 1],
-                       &sq, &ab)
-    return _penalty_from_parts(net, sq, ab)
-
-
-cdef void _scale_range(const Net *net, const floating *params, floating *grad,
-                       Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
-                       double sw_sum) noexcept nogil:
-    """grad[lo:hi] <- (grad + d penalty / dW) / sw_sum (the penalty only on
-    coefficients): the batch gradient from its unscaled data part."""
-    cdef Py_ssize_t j
-    cdef floating a2 = <floating>(net.alpha * (1.0 - net.l1_ratio))
-    cdef floating a1 = <floating>(net.alpha * net.l1_ratio)
-    cdef floating s = <floating>sw_sum, w
-    if not is_coef:
-        for j in range(lo, hi):
-            grad[j] = grad[j] / s
-    elif net.l1_ratio == 0.0:
-        for j in range(lo, hi):
-            grad[j] = (grad[j] + a2 * params[j]) / s
-    else:
-        for j in range(lo, hi):
-            w = params[j]
-            grad[j] = (grad[j] + a2 * w + a1 * (
-                <floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0))) / s
-
-
-cdef void _scale_gradient(const Net *net, const floating *params, floating *grad,
-                          Py_ssize_t n_params, double sw_sum) noexcept nogil:
-    _scale_range(net, params, grad, 0, net.n_coef, True, sw_sum)
-    _scale_range(net, params, grad, net.n_coef, n_params, False, sw_sum)
-
-
-cdef struct StepConfig:
-    int solver
-    double lr             # current learning rate (schedule applied by Python)
-    double momentum
-    bint nesterov
-    double beta_1
-    double beta_2
-    double epsilon
-    double rho
-    double weight_decay
-    long long t           # Adam/AdamW step count
-    double lr_t           # Adam/AdamW step size of step t (set by _next_step)
-
-
-cdef inline void _next_step(StepConfig *cfg) noexcept nogil:
-    """Count a step and compute its bias-corrected Adam step size."""
-    if cfg.solver == 1 or cfg.solver == 5:
-        cfg.t += 1
-        cfg.lr_t = cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \
-            (1.0 - pow(cfg.beta_1, <double>cfg.t))
-
-
-cdef inline void _sgd_update(floating *params, const floating *grad,
-                             floating *velocity, Py_ssize_t lo, Py_ssize_t hi,
-                             floating a, floating s, floating mu, floating eta,
-                             bint nesterov) noexcept nogil:
-    # g = (grad + a w) / s is the scaled batch gradient (a = 0 for intercepts).
-    if floating is float:
-        fm_sgd_update_s(params, grad, velocity, lo, hi, a, s, mu, eta, nesterov)
-    else:
-        fm_sgd_update_d(params, grad, velocity, lo, hi, a, s, mu, eta, nesterov)
-
-
-cdef inline void _adam_update(floating *params, const floating *grad, floating *m,
-                              floating *v, Py_ssize_t lo, Py_ssize_t hi, floating a,
-                              floating s, double lr_t, double beta_1, double beta_2,
-                              double epsilon, double decay) noexcept nogil:
-    # All arithmetic in the training dtype (float32 runs twice the SIMD width).
-    # `decay` (AdamW) shrinks the weights before the Adam step.
-    if floating is float:
-        fm_adam_update_s(params, grad, m, v, lo, hi, a, s, <float>lr_t, <float>beta_1,
-                         <float>beta_2, <float>(1.0 - beta_1), <float>(1.0 - beta_2),
-                         <float>epsilon, <float>decay)
-    else:
-        fm_adam_update_d(params, grad, m, v, lo, hi, a, s, lr_t, beta_1, beta_2,
-                         1.0 - beta_1, 1.0 - beta_2, epsilon, decay)
-
-
-cdef void _adaptive_update(floating *params, const floating *grad, floating *s1,
-                           floating *s2, Py_ssize_t lo, Py_ssize_t hi,
-                           const StepConfig *cfg) noexcept nogil:
-    """Adagrad, RMSprop and Adadelta on an already scaled gradient."""
-    cdef Py_ssize_t j
-    cdef floating g, dx, lr = <floating>cfg.lr, eps = <floating>cfg.epsilon
-    cdef floating rho = <floating>cfg.rho, crho = <floating>(1.0 - cfg.rho)
-    for j in range(lo, hi):
-        g = grad[j]
-        if cfg.solver == 2:      # adagrad
-            s1[j] = s1[j] + g * g
-            params[j] = params[j] - lr * g / (<floating>sqrt(s1[j]) + eps)
-        elif cfg.solver == 3:    # rmsprop
-            s1[j] = rho * s1[j] + crho * (g * g)
-            params[j] = params[j] - lr * g / (<floating>sqrt(s1[j]) + eps)
-        else:                    # adadelta (Zeiler 2012), step scaled by lr
-            s1[j] = rho * s1[j] + crho * (g * g)
-            dx = -(<floating>sqrt(s2[j] + eps) / <floating>sqrt(s1[j] + eps)) * g
-            s2[j] = rho * s2[j] + crho * (dx * dx)
-            params[j] = params[j] + lr * dx
-
-
-cdef void _update_range(const Net *net, floating *params, floating *grad, floating *s1,
-                        floating *s2, Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
-                        double sw_sum, const StepConfig *cfg) noexcept nogil:
-    """The optimizer step on params[lo:hi] from the unscaled batch gradient;
-    the penalty applies when `is_coef`.  Every entry's update depends on that
-    entry alone, so threads can step disjoint ranges."""
-    cdef floating a = <floating>net.alpha if is_coef else <floating>0
-    cdef floating s = <floating>sw_sum
-    if hi <= lo:
-        return
-    if net.l1_ratio != 0.0 or cfg.solver >= 2:
-        # General path: scale the gradient in place first, then step with it.
-        _scale_range(net, params, grad, lo, hi, is_coef, sw_sum)
-        a = 0
-        s = 1
-    if cfg.solver == 0:
-        _sgd_update(params, grad, s1, lo, hi, a, s, <floating>cfg.momentum,
-                    <floating>cfg.lr, cfg.nesterov)
-    elif cfg.solver == 1 or cfg.solver == 5:
-        _adam_update(params, grad, s1, s2, lo, hi, a, s, cfg.lr_t, cfg.beta_1,
-                     cfg.beta_2, cfg.epsilon,
-                     cfg.lr * cfg.weight_decay if cfg.solver == 5 and is_coef else 0.0)
-    else:
-        _adaptive_update(params, grad, s1, s2, lo, hi, cfg)
 
 
 # ----------------------------------------------------------------------
@@ -1032,26 +382,18 @@ cdef struct Predictor:
     SignalWatch watch
 
 
-cdef bint _rows_finite(const Input *X, Py_ssize_t start, Py_ssize_t nrows,
-                       floating dtype_tag) noexcept nogil:
-    """Whether rows start..start+nrows of X (of dtype `floating`; the value of
-    dtype_tag is unused) hold only finite values."""
+cdef bint _rows_finite(const Input *X, const floating *values, Py_ssize_t start,
+                       Py_ssize_t nrows) noexcept nogil:
+    """Whether rows start..start+nrows of X hold only finite values; `values`
+    are X's stored values (X.data if sparse, else X.dense) as their dtype."""
     cdef Py_ssize_t lo, hi
     if X.data != NULL:
         lo = X.indptr[start]
         hi = X.indptr[start + nrows]
         if X.indices == NULL or hi <= lo:
             return True
-        if floating is float:
-            return fm_all_finite_s((<const float *>X.data) + lo, hi - lo)
-        else:
-            return fm_all_finite_d((<const double *>X.data) + lo, hi - lo)
-    if floating is float:
-        return fm_all_finite_s((<const float *>X.dense) + start * X.n_features,
-                               nrows * X.n_features)
-    else:
-        return fm_all_finite_d((<const double *>X.dense) + start * X.n_features,
-                               nrows * X.n_features)
+        return _all_finite(values + lo, hi - lo)
+    return _all_finite(values + start * X.n_features, nrows * X.n_features)
 
 
 cdef void _predict_worker(Predictor *pr, int rank, const floating *params,
@@ -1063,14 +405,16 @@ cdef void _predict_worker(Predictor *pr, int rank, const floating *params,
     cdef const Net *net = pr.net
     cdef Py_ssize_t start, nrows, n_out = net.units[net.n_weights]
     cdef Buffers *buf = &pr.bufs[rank]
-    _layout(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk, False,
-            False, buf)
+    cdef const floating *X_values = <const floating *>(
+        pr.inp.data if pr.inp.data != NULL else pr.inp.dense)
+    _carve_workspace(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk,
+                     gather=False, backward=False, dropout=False, buf=buf)
     while not pr.stop:
         start = fm_next_item(&pr.next_chunk) * pr.chunk
         if start >= pr.n:
             break
         nrows = min(pr.chunk, pr.n - start)
-        if pr.check_finite and not _rows_finite(pr.inp, start, nrows, params[0]):
+        if pr.check_finite and not _rows_finite(pr.inp, X_values, start, nrows):
             pr.nonfinite = 1
             pr.stop = 1
             break
@@ -1145,12 +489,8 @@ cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
         ws = <floating *>ob.workspace0
     else:
         ws = (<floating *>ob.workspace) + (rank - 1) * ob.ws_stride
-    # training=False: no dropout buffers, but deltas are laid out by the
-    # training flag, so lay out with it and clear the masks.
-    _layout(net, ws, ob.max_rows, False, True, buf)
-    for k in range(net.n_weights + 1):
-        buf.masks[k] = NULL
-        buf.dropped[k] = NULL
+    _carve_workspace(net, ws, ob.max_rows, gather=False, backward=True, dropout=False,
+                     buf=buf)
     while slot < ob.n_slots and not ob.stop:
         g = grad if slot == 0 else slot_grads + (slot - 1) * ob.n_params
         loss = 0.0
@@ -1230,7 +570,7 @@ cdef int _check_team(int n_threads) except -1:
 
 
 def train_epoch(
-    NetSpec spec,
+    _NetSpec spec,
     const floating[:, ::1] X_dense, const floating[::1] X_data,
     const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
     const floating[:, ::1] Y, const floating[::1] sample_weight,
@@ -1246,8 +586,9 @@ def train_epoch(
     Batches are consecutive slices of `sample_idx` (or of the rows in order
     when `use_idx` is false), the last one short.  Each batch does forward
     (with dropout masks drawn from a stream seeded by `seed`), loss, backward,
-    penalty and one optimizer step (SOLVER_CODES; state1/state2 are the
-    solver's per-parameter buffers, `t` counts Adam steps).
+    penalty and one optimizer step (`solver`: a value of _codes.SOLVER_CODES;
+    state1/state2 are the solver's per-parameter buffers, `t` counts Adam
+    steps).
 
     With `n_threads` > 1 a team of threads shares every batch (see
     _epoch_worker); each thread calls BLAS for its own blocks, so the caller
@@ -1286,10 +627,13 @@ def train_epoch(
     for j in range(n if use_idx else 0):
         if sample_idx[j] < 0 or sample_idx[j] >= n_data:
             raise ValueError("sample_idx holds a row index outside X")
-    if workspace.shape[0] < _workspace_size(net, batch_size, gather, True):
+    if workspace.shape[0] < _workspace_size(net, batch_size, gather, backward=True,
+                                            dropout=True):
         raise ValueError("workspace too small")
+    if not 0 <= solver < FM_N_SOLVERS:
+        raise ValueError("unknown solver code")
     if grad.shape[0] != n_params or state1.shape[0] != n_params or \
-            (solver in (1, 4, 5) and state2.shape[0] != n_params):
+            (fm_has_second_state(solver) and state2.shape[0] != n_params):
         raise ValueError("parameter buffers differ in length")
     if n == 0:
         return 0.0, t, _STATUS_OK
@@ -1344,7 +688,8 @@ def train_epoch(
         raise
     try:
         tm.watch.next_check = _now() + _SIGNAL_INTERVAL
-        _layout(net, &workspace[0], batch_size, gather, True, &buf)
+        _carve_workspace(net, &workspace[0], batch_size, gather, backward=True,
+                         dropout=True, buf=&buf)
         with nogil:
             if floating is float:
                 fm_team_run(n_threads, _epoch_entry_s, tmp)
@@ -1360,7 +705,7 @@ def train_epoch(
 
 
 def loss_grad(
-    NetSpec spec,
+    _NetSpec spec,
     const floating[:, ::1] X_dense, const floating[::1] X_data,
     const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
     const floating[:, ::1] Y, const floating[::1] sample_weight,
@@ -1390,7 +735,8 @@ def loss_grad(
     if sample_weight.shape[0] != n or Y.shape[1] != net.units[net.n_weights]:
         raise ValueError("Y or sample_weight do not match X")
     chunk = max(1, min(chunk, n))
-    if workspace.shape[0] < _workspace_size(net, chunk, False, True):
+    if workspace.shape[0] < _workspace_size(net, chunk, gather=False, backward=True,
+                                            dropout=False):
         raise ValueError("workspace too small")
     if grad.shape[0] != n_params:
         raise ValueError("grad and params differ in length")
@@ -1408,7 +754,8 @@ def loss_grad(
     ob.n_params = n_params
     ob.n = n
     ob.workspace0 = &workspace[0]
-    ob.ws_stride = max(1, _workspace_size(net, ob.max_rows, False, True))
+    ob.ws_stride = max(1, _workspace_size(net, ob.max_rows, gather=False, backward=True,
+                                          dropout=False))
     ob.stop = 0
     ob.interrupted = 0
     ob.slot_grads = malloc(max(1, (ob.n_slots - 1) * n_params) * sizeof(floating))
@@ -1433,13 +780,8 @@ def loss_grad(
                     data_loss += ob.slot_loss[k]
                     sw_sum += ob.slot_sw[k]
                 for k in range(1, ob.n_slots):
-                    # grad += slot k (a one-row "bias" add)
-                    if floating is float:
-                        fm_add_bias_s(&grad[0], <float *>ob.slot_grads + (k - 1) * n_params,
-                                      1, n_params)
-                    else:
-                        fm_add_bias_d(&grad[0], <double *>ob.slot_grads + (k - 1) * n_params,
-                                      1, n_params)
+                    _add_vec(&grad[0], <floating *>ob.slot_grads + (k - 1) * n_params,
+                             n_params)
                 penalty = _penalty(net, &params[0])
                 _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
     finally:
@@ -1456,7 +798,7 @@ def loss_grad(
 
 
 def predict(
-    NetSpec spec,
+    _NetSpec spec,
     const floating[:, ::1] X_dense, const floating[::1] X_data,
     const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
     const floating[::1] params, floating[:, ::1] out, Py_ssize_t chunk,
@@ -1490,7 +832,8 @@ def predict(
     pr.inp = &inp
     pr.n = n
     pr.chunk = chunk
-    pr.ws_stride = max(1, _workspace_size(net, chunk, False, False))
+    pr.ws_stride = max(1, _workspace_size(net, chunk, gather=False, backward=False,
+                                          dropout=False))
     pr.check_finite = check_finite
     p_ptr = &params[0]
     o_ptr = &out[0, 0]
@@ -1562,10 +905,6 @@ def loss_delta(const floating[:, ::1] p, const floating[:, ::1] y,
     if p.shape[0] * p.shape[1] == 0:
         return 0.0
     with nogil:
-        if floating is float:
-            total = fm_loss_delta_s(&p[0, 0], &y[0, 0], &sw[0], &delta[0, 0],
-                                    p.shape[0], p.shape[1], loss, out_act, loss_param)
-        else:
-            total = fm_loss_delta_d(&p[0, 0], &y[0, 0], &sw[0], &delta[0, 0],
-                                    p.shape[0], p.shape[1], loss, out_act, loss_param)
+        total = _loss_delta(&p[0, 0], &y[0, 0], &sw[0], &delta[0, 0], p.shape[0],
+                            p.shape[1], loss, out_act, loss_param)
     return total

@@ -1,0 +1,397 @@
+# cython: language_level=3
+"""The network: its description (NetSpec), the workspace of a block of rows,
+and forward and backward passes over such a block, without the GIL.
+
+Layering:
+  * csrc/elementwise.h       activations, derivatives, loss and output delta,
+                             dropout masks (through _elementwise.pxd)
+  * _blas.pxd                GEMM and axpy over scipy's BLAS
+  * cdef functions here      a block of rows through the network, a block of
+                             columns of the gradient; called by the
+                             thread-team drivers of _engine
+  * NetSpec                  built by the estimators (through _engine) once
+                             per fit; _optim reads its Net (penalty terms)
+
+The network's parameters live in one flat buffer in scikit-learn's packing order
+(all coefficient matrices, then all intercept vectors); `coef_off[i]` and
+`icpt_off[i]` give where layer i starts.  Gradients and optimizer state are
+buffers of the same layout, so an optimizer step is a single loop (_optim).
+
+Rows are addressed either contiguously (`rows == NULL`: row `start + r`) or
+through an index array (`rows[start + r]`), which is how mini-batches follow the
+shuffled sample order without copying X.
+"""
+
+from cython cimport floating
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport calloc
+from libc.string cimport memset, memcpy
+
+from ._blas cimport gemm_rm, axpy
+from ._elementwise cimport (
+    fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
+    _colsum_add, _dropout,
+)
+
+import numpy as np
+
+from ._codes import ACTIVATION_CODES, LOSS_CODES
+
+
+cdef class NetSpec:
+    """What the engine needs to know about a network, built once per fit.
+
+    Parameters
+    ----------
+    units : sequence of int
+        Layer widths, input first.
+    coef_off, icpt_off : ndarray of intp
+        Offsets of each layer's coefficients / intercepts in the flat buffer.
+    activations : sequence of str
+        Activation of every weight layer's output, the output layer's last.
+    loss : str
+        A key of _codes.LOSS_CODES.
+    loss_param : float
+        The huber loss's delta.
+    alpha, l1_ratio : float
+        Penalty alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1).
+    dropout : sequence of float
+        Dropout rate of every hidden layer (training only).
+    """
+
+    def __init__(self, units, coef_off, icpt_off, activations, loss, loss_param=1.0,
+                 alpha=0.0, l1_ratio=0.0, dropout=None):
+        cdef const Py_ssize_t[::1] u, co, io
+        cdef const int[::1] ac
+        cdef const double[::1] dr
+        self.units = np.ascontiguousarray(units, dtype=np.intp)
+        self.coef_off = np.ascontiguousarray(coef_off, dtype=np.intp)
+        self.icpt_off = np.ascontiguousarray(icpt_off, dtype=np.intp)
+        self.act_codes = np.asarray([ACTIVATION_CODES[a] for a in activations],
+                                    dtype=np.intc)
+        n_weights = self.units.shape[0] - 1
+        if dropout is None:
+            dropout = [0.0] * max(n_weights - 1, 0)
+        self.dropout_rates = np.zeros(max(n_weights, 1), dtype=np.float64)
+        self.dropout_rates[:len(dropout)] = dropout
+        if (n_weights < 1 or self.coef_off.shape[0] != n_weights
+                or self.icpt_off.shape[0] != n_weights
+                or self.act_codes.shape[0] != n_weights
+                or len(dropout) != n_weights - 1):
+            raise ValueError("inconsistent network description")
+        u, co, io = self.units, self.coef_off, self.icpt_off
+        ac, dr = self.act_codes, self.dropout_rates
+        self.net.n_weights = n_weights
+        self.net.units = &u[0]
+        self.net.coef_off = &co[0]
+        self.net.icpt_off = &io[0]
+        self.net.n_coef = io[0]
+        self.net.act = &ac[0]
+        self.net.dropout = &dr[0]
+        self.net.loss = LOSS_CODES[loss]
+        self.net.loss_param = float(loss_param)
+        self.net.alpha = float(alpha)
+        self.net.l1_ratio = float(l1_ratio)
+
+    @property
+    def n_params(self):
+        return int(self.icpt_off[-1] + self.units[-1])
+
+    def workspace_size(self, Py_ssize_t chunk, bint gather, bint training):
+        """Elements of the workspace for chunks of `chunk` rows: with `gather`,
+        room for the rows of X gathered through an index array; with
+        `training`, room for a training epoch's backward pass and dropout
+        masks (enough for the full-batch objective too)."""
+        return _workspace_size(&self.net, chunk, gather, training, training)
+
+
+cdef inline Py_ssize_t _row(const Py_ssize_t *rows, Py_ssize_t i) noexcept nogil:
+    return rows[i] if rows != NULL else i
+
+
+cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
+    # NULL stays NULL: optional buffers (pre-activations, masks) keep their meaning.
+    return NULL if base == NULL else base + offset
+
+
+# ----------------------------------------------------------------------
+# Workspace (see Buffers in _net.pxd)
+# ----------------------------------------------------------------------
+cdef inline bint _has_z(const Net *net, Py_ssize_t i) noexcept nogil:
+    # Hidden layer i (1 <= i < L) keeps its pre-activations.
+    return 0 < i < net.n_weights and fm_needs_z(net.act[i - 1])
+
+
+cdef inline bint _has_dropout(const Net *net, Py_ssize_t i) noexcept nogil:
+    # Hidden layer i (1 <= i < L) drops units in training.
+    return 0 < i < net.n_weights and net.dropout[i - 1] > 0
+
+
+cdef Py_ssize_t _workspace_size(const Net *net, Py_ssize_t chunk, bint gather,
+                                bint backward, bint dropout) noexcept nogil:
+    """Elements that _carve_workspace lays out with the same arguments."""
+    cdef Py_ssize_t i, size = 0, L = net.n_weights
+    if gather:
+        size += chunk * net.units[0]
+    for i in range(1, L + 1):
+        size += chunk * net.units[i]
+        if _has_z(net, i):
+            size += chunk * net.units[i]
+        if dropout and _has_dropout(net, i):
+            size += 2 * chunk * net.units[i]
+        if backward:
+            size += chunk * net.units[i]       # deltas[i - 1]
+    if backward:
+        size += chunk * net.units[L] + chunk   # ybuf, swbuf
+    return size
+
+
+cdef int _alloc_buffers(Buffers *buf, Py_ssize_t L) except -1:
+    cdef void **block = <void **>calloc(5 * (L + 1), sizeof(void *))
+    if block == NULL:
+        raise MemoryError()
+    buf.acts = block
+    buf.zs = block + (L + 1)
+    buf.masks = block + 2 * (L + 1)
+    buf.dropped = block + 3 * (L + 1)
+    buf.deltas = block + 4 * (L + 1)
+    buf.ybuf = NULL
+    buf.swbuf = NULL
+    return 0
+
+
+cdef void _carve_workspace(const Net *net, floating *ws, Py_ssize_t chunk, bint gather,
+                           bint backward, bint dropout, Buffers *buf) noexcept nogil:
+    """Point `buf` into the workspace `ws` for chunks of `chunk` rows: the
+    gathered input rows when `gather`, every layer's activations (and
+    pre-activations where a derivative needs them), the dropout masks and
+    dropped activations when `dropout`, the deltas and gathered targets and
+    weights when `backward`.  Buffers left out stay NULL."""
+    cdef Py_ssize_t i, L = net.n_weights
+    buf.acts[0] = NULL
+    if gather:
+        buf.acts[0] = ws
+        ws += chunk * net.units[0]
+    for i in range(1, L + 1):
+        buf.acts[i] = ws
+        ws += chunk * net.units[i]
+        buf.zs[i] = NULL
+        if _has_z(net, i):
+            buf.zs[i] = ws
+            ws += chunk * net.units[i]
+        buf.masks[i] = NULL
+        buf.dropped[i] = NULL
+        if dropout and _has_dropout(net, i):
+            buf.masks[i] = ws
+            ws += chunk * net.units[i]
+            buf.dropped[i] = ws
+            ws += chunk * net.units[i]
+    if backward:
+        for i in range(L):
+            buf.deltas[i] = ws
+            ws += chunk * net.units[i + 1]
+        buf.ybuf = ws
+        ws += chunk * net.units[L]
+        buf.swbuf = ws
+
+
+cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
+    """Mask draws per row of a batch: the widths of the layers with dropout."""
+    cdef Py_ssize_t i, width = 0
+    for i in range(1, net.n_weights):
+        if _has_dropout(net, i):
+            width += net.units[i]
+    return width
+
+
+cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
+                   Py_ssize_t start, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
+                   const floating *params, Buffers *buf, floating *out,
+                   uint64_t rng) noexcept nogil:
+    """Forward rows r0..r1 of a batch of `batch_rows` rows whose row r is sample
+    _row(rows, start + r).  Every buffer, and `out` (the output layer), holds
+    the batch's row r at row r, so threads working on disjoint row blocks
+    share them.  Dropout (where buf.masks is set) draws the masks of this block
+    exactly where one pass over the whole batch, layer by layer and row by row
+    from stream state `rng`, would have drawn them."""
+    cdef Py_ssize_t i, r, p, src, nf = X.n_features, L = net.n_weights
+    cdef Py_ssize_t nrows = r1 - r0, drawn = 0
+    cdef const floating *a_in
+    cdef const floating *dense = <const floating *>X.dense
+    cdef const floating *data = <const floating *>X.data
+    cdef floating *a_out
+    cdef floating *z
+    cdef floating *gathered
+    cdef const floating *W
+    cdef const floating *b
+    cdef Py_ssize_t fan_in, fan_out
+    cdef uint64_t state
+    if nrows <= 0:
+        return
+    for i in range(L):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        a_out = (out if i == L - 1 else <floating *>buf.acts[i + 1]) + r0 * fan_out
+        z = _at(<floating *>buf.zs[i + 1], r0 * fan_out)
+        if z == NULL:
+            z = a_out
+        W = params + net.coef_off[i]
+        b = params + net.icpt_off[i]
+        if i == 0 and data != NULL:
+            memset(z, 0, nrows * fan_out * sizeof(floating))
+            for r in range(nrows):
+                src = _row(rows, start + r0 + r)
+                for p in range(X.indptr[src], X.indptr[src + 1]):
+                    axpy(fan_out, data[p], W + X.indices[p] * fan_out,
+                         z + r * fan_out)
+        else:
+            if i == 0:
+                if rows == NULL:
+                    a_in = dense + (start + r0) * nf
+                else:
+                    gathered = (<floating *>buf.acts[0]) + r0 * nf
+                    for r in range(nrows):
+                        memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
+                               nf * sizeof(floating))
+                    a_in = gathered
+            else:
+                # Hidden layer i after dropout, if any.
+                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                        else buf.acts[i]), r0 * fan_in)
+            gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
+                    fan_in, W, fan_out, <floating>0.0, z, fan_out)
+        _bias_act(z, b, a_out, nrows, fan_out, net.act[i])
+        if z != a_out:
+            # Keep the pre-activation z + b for derivatives that need it.
+            _add_bias(z, b, nrows, fan_out)
+        if buf.masks[i + 1] != NULL:
+            state = fm_rng_skip(rng, drawn + r0 * fan_out)
+            drawn += batch_rows * fan_out
+            _dropout(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
+                     _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
+                     nrows * fan_out, net.dropout[i], &state)
+
+
+cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
+                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
+                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
+                       const floating *params, Buffers *buf, double *sw_sum,
+                       uint64_t rng) noexcept nogil:
+    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
+    (see _forward): activations, loss and output delta, and the deltas of every
+    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
+    weights to sw_sum[0]."""
+    cdef Py_ssize_t i, r, p, L = net.n_weights, nrows = r1 - r0
+    cdef Py_ssize_t n_out = net.units[L], fan_in, fan_out
+    cdef const floating *y
+    cdef const floating *sw
+    cdef floating *ybuf
+    cdef floating *swbuf
+    cdef floating *d
+    cdef floating *d_prev
+    cdef floating *mask
+    cdef double loss, wsum = 0.0
+    if nrows <= 0:
+        return 0.0
+    _forward(net, X, rows, start, r0, r1, batch_rows, params, buf,
+             <floating *>buf.acts[L], rng)
+
+    if rows == NULL:
+        y = Y + (start + r0) * n_out
+        sw = SW + start + r0
+    else:
+        ybuf = (<floating *>buf.ybuf) + r0 * n_out
+        swbuf = (<floating *>buf.swbuf) + r0
+        for r in range(nrows):
+            memcpy(ybuf + r * n_out, Y + rows[start + r0 + r] * n_out,
+                   n_out * sizeof(floating))
+            swbuf[r] = SW[rows[start + r0 + r]]
+        y = ybuf
+        sw = swbuf
+    for r in range(nrows):
+        wsum += sw[r]
+    sw_sum[0] += wsum
+
+    d = (<floating *>buf.deltas[L - 1]) + r0 * n_out
+    loss = _loss_delta((<floating *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows, n_out,
+                       net.loss, net.act[L - 1], net.loss_param)
+
+    for i in range(L - 1, 0, -1):
+        fan_in = net.units[i]
+        fan_out = net.units[i + 1]
+        d = (<floating *>buf.deltas[i]) + r0 * fan_out
+        d_prev = (<floating *>buf.deltas[i - 1]) + r0 * fan_in
+        gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
+                params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
+        mask = _at(<floating *>buf.masks[i], r0 * fan_in)
+        if mask != NULL:
+            for p in range(nrows * fan_in):
+                d_prev[p] = d_prev[p] * mask[p]
+        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in),
+                   _at(<floating *>buf.zs[i], r0 * fan_in),
+                   d_prev, nrows * fan_in, net.act[i - 1])
+    return loss
+
+
+cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
+                           Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
+                           floating *grad, bint accumulate, Py_ssize_t i,
+                           Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
+    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i,
+    written (or added, when `accumulate`) from the batch's activations and
+    deltas (all `nrows` rows, left by _rows_pass)."""
+    cdef Py_ssize_t r, p, src, col
+    cdef Py_ssize_t fan_in = net.units[i], fan_out = net.units[i + 1]
+    cdef const floating *a_in
+    cdef const floating *data = <const floating *>X.data
+    cdef floating *d = <floating *>buf.deltas[i]
+    cdef floating *gW = grad + net.coef_off[i]
+    cdef floating beta = 1.0 if accumulate else 0.0
+    if c1 <= c0:
+        return
+    if i == 0 and data != NULL:
+        if not accumulate:
+            memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
+        for r in range(nrows):
+            src = _row(rows, start + r)
+            for p in range(X.indptr[src], X.indptr[src + 1]):
+                col = X.indices[p]
+                if c0 <= col < c1:
+                    axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
+        return
+    if i == 0:
+        a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
+            else <const floating *>buf.acts[0]
+    else:
+        # Hidden layer i after dropout, if any.
+        a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                     else buf.acts[i])
+    gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
+            fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+
+
+cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
+                          floating *grad, bint accumulate, Py_ssize_t i) noexcept nogil:
+    """Layer i's unscaled intercept gradient: the column sums of delta_i."""
+    cdef Py_ssize_t fan_out = net.units[i + 1]
+    cdef floating *gb = grad + net.icpt_off[i]
+    if not accumulate:
+        memset(gb, 0, fan_out * sizeof(floating))
+    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out)
+
+
+cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
+                             const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
+                             const floating *params, floating *grad,
+                             bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil:
+    """Forward and backward over rows start..start+nrows of X on one thread:
+    writes (or adds) the unscaled data gradient sum_r sw_r dloss_r/dparams into
+    `grad`, returns sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
+    cdef double loss = _rows_pass(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
+                                  buf, sw_sum, 0)
+    cdef Py_ssize_t i
+    for i in range(net.n_weights):
+        _coef_grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
+                         net.units[i])
+        _intercept_grad(net, nrows, buf, grad, accumulate, i)
+    return loss

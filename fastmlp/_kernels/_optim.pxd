@@ -1,0 +1,36 @@
+# The penalty and every solver's step over ranges of the flat parameter buffer.
+#
+# Layering: above csrc/optim.h (the per-element loops of the steps, compiled for
+# several instruction sets) and csrc/codes.h (solver codes, through _codes.pxd);
+# reads the penalty terms of _net's Net; called by _engine's thread-team drivers.
+
+from cython cimport floating
+
+from ._net cimport Net
+
+
+cdef struct StepConfig:
+    int solver            # a solver code (csrc/codes.h)
+    double lr             # current learning rate (schedule applied by Python)
+    double momentum
+    bint nesterov
+    double beta_1
+    double beta_2
+    double epsilon
+    double rho
+    double weight_decay
+    long long t           # Adam/AdamW step count
+    double lr_t           # Adam/AdamW step size of step t (set by _next_step)
+
+
+cdef void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
+                         double *sq, double *ab) noexcept nogil
+cdef double _penalty_from_parts(const Net *net, double sq, double ab) noexcept nogil
+cdef double _penalty(const Net *net, const floating *params) noexcept nogil
+cdef void _scale_gradient(const Net *net, const floating *params, floating *grad,
+                          Py_ssize_t n_params, double sw_sum) noexcept nogil
+
+cdef void _next_step(StepConfig *cfg) noexcept nogil
+cdef void _update_range(const Net *net, floating *params, floating *grad, floating *s1,
+                        floating *s2, Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
+                        double sw_sum, const StepConfig *cfg) noexcept nogil
