@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from . import _threads
 from ._export import to_sklearn
-from ._kernels import _engine
+from ._kernels import _codes, _engine
 from ._lbfgs import fit_lbfgs
 from ._network import Layout
 from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
@@ -42,7 +42,7 @@ from ._stochastic import fit_stochastic
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam", "adagrad", "rmsprop", "adadelta", "adamw")
+_STOCHASTIC_SOLVERS = tuple(_codes.SOLVER_CODES)  # every solver but lbfgs
 _HIDDEN_ACTIVATIONS = {
     "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
     "gelu", "silu", "gaussian",

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import _threads
 from ._early_stopping import ValidationSet, record_validation_score
-from ._kernels import _engine
+from ._kernels import _codes, _engine
 
 
 class OptimizerState:
@@ -30,7 +30,7 @@ class OptimizerState:
         self.learning_rate = float(learning_rate_init)
         self.t = 0
         self.state1 = np.zeros(n_params, dtype=dtype)  # velocities / first moments
-        two = solver in _engine.TWO_STATE_SOLVERS
+        two = solver in _codes.TWO_STATE_SOLVERS
         self.state2 = np.zeros(n_params if two else 0, dtype=dtype)  # second moments
 
     def copy(self):
@@ -146,7 +146,7 @@ def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
         dtype=params.dtype,
     )
     grad = np.empty(layout.n_params, dtype=params.dtype)
-    solver_code = _engine.SOLVER_CODES[est.solver]
+    solver_code = _codes.SOLVER_CODES[est.solver]
     # Dropout masks come from random_state too, one seed per epoch (drawn only
     # when dropout is on, so the default path consumes scikit-learn's stream).
     uses_dropout = any(r > 0 for r in est._dropout_rates(layout.n_weight_layers - 1))
