@@ -38,7 +38,7 @@ from ._kernels import _codes, _engine
 from ._lbfgs import fit_lbfgs
 from ._network import Layout
 from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
-from ._stochastic import fit_stochastic
+from ._stochastic import OptimizerState, fit_stochastic
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
@@ -48,6 +48,10 @@ _HIDDEN_ACTIVATIONS = {
     "gelu", "silu", "gaussian",
 }
 _WEIGHT_INITS = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal"}
+# The optimizer state's class lived here before the epoch loop got its own module:
+# models pickled then still load (and carry on with partial_fit).
+_OptimizerState = OptimizerState
+
 # Bytes of X per chunk of rows in prediction (a chunk is checked for NaN and
 # infinity just before its first GEMM reads it; 2 MiB measured fastest for
 # 60000 x 784 float64 among 64 KiB..8 MiB on a 2-core machine).

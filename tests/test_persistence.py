@@ -342,3 +342,16 @@ def test_same_version_round_trip_does_not_warn(trip):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _pickle(loaded)
+
+
+def test_pickle_naming_the_optimizer_state_by_its_former_path_loads():
+    """Models pickled when the optimizer state's class was
+    fastmlp._multilayer_perceptron._OptimizerState still load and carry on."""
+    est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, Y_CLF)
+    data = pickle.dumps(est, protocol=0)  # protocol 0 names classes as text lines
+    new, old = b"fastmlp._stochastic\nOptimizerState\n", (
+        b"fastmlp._multilayer_perceptron\n_OptimizerState\n")
+    assert data.count(new) == 1
+    loaded = pickle.loads(data.replace(new, old))
+    assert type(loaded._optimizer) is type(est._optimizer)
+    _assert_same_model(loaded.partial_fit(X, Y_CLF), est.partial_fit(X, Y_CLF))
