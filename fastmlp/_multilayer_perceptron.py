@@ -10,6 +10,7 @@ prediction runs in the compiled engine (`fastmlp._kernels._engine`) without
 the GIL.
 """
 
+import operator
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -36,12 +37,13 @@ from . import _threads
 from ._export import to_sklearn
 from ._kernels import _codes, _engine
 from ._lbfgs import fit_lbfgs
-from ._network import Layout
+from ._network import BoundParams, Layout
 from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
 from ._stochastic import OptimizerState, fit_stochastic
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _STOCHASTIC_SOLVERS = tuple(_codes.SOLVER_CODES)  # every solver but lbfgs
 _HIDDEN_ACTIVATIONS = {
     "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
@@ -219,15 +221,30 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return self.loss
 
     def _net_spec(self, layout, out_activation=None, dropout=True):
-        """The engine's description of the network (NetSpec)."""
+        """The engine's description of the network (NetSpec).  Specs of the
+        bound network are kept with it, one per set of values they are built
+        from, so a change of hyper-parameters (set_params) is still seen."""
         n_hidden = layout.n_weight_layers - 1
         acts = self._hidden_activations(n_hidden) + [out_activation or self.out_activation_]
-        return _engine.NetSpec(
-            layout.units, layout.coef_off, layout.icpt_off, acts, self._engine_loss(),
-            loss_param=float(getattr(self, "huber_delta", 1.0)),
-            alpha=float(self.alpha), l1_ratio=float(self.l1_ratio),
-            dropout=self._dropout_rates(n_hidden) if dropout else None,
+        rates = self._dropout_rates(n_hidden) if dropout else None
+        loss = self._engine_loss()
+        loss_param = float(getattr(self, "huber_delta", 1.0))
+        alpha, l1_ratio = float(self.alpha), float(self.l1_ratio)
+        bound = self.__dict__.get("_bound")
+        if bound is None or bound.layout is not layout:
+            bound = None
+        else:
+            key = (*acts, loss, loss_param, alpha, l1_ratio, rates and tuple(rates))
+            spec = bound.specs.get(key)
+            if spec is not None:
+                return spec
+        spec = _engine.NetSpec(
+            layout.units, layout.coef_off, layout.icpt_off, acts, loss,
+            loss_param=loss_param, alpha=alpha, l1_ratio=l1_ratio, dropout=rates,
         )  # fmt: skip
+        if bound is not None:
+            bound.specs[key] = spec
+        return spec
 
     def _current_params(self, layout):
         """The flat buffer matching the current coefs_/intercepts_.
@@ -246,8 +263,19 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
 
     def _bind_params(self, flat, layout):
         """Make `flat` the training buffer and coefs_/intercepts_ its views."""
+        bound = BoundParams(layout, flat)
         self._params = flat
-        self.coefs_, self.intercepts_ = layout.views(flat)
+        self.coefs_, self.intercepts_ = bound.coefs, bound.intercepts
+        self._bound = bound
+
+    def _fitted_network(self):
+        """(layout, flat parameters) to predict with: the bound buffer while
+        coefs_/intercepts_ are still its views, else a packed copy."""
+        bound = self.__dict__.get("_bound")
+        if bound is not None and bound.holds(self.coefs_, self.intercepts_):
+            return bound.layout, bound.flat
+        layout = self._network_layout()
+        return layout, self._current_params(layout)
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -437,6 +465,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if params is not None:
             self._bind_params(params, self._network_layout())
 
+    def _validate_params_if_changed(self):
+        """partial_fit's parameter check: made when a parameter was set since the
+        last check (set_params, assignment), not on every call of a stream of
+        small batches.  The per-call checks of _check_fit_params still look
+        inside lists given as parameters."""
+        if not hasattr(self, "coefs_"):
+            self._validate_params()  # an unfitted model keeps no state, this neither
+            return
+        current = tuple(map(self.__dict__.get, self._parameter_constraints))
+        checked = self.__dict__.get("_checked_params")
+        if checked is None or len(checked) != len(current) or not all(
+            map(operator.is_, current, checked)
+        ):
+            self._validate_params()
+            self._checked_params = current
+
     def _callback_hooks(self, X, y, sample_weight, incremental):
         """The sklearn.callback hooks of a fit call: ``fit`` has one subtask per
         epoch (L-BFGS: per iteration), ``partial_fit`` none. None when scikit-learn
@@ -490,16 +534,33 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
+    def _is_plain_X(self, X, finite):
+        """Whether X is the common case that passes every check validate_data
+        makes with reset=False, and needs none of its conversions: a 2-D
+        float32/float64 numpy.ndarray with rows and the fitted number of
+        features, for a model fitted without feature names (and, with `finite`,
+        no NaN or infinity).  Anything else goes through validate_data, which
+        converts it or raises and warns exactly as scikit-learn does."""
+        return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
+                and X.shape[0] > 0 and X.shape[1] == self.__dict__.get("n_features_in_")
+                and "feature_names_in_" not in self.__dict__
+                and (not finite or bool(np.isfinite(X.sum()))))
+
+    def _check_X_predict(self, X):
+        """X validated for prediction, NaN and infinity excepted (the engine looks
+        for them chunk by chunk as it goes)."""
+        if self._is_plain_X(X, finite=False):
+            return X
+        return validate_data(
+            self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
+        )
+
     def _forward_pass_fast(self, X, check_input=True, out_activation=None):
         """Output-layer activations for X (probabilities, or regression values);
         `out_activation='identity'` gives the raw scores instead."""
         if check_input:
-            # NaN and infinity are looked for chunk by chunk as the engine goes.
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
-            )
-        layout = self._network_layout()
-        params = self._current_params(layout)
+            X = self._check_X_predict(X)
+        layout, params = self._fitted_network()
         X_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         dtype = np.result_type(X_dtype, params.dtype)
         params = params.astype(dtype, copy=False)
@@ -509,9 +570,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         data = EngineInput.from_X(X, dtype)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
-        chunk = min(chunk_rows(layout.units, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
+        chunk = min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
         # a forward pass: a third of the work of a training pass
-        with _threads.session(n, n * data.row_flops(layout.units) / 3) as threads_now:
+        with _threads.session(n, n * data.row_flops(layout) / 3) as threads_now:
             finite = _engine.predict(
                 spec, *data, params, out, chunk, threads_now(), check_input
             )
@@ -607,6 +668,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         # coefs_/intercepts_ carry the weights; the flat buffer is rebuilt from
         # them on first use, so it is not stored twice.
         state.pop("_params", None)
+        state.pop("_bound", None)  # rebuilt from coefs_/intercepts_ on first use
         state["_fastmlp_version"] = __version__
         return state
 
@@ -615,6 +677,25 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if saved != __version__:
             warnings.warn(InconsistentVersionWarning(type(self).__name__, saved, __version__))
         super().__setstate__(state)
+        self._bind_loaded_params()
+
+    def _bind_loaded_params(self):
+        """A loaded model predicts from one flat buffer as a fitted one does:
+        the loaded coefs_/intercepts_ are packed into it and become its views.
+        Memory-mapped or read-only arrays (joblib's mmap_mode) stay as loaded."""
+        coefs, intercepts = self.__dict__.get("coefs_"), self.__dict__.get("intercepts_")
+        if not isinstance(coefs, list) or not isinstance(intercepts, list) or not coefs:
+            return
+        arrays = [*coefs, *intercepts]
+        if not all(type(a) is np.ndarray and a.flags.writeable and a.dtype in _FLOAT_DTYPES
+                   for a in arrays):
+            return
+        try:
+            layout = self._network_layout()
+            flat = layout.pack(coefs, intercepts, np.result_type(*coefs))
+        except (ValueError, IndexError):  # not the arrays of a network: left to predict
+            return
+        self._bind_params(flat, layout)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -829,7 +910,32 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             )
         return compute_sample_weight(self.class_weight, labels)
 
+    def _plain_labels(self, X, y):
+        """The label indicators of y for a partial_fit call on plain X and y
+        (see _is_plain_X): a 1-D integer or string numpy.ndarray of the known
+        classes, binary or multiclass; None for anything else, which then goes
+        through validate_data and the label binarizer."""
+        classes = self.classes_
+        if not (self._is_plain_X(X, finite=True) and type(y) is np.ndarray and y.ndim == 1
+                and y.shape[0] == X.shape[0] and y.dtype == classes.dtype
+                and y.dtype.kind in "iuU"
+                and self._label_binarizer.y_type_ in ("binary", "multiclass")):
+            return None
+        index = np.searchsorted(classes, y)
+        index[index == len(classes)] = 0
+        if not np.array_equal(classes[index], y):
+            return None  # a class not in classes_: the generic path says so
+        if self._label_binarizer.y_type_ == "binary":
+            return (index == 1)[:, None]
+        indicators = np.zeros((y.shape[0], len(classes)), dtype=bool)
+        indicators[np.arange(y.shape[0]), index] = True
+        return indicators
+
     def _validate_input(self, X, y, incremental, reset):
+        if incremental and not reset:
+            indicators = self._plain_labels(X, y)
+            if indicators is not None:
+                return X, indicators
         X, y = validate_data(
             self,
             X,
@@ -888,10 +994,14 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
         # Hinge losses output margins: the decision threshold is 0, not 0.5.
-        threshold = None if self.loss == "log_loss" else 0.0
+        threshold = 0.5 if self.loss == "log_loss" else 0.0
+        # The label binarizer's inverse_transform, without its generic checks.
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multiclass":
+            return self.classes_[np.argmax(y_pred, axis=1)]
+        if y_type == "binary":
+            return self.classes_[(y_pred.ravel() > threshold).astype(np.intp)]
         return self._label_binarizer.inverse_transform(y_pred, threshold=threshold)
 
     def decision_function(self, X):
@@ -945,7 +1055,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             The updated estimator.
         """
-        self._validate_params()
+        self._validate_params_if_changed()
         if getattr(self, "classes_", None) is None and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         first_call = False
@@ -1234,6 +1344,12 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def _validate_input(self, X, y, incremental, reset):
+        # partial_fit on plain X (see _is_plain_X) and finite float targets
+        if (incremental and not reset and self._is_plain_X(X, finite=True)
+                and type(y) is np.ndarray and y.dtype.kind == "f" and y.shape[0] == X.shape[0]
+                and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
+                and bool(np.isfinite(y.sum()))):
+            return X, y
         X, y = validate_data(
             self,
             X,
@@ -1267,6 +1383,6 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             The updated estimator.
         """
-        self._validate_params()
+        self._validate_params_if_changed()
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, hooks=hooks)

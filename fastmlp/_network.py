@@ -28,6 +28,9 @@ class Layout:
             np.intp
         )
         self.n_params = self.n_coef + int(fan_out.sum())
+        # What full-batch chunking and team sizing read on every call.
+        self.width = max(int(fan_out.sum()), 1)  # activations per row
+        self.dense_row_flops = 6.0 * float(np.dot(fan_in.astype(np.float64), fan_out))
 
     @property
     def n_weight_layers(self):
@@ -120,3 +123,33 @@ class Layout:
             else:  # lecun_normal
                 coefs[i][...] = rs.normal(0, np.sqrt(1.0 / fan_in), (fan_in, fan_out))
         return flat
+
+
+class BoundParams:
+    """A flat buffer and the coefs_ / intercepts_ lists of its views, as handed
+    to an estimator, with what predictions reuse (the compiled network
+    descriptions in `specs`).
+
+    `holds` tells in a few identity checks whether an estimator still has
+    exactly these lists and arrays: a user may replace either (edits in place
+    reach the buffer through the views).
+    """
+
+    def __init__(self, layout, flat):
+        self.layout = layout
+        self.flat = flat
+        self.coefs, self.intercepts = layout.views(flat)
+        self._arrays = (*self.coefs, *self.intercepts)
+        self._shapes = tuple(a.shape for a in self._arrays)
+        self.specs = {}
+
+    def holds(self, coefs, intercepts):
+        if coefs is not self.coefs or intercepts is not self.intercepts:
+            return False
+        arrays = self._arrays
+        if len(coefs) + len(intercepts) != len(arrays):
+            return False
+        for mine, theirs in zip(arrays, (*coefs, *intercepts)):
+            if mine is not theirs:
+                return False
+        return all(a.shape == shape for a, shape in zip(arrays, self._shapes))

@@ -21,10 +21,9 @@ from ._kernels import _engine
 _CHUNK_VALUES = 1 << 20
 
 
-def chunk_rows(units, n):
-    """Rows per chunk of full-batch work on `n` rows of a network of `units`."""
-    width = max(int(np.sum(units[1:])), 1)
-    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))
+def chunk_rows(layout, n):
+    """Rows per chunk of full-batch work on `n` rows of the network `layout`."""
+    return int(max(1, min(n, max(64, _CHUNK_VALUES // layout.width))))
 
 
 class EngineInput(NamedTuple):
@@ -60,14 +59,16 @@ class EngineInput(NamedTuple):
         """The stored values: what a finiteness check reads."""
         return self.data if self.sparse else self.dense
 
-    def row_flops(self, units):
+    def row_flops(self, layout):
         """Floating-point operations of a forward and backward pass per row
         (~ 6 per weight; a sparse first layer costs per stored value)."""
-        units = np.asarray(units, dtype=np.float64)
+        if not self.sparse:
+            return layout.dense_row_flops
+        units = np.asarray(layout.units, dtype=np.float64)
         per_weight = units[:-1] * units[1:]
-        if self.sparse:  # the first layer touches fan_out weights per stored value
-            n_rows = max(self.indptr.shape[0] - 1, 1)
-            per_weight[0] = self.data.shape[0] / n_rows * units[1]
+        # the first layer touches fan_out weights per stored value
+        n_rows = max(self.indptr.shape[0] - 1, 1)
+        per_weight[0] = self.data.shape[0] / n_rows * units[1]
         return 6.0 * float(per_weight.sum())
 
 
@@ -105,8 +106,8 @@ class FullBatchObjective:
         dtype = Y.dtype
         self.spec, self.data, self.Y, self.sample_weight = spec, data, Y, sample_weight
         self.n_rows = Y.shape[0]
-        self.flops = self.n_rows * data.row_flops(layout.units)
-        self.chunk = chunk_rows(layout.units, self.n_rows)
+        self.flops = self.n_rows * data.row_flops(layout)
+        self.chunk = chunk_rows(layout, self.n_rows)
         self._workspace = np.empty(max(1, spec.workspace_size(self.chunk, False, True)), dtype)
 
     def __call__(self, params, grad, n_threads=1):

@@ -155,7 +155,7 @@ def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
 
     checkpoint = _EpochCheckpoint(params, opt)
     step_hooks = hooks if hooks is not None and hooks.per_step else None
-    batch_flops = batch_size * data.row_flops(layout.units)
+    batch_flops = batch_size * data.row_flops(layout)
     n_iter = 0
     # One session for the whole loop: while another Python thread trains or
     # predicts too, each epoch runs on one thread (see _threads.session).

@@ -122,9 +122,10 @@ def _cpus():
 def team_size(rows, flops):
     """Threads for work in units of `rows` rows costing `flops` (a mini-batch,
     or a chunk of rows to predict)."""
-    n = min(blas.allowed(), _cpus())
-    n = min(n, rows // MIN_ROWS_PER_THREAD, int(flops // MIN_FLOPS_PER_THREAD))
-    return max(1, n)
+    n = min(rows // MIN_ROWS_PER_THREAD, int(flops // MIN_FLOPS_PER_THREAD))
+    if n < 2:
+        return 1  # too small for a team: no need to ask BLAS (microseconds a call)
+    return max(1, min(n, blas.allowed(), _cpus()))
 
 
 def hold(n_threads):
@@ -135,6 +136,10 @@ def hold(n_threads):
 # Python threads running a fit or a prediction right now (ident -> nesting depth).
 _active = {}
 _active_lock = threading.Lock()
+
+
+def _one_thread():
+    return 1
 
 
 @contextmanager
@@ -148,8 +153,13 @@ def session(rows, flops):
     spinning a full team; a team already running finishes its epoch on one
     thread, _engine.set_crowded).  BLAS is held at one thread for the whole
     session when a team is wanted, so a session cut down to one thread does
-    not turn to threaded BLAS either."""
+    not turn to threaded BLAS either.  Work too small for a team runs on the
+    calling thread with none of this bookkeeping (it would cost more than the
+    work: a prediction of a few rows takes tens of microseconds)."""
     wanted = team_size(rows, flops)
+    if wanted == 1:
+        yield _one_thread
+        return
     ident = threading.get_ident()
     with _active_lock:
         _active[ident] = _active.get(ident, 0) + 1

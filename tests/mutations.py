@@ -177,7 +177,7 @@ MUTANTS = [
     Mutant(
         "full_batch_unchunked",
         "L-BFGS and validation work on all rows at once (no row chunks)",
-        [(OBJECTIVE, "    return int(max(1, min(n, max(64, _CHUNK_VALUES // width))))",
+        [(OBJECTIVE, "    return int(max(1, min(n, max(64, _CHUNK_VALUES // layout.width))))",
           "    return int(max(1, n))")],
         ["tests/test_memory.py"],
     ),
