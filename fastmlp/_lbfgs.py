@@ -13,6 +13,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _threads
+from .exceptions import NON_FINITE_WEIGHTS
 
 
 def fit_lbfgs(est, objective, layout, hooks=None):
@@ -86,8 +87,9 @@ def fit_lbfgs(est, objective, layout, hooks=None):
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
     if not np.isfinite(result.fun):
         raise ValueError(
-            "The L-BFGS objective became non-finite. Scaling the input data with "
-            "StandardScaler or MinMaxScaler might help."
+            f"{NON_FINITE_WEIGHTS} The L-BFGS objective became non-finite after "
+            f"{est.n_iter_} iteration(s). Scaling the input data with StandardScaler or "
+            "MinMaxScaler might help."
         )
     est.loss_ = float(result.fun)
     params[...] = result.x

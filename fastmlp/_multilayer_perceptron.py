@@ -41,7 +41,7 @@ from ._network import BoundParams, Layout
 from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
 from ._stochastic import OptimizerState, fit_stochastic
 from ._version import __version__
-from .exceptions import InconsistentVersionWarning
+from .exceptions import NON_FINITE_WEIGHTS, InconsistentVersionWarning
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _STOCHASTIC_SOLVERS = tuple(_codes.SOLVER_CODES)  # every solver but lbfgs
@@ -423,15 +423,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
 
     def _check_finite_fit(self, X):
         """The last step can overflow after the last loss was computed: check the
-        weights, and the outputs on (up to 2048 evenly spread) training rows."""
+        weights, and the outputs on (up to 256 evenly spread) training rows."""
         n_samples = X.shape[0]
-        probe = X[np.linspace(0, n_samples - 1, min(n_samples, 2048)).astype(np.intp)]
+        probe = X[np.linspace(0, n_samples - 1, min(n_samples, 256)).astype(np.intp)]
         if not (np.all(np.isfinite(self._params))
                 and np.all(np.isfinite(self._forward_pass_fast(probe, check_input=False)))):
+            step = "iteration " if self.solver == "lbfgs" else "epoch #"
             raise ValueError(
-                "Training diverged: the fitted network produces non-finite weights or "
-                "outputs. Scaling the input data with StandardScaler or MinMaxScaler, "
-                "or lowering learning_rate_init, might help."
+                f"{NON_FINITE_WEIGHTS} The network has non-finite weights or outputs "
+                f"after {step}{self.n_iter_}. Scaling the input data with StandardScaler "
+                "or MinMaxScaler, or lowering learning_rate_init, might help."
             )
 
     def _snapshot(self):

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from . import _threads
 from ._early_stopping import ValidationSet, record_validation_score
 from ._kernels import _codes, _engine
+from .exceptions import NON_FINITE_WEIGHTS
 
 
 class OptimizerState:
@@ -184,9 +185,9 @@ def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
                 )  # fmt: skip
                 if status != _engine.STATUS_OK or not np.isfinite(accumulated):
                     raise ValueError(
-                        "The training loss became non-finite at epoch "
-                        f"#{n_iter + 1}. Scaling the input data with StandardScaler or "
-                        "MinMaxScaler, or lowering learning_rate_init, might help."
+                        f"{NON_FINITE_WEIGHTS} The training loss became non-finite at "
+                        f"epoch #{n_iter + 1}. Scaling the input data with StandardScaler "
+                        "or MinMaxScaler, or lowering learning_rate_init, might help."
                     )
                 if validation is not None:
                     val_loss, val_score = validation.evaluate(est, params, threads_now())

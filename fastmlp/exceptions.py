@@ -1,5 +1,13 @@
 """Warnings and errors specific to fastmlp."""
 
+# scikit-learn's words for a fit that ends with non-finite weights; fastmlp's
+# messages for a diverging run start with them, so code matching scikit-learn's
+# message keeps working, and go on with what happened and what may help.
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain large "
+    "values and need to be preprocessed."
+)
+
 
 class InconsistentVersionWarning(UserWarning):
     """A model is unpickled with another fastmlp version than it was saved with.
