@@ -547,6 +547,18 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 and "feature_names_in_" not in self.__dict__
                 and (not finite or bool(np.isfinite(X.sum()))))
 
+    def _plain_training_X(self, X, reset):
+        """_is_plain_X for training (finite); with `reset` (a first fit) any
+        number of features, recording what validate_data records then."""
+        if not reset:
+            return self._is_plain_X(X, finite=True)
+        if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
+                and X.shape[0] > 0 and X.shape[1] > 0 and bool(np.isfinite(X.sum()))):
+            return False
+        self.n_features_in_ = X.shape[1]
+        self.__dict__.pop("feature_names_in_", None)
+        return True
+
     def _check_X_predict(self, X):
         """X validated for prediction, NaN and infinity excepted (the engine looks
         for them chunk by chunk as it goes)."""
@@ -911,30 +923,45 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             )
         return compute_sample_weight(self.class_weight, labels)
 
-    def _plain_labels(self, X, y):
-        """The label indicators of y for a partial_fit call on plain X and y
-        (see _is_plain_X): a 1-D integer or string numpy.ndarray of the known
-        classes, binary or multiclass; None for anything else, which then goes
-        through validate_data and the label binarizer."""
-        classes = self.classes_
-        if not (self._is_plain_X(X, finite=True) and type(y) is np.ndarray and y.ndim == 1
-                and y.shape[0] == X.shape[0] and y.dtype == classes.dtype
-                and y.dtype.kind in "iuU"
-                and self._label_binarizer.y_type_ in ("binary", "multiclass")):
+    def _plain_labels(self, X, y, reset, fit_labels):
+        """The label indicators of y for plain X (see _plain_training_X) and a 1-D
+        integer or string numpy.ndarray y of two or more classes (fit) or of
+        the known binary or multiclass classes (partial_fit); None for anything
+        else, which then goes through validate_data and the label binarizer."""
+        if not (type(X) is np.ndarray and type(y) is np.ndarray and y.ndim == 1
+                and y.shape[0] == X.shape[0] and y.dtype.kind in "iuU"):
             return None
-        index = np.searchsorted(classes, y)
-        index[index == len(classes)] = 0
-        if not np.array_equal(classes[index], y):
-            return None  # a class not in classes_: the generic path says so
-        if self._label_binarizer.y_type_ == "binary":
+        if fit_labels:  # LabelBinarizer().fit(y), without type_of_target's generality
+            classes, index = np.unique(y, return_inverse=True)
+            if y.dtype.kind == "U":  # unique_labels' dtype: as long as the longest label
+                classes = np.asarray(classes.tolist())
+            if len(classes) < 2 or not self._plain_training_X(X, reset):
+                return None
+            binarizer = LabelBinarizer()
+            binarizer.y_type_ = "binary" if len(classes) == 2 else "multiclass"
+            binarizer.sparse_input_ = False
+            binarizer.classes_ = classes
+            self._label_binarizer, self.classes_ = binarizer, classes
+        else:
+            classes = self.classes_
+            if not (y.dtype == classes.dtype and len(classes) >= 2
+                    and self._label_binarizer.y_type_ in ("binary", "multiclass")
+                    and self._plain_training_X(X, reset)):
+                return None
+            index = np.searchsorted(classes, y)
+            index[index == len(classes)] = 0
+            if not np.array_equal(classes[index], y):
+                return None  # a class not in classes_: the generic path says so
+        if len(classes) == 2:
             return (index == 1)[:, None]
         indicators = np.zeros((y.shape[0], len(classes)), dtype=bool)
         indicators[np.arange(y.shape[0]), index] = True
         return indicators
 
     def _validate_input(self, X, y, incremental, reset):
-        if incremental and not reset:
-            indicators = self._plain_labels(X, y)
+        fit_labels = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
+        if fit_labels or incremental:
+            indicators = self._plain_labels(X, y, reset, fit_labels)
             if indicators is not None:
                 return X, indicators
         X, y = validate_data(
@@ -1345,11 +1372,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def _validate_input(self, X, y, incremental, reset):
-        # partial_fit on plain X (see _is_plain_X) and finite float targets
-        if (incremental and not reset and self._is_plain_X(X, finite=True)
-                and type(y) is np.ndarray and y.dtype.kind == "f" and y.shape[0] == X.shape[0]
-                and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
-                and bool(np.isfinite(y.sum()))):
+        # plain X (see _plain_training_X) and finite float targets
+        if (type(X) is np.ndarray and type(y) is np.ndarray and y.dtype.kind == "f"
+                and y.shape[0] == X.shape[0] and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
+                and bool(np.isfinite(y.sum())) and self._plain_training_X(X, reset)):
             return X, y
         X, y = validate_data(
             self,
