@@ -25,9 +25,19 @@ Run from the repository root, in the current (development) environment:
 
     asv run --python=same --quick          # every benchmark once, a few minutes
     asv run --python=same -b Classifier    # only the classifier benchmarks, full timing
+
+The second half of this module is shared with the stand-alone report compare.py (and
+its small-data section, small_data.py) and with bench_small_data.py: the small-data
+setting (scikit-learn's digits, network (64, 32)), the measuring helpers (best of N
+calls, the share of the CPUs other processes used meanwhile, a measurement in a fresh
+child process) and the formatting of the report's cells.
 """
 
+import contextlib
+import math
 import os
+import sys
+import time
 import warnings
 from abc import ABC, abstractmethod
 from functools import cache
@@ -150,3 +160,183 @@ class MLPBenchmark(ABC):
         return float(self.fitted.loss_)
 
     track_final_loss.unit = "loss"
+
+
+def bench_context(threads=BLAS_THREADS):
+    """An ExitStack holding a BLAS / OpenMP limit of `threads` and ConvergenceWarning
+    silenced (fits with a fixed number of epochs end "unconverged" on purpose); close()
+    it, or use it in a `with` block."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(threadpool_limits(threads))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    return stack
+
+
+# ----------------------------------------------------------------------------
+# Small data: scikit-learn's digits and the network of the small-data benchmarks.
+# ----------------------------------------------------------------------------
+DIGITS_HIDDEN = (64, 32)
+DIGITS_CLASSES = np.arange(10)
+LONG_EPOCHS = 40  # the longer fit of the small-data benchmarks
+
+
+@cache
+def digits_data(dtype):
+    """scikit-learn's digits: X (1797 x 64) / 16 as dtype, y the digit (0..9, int)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(dtype), y
+
+
+def digits_params(max_iter, early_stopping=False):
+    """Constructor arguments of the small-data benchmarks: hidden (64, 32), adam with
+    scikit-learn's defaults (batch_size=min(200, n)), random_state=0, and tol=0 with
+    n_iter_no_change > max_iter, so that a fit runs all of its `max_iter` epochs."""
+    return dict(hidden_layer_sizes=DIGITS_HIDDEN, max_iter=max_iter, tol=0.0,
+                n_iter_no_change=max_iter + 1, early_stopping=early_stopping,
+                random_state=0)
+
+
+# ----------------------------------------------------------------------------
+# Measuring helpers of compare.py and small_data.py.
+# ----------------------------------------------------------------------------
+QUIET_SHARE = 0.05  # other processes' CPU share under which a fit is not repeated
+
+
+def peak_rss_bytes():
+    """Peak resident set size of this process so far, or None where unknown."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def cpu_seconds():
+    """(CPU seconds the whole machine spent busy, CPU seconds of this process), or None
+    where /proc/stat is missing. Busy = user + nice + system + irq + softirq + steal."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    own = os.times()
+    busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
+
+
+class FitMeter:
+    """Times a block and records the peak RSS before and after it, and the share of the
+    machine's CPUs that other processes (or the hypervisor, as steal) used meanwhile."""
+
+    def __enter__(self):
+        self.base = peak_rss_bytes()
+        self.cpu = cpu_seconds()
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.seconds = time.perf_counter() - self.start
+        cpu = cpu_seconds()
+        self.peak = peak_rss_bytes()
+        self.other_cpu = None
+        if self.cpu is not None and cpu is not None and self.seconds > 0:
+            others = (cpu[0] - self.cpu[0]) - (cpu[1] - self.cpu[1])
+            self.other_cpu = max(0.0, others) / (self.seconds * (os.cpu_count() or 1))
+        return False
+
+
+def measured_fit(fit_once, fits, retries):
+    """Call fit_once() -> (FitMeter, fitted) `fits` times, then again, up to `retries`
+    times, while other processes used more than QUIET_SHARE of the CPUs during the
+    last one. Returns the fastest attempt's time and other-CPU share, the first
+    attempt's memory (later attempts reuse the heap it grew) and the number of
+    attempts, with the fastest's fitted."""
+    attempts = []
+    for attempt in range(max(fits, 1) + retries):
+        attempts.append(fit_once())
+        share = attempts[-1][0].other_cpu
+        if attempt + 1 >= fits and (share is None or share <= QUIET_SHARE):
+            break
+    meter, fitted = min(attempts, key=lambda attempt: attempt[0].seconds)
+    first = attempts[0][0]
+    return {"fit_s": meter.seconds, "other_cpu": meter.other_cpu, "base": first.base,
+            "peak": first.peak, "attempts": len(attempts),
+            "retried": len(attempts) > max(fits, 1)}, fitted
+
+
+def best_of(repeats, func, min_seconds=0.0):
+    """Seconds of the fastest of `repeats` calls of func(), or of more calls until
+    `min_seconds` have passed."""
+    best, calls, begin = math.inf, 0, time.perf_counter()
+    while calls < repeats or time.perf_counter() - begin < min_seconds:
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+        calls += 1
+    return best
+
+
+def fmt(value, spec, missing="-"):
+    """`value` formatted with `spec`, or `missing` for None / NaN / inf."""
+    return missing if value is None or not np.isfinite(value) else format(value, spec)
+
+
+def fmt_ratio(ratio):
+    """A speed-up as "2.50x", "-" where unknown."""
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def busy_warning(shares, during):
+    """A warning line when other processes kept more than 10% of the CPUs busy
+    `during` one of the measurements (their shares, None where unknown), else None."""
+    busiest = max((share for share in shares if share is not None), default=None)
+    if busiest is None or busiest <= 0.10:
+        return None
+    return (f"Warning: other processes kept up to {100 * busiest:.0f}% of the CPUs busy "
+            f"during {during} (column 'other CPU %'); those timings are not reliable.")
+
+
+def run_in_child(ctx, func, *args):
+    """func(*args) in a fresh child process of the multiprocessing context `ctx`; its
+    result (a dict), or {"error": ...} if it raised or the child died."""
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_entry, args=(send, func, args))
+    proc.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = None
+    proc.join()
+    if result is None:
+        result = {"error": f"child process died (exit code {proc.exitcode})"}
+    return result
+
+
+def _child_entry(conn, func, args):
+    try:
+        result = func(*args)
+    except Exception as exc:  # reported in the table, never swallowed silently
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send(result)
+    conn.close()
+
+
+def target_status(values, threshold):
+    """'met' when every value in `values` (speed-ups) reaches `threshold` (exceeds it
+    for a threshold of 1: "faster"), 'missed' when one does not, 'n/a' when one is
+    unknown."""
+    if not values or any(value is None for value in values):
+        return "n/a"
+    met = all(value > threshold if threshold == 1.0 else value >= threshold
+              for value in values)
+    return "met" if met else "missed"
+
+
+def fmt_required(threshold):
+    """The 'required' cell of a speed-up target."""
+    return "> 1x" if threshold == 1.0 else f">= {threshold:g}x"

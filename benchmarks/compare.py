@@ -4,6 +4,8 @@
     python benchmarks/compare.py --threads 1     # another thread count, for every library
     python benchmarks/compare.py --quick         # tiny sizes, 1 epoch (CI smoke run, ~20 s)
     python benchmarks/compare.py --only mnist-f32,wide-f32 --no-torch
+    python benchmarks/compare.py --only small-data   # only the small-data section
+    python benchmarks/compare.py --no-small-data     # every section but that one
 
 PyTorch is optional (`pip install torch==2.13.0`); without it its rows are skipped.
 
@@ -58,6 +60,14 @@ Columns of the table:
 
 The targets of the issue are checked below the table (met / missed); in --quick mode
 the sizes are far too small for them to mean anything, and nothing is asserted.
+
+A second section, "Small data: per-call costs" (small_data.py, --only small-data),
+compares fastmlp with scikit-learn only, on scikit-learn's digits: predict,
+predict_proba and partial_fit of a few rows, a fit of 1 and of 40 epochs (without and
+with early stopping), the cost of one more epoch, cross_val_score; both dtypes, each
+timing the best of many calls (--calls) in the same rounds and alternating library
+order, with its own targets below its table. --quick keeps its sizes and makes fewer
+calls (each fit once).
 """
 
 import argparse
@@ -82,13 +92,21 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_info, threadpool_limits
 
+if __package__:  # benchmarks.compare, as asv collects the package
+    from . import small_data
+    from .common import (FitMeter, best_of, busy_warning, fmt, fmt_ratio, fmt_required,
+                         measured_fit, run_in_child, target_status)
+else:  # python benchmarks/compare.py
+    import small_data
+    from common import (FitMeter, best_of, busy_warning, fmt, fmt_ratio, fmt_required,
+                        measured_fit, run_in_child, target_status)
+
 LIBRARIES = ("fastmlp", "sklearn", "torch")
 LIBRARY_NAMES = {"fastmlp": "fastmlp", "sklearn": "scikit-learn", "torch": "PyTorch"}
 ADAM = dict(learning_rate_init=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 SGD = dict(learning_rate_init=1e-3, momentum=0.9, nesterovs_momentum=True)
 ALPHA = 1e-4
 WARMUP_ROWS = 256
-QUIET_SHARE = 0.05  # other processes' CPU share under which a fit is not repeated
 
 
 @dataclass(frozen=True)
@@ -222,54 +240,6 @@ def epoch_flops(cfg, nnz):
 # ----------------------------------------------------------------------------
 # Child process: one library, one configuration.
 # ----------------------------------------------------------------------------
-def peak_rss_bytes():
-    """Peak resident set size of this process so far, or None where unknown."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-def cpu_seconds():
-    """(CPU seconds the whole machine spent busy, CPU seconds of this process), or None
-    where /proc/stat is missing. Busy = user + nice + system + irq + softirq + steal."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    own = os.times()
-    busy = sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
-    return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system
-
-
-class FitMeter:
-    """Times a block and records the peak RSS before and after it, and the share of the
-    machine's CPUs that other processes (or the hypervisor, as steal) used meanwhile."""
-
-    def __enter__(self):
-        self.base = peak_rss_bytes()
-        self.cpu = cpu_seconds()
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.seconds = time.perf_counter() - self.start
-        cpu = cpu_seconds()
-        self.peak = peak_rss_bytes()
-        self.other_cpu = None
-        if self.cpu is not None and cpu is not None and self.seconds > 0:
-            others = (cpu[0] - self.cpu[0]) - (cpu[1] - self.cpu[1])
-            self.other_cpu = max(0.0, others) / (self.seconds * (os.cpu_count() or 1))
-        return False
-
-    def results(self):
-        return {"fit_s": self.seconds, "base": self.base, "peak": self.peak,
-                "other_cpu": self.other_cpu}
-
-
 def estimator_params(cfg, max_iter=None):
     max_iter = cfg.epochs if max_iter is None else max_iter
     params = dict(hidden_layer_sizes=cfg.hidden, solver=cfg.solver, alpha=ALPHA,
@@ -422,25 +392,6 @@ def measure_torch(cfg, X, y, opts):
             "note": note}
 
 
-def measured_fit(fit_once, fits, retries):
-    """Call fit_once() -> (FitMeter, fitted) `fits` times, then again, up to `retries`
-    times, while other processes used more than QUIET_SHARE of the CPUs during the
-    last one. Returns the fastest attempt's time and other-CPU share, the first
-    attempt's memory (later attempts reuse the heap it grew) and the number of
-    attempts, with the fastest's fitted."""
-    attempts = []
-    for attempt in range(max(fits, 1) + retries):
-        attempts.append(fit_once())
-        share = attempts[-1][0].other_cpu
-        if attempt + 1 >= fits and (share is None or share <= QUIET_SHARE):
-            break
-    meter, fitted = min(attempts, key=lambda attempt: attempt[0].seconds)
-    first = attempts[0][0]
-    return {"fit_s": meter.seconds, "other_cpu": meter.other_cpu, "base": first.base,
-            "peak": first.peak, "attempts": len(attempts),
-            "retried": len(attempts) > max(fits, 1)}, fitted
-
-
 def merge_rounds(kept, new):
     """One library's results for one configuration over two rounds of the run: the
     faster fit (with its other-CPU share) and the faster predict_proba; memory,
@@ -457,47 +408,18 @@ def merge_rounds(kept, new):
     return merged
 
 
-def best_of(repeats, func):
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def child_main(conn, library, cfg_fields, x_path, y_path, opts):
-    """Entry point of a measuring child: sends back a dict of results or an error.
+def measure_child(library, cfg_fields, x_path, y_path, opts):
+    """What a measuring child does (see common.run_in_child): a dict of results.
     opts: threads, repeats (predict_proba timings), retries (see measured_fit)."""
-    try:
-        cfg = Config(**cfg_fields)
-        with threadpool_limits(opts["threads"]):
-            X, y = load_data(x_path, y_path)
-            if library == "torch":
-                result = measure_torch(cfg, X, y, opts)
-            else:
-                result = measure_sklearn_api(library, cfg, X, y, opts)
-        result["x_bytes"] = nbytes(X)
-        result["nnz"] = int(X.nnz) if sp.issparse(X) else cfg.n * cfg.d
-    except Exception as exc:  # reported in the table, never swallowed silently
-        result = {"error": f"{type(exc).__name__}: {exc}"}
-    conn.send(result)
-    conn.close()
-
-
-def run_child(ctx, library, cfg, paths, opts):
-    receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=child_main,
-                       args=(send, library, dataclasses.asdict(cfg), *paths, opts))
-    proc.start()
-    send.close()
-    try:
-        result = receive.recv()
-    except EOFError:
-        result = None
-    proc.join()
-    if result is None:
-        result = {"error": f"child process died (exit code {proc.exitcode})"}
+    cfg = Config(**cfg_fields)
+    with threadpool_limits(opts["threads"]):
+        X, y = load_data(x_path, y_path)
+        if library == "torch":
+            result = measure_torch(cfg, X, y, opts)
+        else:
+            result = measure_sklearn_api(library, cfg, X, y, opts)
+    result["x_bytes"] = nbytes(X)
+    result["nnz"] = int(X.nnz) if sp.issparse(X) else cfg.n * cfg.d
     return result
 
 
@@ -575,10 +497,6 @@ def header_line(threads, torch_used, load_start):
             f"BLAS {'; '.join(blas)} | threads {threads} | {load} | `{command}`")
 
 
-def fmt(value, spec, missing="-"):
-    return missing if value is None or not np.isfinite(value) else format(value, spec)
-
-
 def fmt_rate(rows_per_s):
     if rows_per_s is None:
         return "-"
@@ -594,10 +512,6 @@ def fmt_other(res):
         return "-"
     tries = f" ({res['attempts']} fits)" if res.get("retried") else ""
     return f"{100 * res['other_cpu']:.0f}{tries}"
-
-
-def fmt_ratio(ratio):
-    return "-" if ratio is None else f"{ratio:.2f}x"
 
 
 def primary_seconds(cfg, res):
@@ -693,9 +607,8 @@ def targets(configs, measured, gemm):
             required = f">= {threshold:.0%}"
         else:
             shown = fmt_ratio(value)
-            required = "> 1x" if threshold == 1.0 else f">= {threshold:g}x"
-        met = value is not None and (value > threshold if threshold == 1.0 else value >= threshold)
-        status = "n/a" if value is None else ("met" if met else "missed")
+            required = fmt_required(threshold)
+        status = target_status([value], threshold)
         lines.append(f"| {text} | {shown} | {required} | {status} |")
     cfg = by_key.get("lbfgs-f64")
     if cfg is not None:
@@ -720,8 +633,15 @@ def main(argv=None):
                         help="toy sizes and one epoch: a smoke run for CI (~20 s)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--only", default="",
-                        help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64")
+                        help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64; "
+                             f"{small_data.KEY} for the small-data section")
+    parser.add_argument("--no-small-data", action="store_true",
+                        help="skip the small-data section (per-call costs on digits)")
     parser.add_argument("--repeats", type=int, default=3, help="predict_proba timings, best of")
+    parser.add_argument("--calls", type=int, default=None,
+                        help="small-data section: each per-call timing the best of this many "
+                             f"calls (default {small_data.CALLS}; {small_data.QUICK_CALLS} "
+                             "with --quick)")
     parser.add_argument("--fits", type=int, default=None,
                         help="fits per library and configuration, the fastest kept "
                              "(default 3; 1 with --quick)")
@@ -734,13 +654,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     configs = quick_configs() if args.quick else full_configs()
+    with_small_data = not args.no_small_data
     if args.only:
         wanted = set(args.only.split(","))
-        unknown = wanted - {cfg.key for cfg in configs}
+        unknown = wanted - {cfg.key for cfg in configs} - {small_data.KEY}
         if unknown:
             parser.error(f"unknown configuration(s): {', '.join(sorted(unknown))}")
         configs = [cfg for cfg in configs if cfg.key in wanted]
-    use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
+        with_small_data = with_small_data and small_data.KEY in wanted
+    use_torch = (bool(configs) and not args.no_torch
+                 and importlib.util.find_spec("torch") is not None)
 
     started = time.perf_counter()
     load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -749,7 +672,9 @@ def main(argv=None):
         # Children fork from a server that already imported these: no import cost each
         # (the baseline subtracted from each child's peak memory includes them).
         preload = ["numpy", "scipy.sparse", "sklearn.neural_network", "fastmlp"]
-        ctx.set_forkserver_preload(preload + (["torch"] if use_torch else []))
+        preload += (["torch"] if use_torch else []) + (
+            small_data.PRELOAD if with_small_data else [])
+        ctx.set_forkserver_preload(preload)
     else:
         ctx = multiprocessing.get_context("spawn")
 
@@ -757,9 +682,43 @@ def main(argv=None):
     rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 2))
     opts = {"threads": args.threads, "repeats": args.repeats, "retries": args.retries,
             "fits": fits}
+    failed, sections = [], []
+    if configs:
+        gemm_repeats = 3 if args.quick else 5
+        measured, gemm = run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats)
+        sections.append(main_section(configs, measured, gemm, gemm_repeats, opts, use_torch,
+                                     args.quick))
+        failed += [(cfg.key, lib) for cfg in configs
+                   for lib, res in measured[cfg.run_key].items() if "error" in res]
+    if with_small_data:
+        calls = args.calls or (small_data.QUICK_CALLS if args.quick else small_data.CALLS)
+        # --quick: a smoke run, no timing repeated however busy the machine is.
+        small_opts = {"threads": args.threads, "fits": fits, "calls": calls,
+                      "retries": 0 if args.quick else args.retries,
+                      "block_s": 0.0 if args.quick else small_data.BLOCK_SECONDS}
+        small = small_data.run(ctx, small_opts, rounds)
+        sections.append(small_data.report(small, small_opts, rounds, args.quick))
+        failed += small_data.failed(small)
+    print(header_line(args.threads, use_torch, load_start))
+    print()
+    for section in sections:
+        print(section)
+        print()
+    print(f"Total wall time {time.perf_counter() - started:.0f} s.")
+    if failed:
+        print("Failed: " + ", ".join(f"{key}/{lib}" for key, lib in failed),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats):
+    """Measure the configurations of the main table `rounds` times, with the GEMM rate
+    (best of `gemm_repeats`) at the start and the end. Returns (measured {run_key:
+    {library: results}}, gemm {dtype: GFLOP/s})."""
     dtypes = ("float32", "float64")
-    gemm_repeats = 3 if args.quick else 5
-    gemm = {dtype: gemm_rate(dtype, args.threads, repeats=gemm_repeats) for dtype in dtypes}
+    threads = opts["threads"]
+    gemm = {dtype: gemm_rate(dtype, threads, repeats=gemm_repeats) for dtype in dtypes}
     measured = {}
     with tempfile.TemporaryDirectory(prefix="fastmlp-compare-") as directory:
         paths = save_data(configs, directory)
@@ -778,7 +737,8 @@ def main(argv=None):
                         by_library[library] = {"skipped": "skipped (sparse X)"}
                         continue
                     t0 = time.perf_counter()
-                    res = run_child(ctx, library, cfg, paths[run_key], opts)
+                    res = run_in_child(ctx, measure_child, library,
+                                       dataclasses.asdict(cfg), *paths[run_key], opts)
                     by_library[library] = merge_rounds(by_library.get(library), res)
                     print(f"[round {round_ + 1}/{rounds}, {i}/{len(runs)}] {cfg.key} "
                           f"{library}: "
@@ -787,40 +747,30 @@ def main(argv=None):
     # Measured again at the end, the best of both: a busy moment at the start does not
     # lower the reference every "% GEMM" is a fraction of.
     for dtype in dtypes:
-        gemm[dtype] = max(gemm[dtype], gemm_rate(dtype, args.threads, repeats=gemm_repeats))
+        gemm[dtype] = max(gemm[dtype], gemm_rate(dtype, threads, repeats=gemm_repeats))
+    return measured, gemm
 
-    print(header_line(args.threads, use_torch, load_start))
-    print()
-    print(f"GEMM rate measured (numpy matmul 2000x2000, {args.threads} threads, best of "
-          f"{2 * gemm_repeats} at start and end): float32 {gemm['float32']:.1f} GFLOP/s, "
-          f"float64 {gemm['float64']:.1f} GFLOP/s")
-    busiest = max((res["other_cpu"] for by_library in measured.values()
-                   for res in by_library.values() if res.get("other_cpu") is not None),
-                  default=None)
-    if busiest is not None and busiest > 0.10:
-        print(f"Warning: other processes kept up to {100 * busiest:.0f}% of the CPUs busy "
-              "during a fit (column 'other CPU %'); those timings are not reliable.")
+
+def main_section(configs, measured, gemm, gemm_repeats, opts, use_torch, quick):
+    """The GEMM rate, the table of the configurations and their targets, as printed."""
+    lines = [f"GEMM rate measured (numpy matmul 2000x2000, {opts['threads']} threads, best "
+             f"of {2 * gemm_repeats} at start and end): float32 {gemm['float32']:.1f} "
+             f"GFLOP/s, float64 {gemm['float64']:.1f} GFLOP/s"]
+    warning = busy_warning((res.get("other_cpu") for by_library in measured.values()
+                            for res in by_library.values()), "a fit")
+    if warning:
+        lines.append(warning)
     if use_torch:
         notes = {res["note"] for by_library in measured.values()
                  for res in by_library.values() if res.get("note")}
-        print(f"PyTorch optimizers: {', '.join(sorted(notes)) or '-'}")
-    print()
-    print(table(configs, measured, gemm))
-    print()
-    if args.quick:
-        print("Targets (quick mode: toy sizes, the numbers say nothing about the targets):")
+        lines.append(f"PyTorch optimizers: {', '.join(sorted(notes)) or '-'}")
+    if quick:
+        title = "Targets (quick mode: toy sizes, the numbers say nothing about the targets):"
     else:
-        print("Targets:")
-    print()
-    print(targets(configs, measured, gemm))
-    print()
-    print(f"Total wall time {time.perf_counter() - started:.0f} s.")
-    failed = [(cfg.key, lib) for cfg in runs.values()
-              for lib, res in measured[cfg.run_key].items() if "error" in res]
-    if failed:
-        print("Failed: " + ", ".join(f"{key}/{lib}" for key, lib in failed), file=sys.stderr)
-        return 1
-    return 0
+        title = "Targets:"
+    lines += ["", table(configs, measured, gemm), "", title, "",
+              targets(configs, measured, gemm)]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

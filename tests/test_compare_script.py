@@ -2,7 +2,8 @@
 
 Runs `python benchmarks/compare.py --quick` (toy sizes, one epoch; PyTorch only if
 installed) in a subprocess and checks that it exits 0 and prints its report: the
-header line, the markdown table header and the targets table. No timing is asserted.
+header line, the markdown table header and the targets table, then the small-data
+section (its table and targets). No timing is asserted.
 
     pytest tests/test_compare_script.py
 """
@@ -32,3 +33,9 @@ def test_compare_quick_runs_and_prints_table():
     for row in ("| fastmlp |", "| scikit-learn |"):
         assert row in out
     assert "predict_proba " in out and "lbfgs" in out and "CSR" in out
+    # The small-data section: both libraries and dtypes, and its targets.
+    assert "Small data: per-call costs" in out
+    assert "| call (digits 1797x64, (64,32)) | dtype | fastmlp | scikit-learn |" in out
+    assert "| predict_proba, 10 rows | float32 |" in out
+    assert "| fit, 40 epochs, early_stopping | float64 |" in out
+    assert "| target: fastmlp vs scikit-learn | float32 | float64 | required | status |" in out
