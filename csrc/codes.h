@@ -1,6 +1,7 @@
-/* The codes of activations, losses and solvers: the one definition that the C
- * kernels, the Cython engine and (through fastmlp/_kernels/_codes.pyx, which
- * builds its Python mappings from the names below) the estimators share.
+/* The codes of activations, losses, solvers and validation score rules: the one
+ * definition that the C kernels, the Cython engine and (through
+ * fastmlp/_kernels/_codes.pyx, which builds its Python mappings from the names
+ * below) the estimators share.
  *
  * Each list pairs a code's C name with its Python name; the codes are the
  * positions in the list, so a code is added by adding a line.  Derivatives and
@@ -44,11 +45,20 @@
     X(FM_ADADELTA, "adadelta")                                                     \
     X(FM_ADAMW, "adamw")
 
+/* How early stopping scores a validation row: as the estimators' predict
+ * decides it, for accuracy, or by its residuals, for R^2. */
+#define FM_SCORE_RULES(X)                                                          \
+    X(FM_SCORE_ARGMAX, "argmax")           /* multiclass: the largest output */    \
+    X(FM_SCORE_ABOVE_HALF, "above_half")   /* logistic units: p > 0.5 */           \
+    X(FM_SCORE_ABOVE_ZERO, "above_zero")   /* hinge margins, per label: p > 0 */   \
+    X(FM_SCORE_RESIDUALS, "residuals")     /* regression: (y - p)^2 per column */
+
 #define FM_CODE_ENUM(code, name) code,
 #define FM_CODE_NAME(code, name) name,
 enum { FM_ACTIVATIONS(FM_CODE_ENUM) FM_N_ACTIVATIONS };
 enum { FM_LOSSES(FM_CODE_ENUM) FM_N_LOSSES };
 enum { FM_SOLVERS(FM_CODE_ENUM) FM_N_SOLVERS };
+enum { FM_SCORE_RULES(FM_CODE_ENUM) FM_N_SCORE_RULES };
 
 /* The Python name of a code (codes run from 0 to FM_N_... - 1). */
 static inline const char *fm_activation_name(int code) {
@@ -61,6 +71,10 @@ static inline const char *fm_loss_name(int code) {
 }
 static inline const char *fm_solver_name(int code) {
     static const char *const names[] = {FM_SOLVERS(FM_CODE_NAME)};
+    return names[code];
+}
+static inline const char *fm_score_rule_name(int code) {
+    static const char *const names[] = {FM_SCORE_RULES(FM_CODE_NAME)};
     return names[code];
 }
 

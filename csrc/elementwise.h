@@ -1,6 +1,6 @@
 /* Elementwise kernels of fastmlp: activations, their derivatives, the output
  * pass (loss value and output delta), column sums and vector sums, dropout
- * masks.  Plain C loops over contiguous buffers, written once as a macro
+ * masks, the scores of validation rows.  Plain C loops over contiguous buffers, written once as a macro
  * template and instantiated for double (suffix _d) and float (suffix _s).
  *
  * Activations and losses are named by their codes in codes.h.  Derivatives
@@ -324,6 +324,44 @@ static inline int fm_all_finite##SFX(const T *x, ptrdiff_t n) {                 
     for (i = n8; i < n; i++) acc[0] += x[i] * (T)0;                               \
     for (j = 1; j < 8; j++) acc[0] += acc[j];                                     \
     return acc[0] == 0;                                                           \
+}                                                                                 \
+                                                                                  \
+/* Validation rows scored by `rule` (codes.h), for early stopping.  Class     \
+ * rules: correct[r] = 1 where the prediction from p[r] is y[r]'s class (every \
+ * column of it, for labels), else 0, and sums[0] += the weights of those     \
+ * rows; FM_SCORE_RESIDUALS: sums[j] += sum_r sw[r] (y[r, j] - p[r, j])^2.    \
+ * Accumulated in double; p is compared in T, as predict compares it.         \
+ * Returns whether every p is finite. */                                        \
+static inline int fm_score_rows##SFX(const T *p, const T *y, const T *sw,        \
+                                     ptrdiff_t rows, ptrdiff_t cols, int rule,   \
+                                     double *sums, T *correct) {                 \
+    ptrdiff_t r, j;                                                               \
+    const T cut = rule == FM_SCORE_ABOVE_HALF ? (T)0.5 : (T)0;                    \
+    for (r = 0; r < rows; r++) {                                                  \
+        const T *pr = p + r * cols, *yr = y + r * cols;                           \
+        int ok = 1;                                                               \
+        if (rule == FM_SCORE_RESIDUALS) {                                         \
+            for (j = 0; j < cols; j++) {                                          \
+                double d = (double)yr[j] - (double)pr[j];                         \
+                sums[j] += (double)sw[r] * (d * d);                               \
+            }                                                                     \
+            continue;                                                             \
+        }                                                                         \
+        if (rule == FM_SCORE_ARGMAX) {                                            \
+            /* numpy's argmax: the first maximum, the first NaN if any */         \
+            ptrdiff_t c = 0, t = 0;                                               \
+            for (j = 1; j < cols && pr[c] == pr[c]; j++)                          \
+                if (pr[j] > pr[c] || pr[j] != pr[j]) c = j;                       \
+            for (j = 1; j < cols; j++) if (yr[j] > yr[t]) t = j;                  \
+            ok = c == t;                                                          \
+        } else {                                                                  \
+            for (j = 0; j < cols && ok; j++)                                      \
+                ok = (pr[j] > cut) == (yr[j] > (T)0.5);                           \
+        }                                                                         \
+        correct[r] = (T)ok;                                                       \
+        if (ok) sums[0] += (double)sw[r];                                         \
+    }                                                                             \
+    return fm_all_finite##SFX(p, rows * cols);                                    \
 }                                                                                 \
                                                                                   \
 /* Inverted dropout: mask[i] = 1/(1-rate) with probability 1-rate, else 0;      \

@@ -1061,6 +1061,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
+    def _score_rule(self):
+        """How early stopping's validation pass decides a row's classes, as
+        _predict does: a key of _codes.SCORE_RULES."""
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "argmax"
+        return "above_half" if self.loss == "log_loss" else "above_zero"
+
     @available_if(lambda est: est._check_solver())
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1370,6 +1377,10 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def _score_rule(self):
+        """R², from the residuals (a key of _codes.SCORE_RULES)."""
+        return "residuals"
 
     def _validate_input(self, X, y, incremental, reset):
         # plain X (see _plain_training_X) and finite float targets

@@ -5,8 +5,9 @@ the three arrays of a canonical CSR matrix; `TrainingSet` bundles it with the
 targets and weights of a fit.  `FullBatchObjective` is the data
 loss (weighted mean over the rows) plus the penalty, with its gradient,
 evaluated by the engine over row chunks so its workspace does not grow with the
-number of rows.  L-BFGS minimises it, early stopping reads its data loss on the
-held-out rows, and `check_gradients` differentiates it numerically.
+number of rows.  L-BFGS minimises it, early stopping reads its data loss and
+score sums on the held-out rows (a forward pass only), and `check_gradients`
+differentiates it numerically.
 """
 
 from typing import NamedTuple
@@ -117,4 +118,14 @@ class FullBatchObjective:
         return _engine.loss_grad(
             self.spec, *self.data, self.Y, self.sample_weight, params, grad,
             self._workspace, self.chunk, n_threads,
+        )  # fmt: skip
+
+    def validation_pass(self, params, rule, sums, correct, n_threads=1):
+        """The data loss at `params` (the one __call__ gives) and the score sums
+        of `rule` (a value of _codes.SCORE_RULES) in `sums` and `correct`, from
+        one forward pass.  Returns ``(data_loss, finite)``, finite being False
+        when an output is NaN or infinite."""
+        return _engine.validation_pass(
+            self.spec, *self.data, self.Y, self.sample_weight, params, self._workspace,
+            self.chunk, rule, sums, correct, n_threads,
         )  # fmt: skip

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _threads
-from ._early_stopping import ValidationSet, record_validation_score
+from ._early_stopping import ValidationSet
 from ._kernels import _codes, _engine
 from .exceptions import NON_FINITE_WEIGHTS
 
@@ -204,7 +204,7 @@ def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
                 print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
             if validation is not None:
                 est.validation_loss_curve_.append(val_loss)
-                record_validation_score(est, val_score)
+                validation.record(est, val_score)
             else:
                 _record_training_loss(est)
             if step_hooks is not None and step_hooks.step_end(lambda: layout.views(params.copy())):

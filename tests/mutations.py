@@ -131,6 +131,20 @@ MUTANTS = [
         ["tests/test_parity.py"],
     ),
     Mutant(
+        "score_threshold_low",
+        "early stopping's accuracy decides logistic outputs at 0.4, predict at 0.5",
+        [("csrc/elementwise.h", "rule == FM_SCORE_ABOVE_HALF ? (T)0.5 : (T)0",
+          "rule == FM_SCORE_ABOVE_HALF ? (T)0.4 : (T)0")],
+        ["tests/test_early_stopping.py"],
+    ),
+    Mutant(
+        "r2_total_unweighted",
+        "early stopping's R² divides by the total sum of squares without the weights",
+        [(EARLY_STOPPING, "        if sample_weight is None:\n            w = np.ones",
+          "        if True:\n            w = np.ones")],
+        ["tests/test_early_stopping.py"],
+    ),
+    Mutant(
         "huber_delta_ignored",
         "the Huber loss ignores huber_delta (always 1)",
         [("csrc/elementwise.h", "hd = (T)param;", "hd = (T)1.0;")],

@@ -428,20 +428,20 @@ def test_no_signal_no_change():
 def test_sigint_at_fixed_points_leaves_consistent_counters(point, monkeypatch):
     from fastmlp._kernels import _engine
 
-    name = "train_epoch" if point.startswith("right_after") else "predict"
+    name = "train_epoch" if point.startswith("right_after") else "validation_pass"
     original = getattr(_engine, name)
     calls = [0]
 
     def wrapper(*args, **kwargs):
         calls[0] += 1
-        if name == "predict" and calls[0] == 5:
+        if name == "validation_pass" and calls[0] == 5:
             signal.raise_signal(signal.SIGINT)  # during the 5th validation scoring
         result = original(*args, **kwargs)
         if name == "train_epoch" and calls[0] == 5:
             signal.raise_signal(signal.SIGINT)  # the 5th epoch's loop has just returned
         return result
 
-    early = name == "predict"
+    early = name == "validation_pass"
 
     def make(**kw):
         return _long_stochastic(MLPClassifier, "adam", early_stopping=early,

@@ -2,8 +2,8 @@
 #
 # Layering: like _blas.pxd, inline `noexcept nogil` wrappers only (no module of
 # its own), each picking the kernel's float or double instance; used by _net
-# (forward and backward passes) and _engine (the full-batch gradient's sum,
-# prediction's input check and the Python-callable twins).
+# (forward and backward passes, validation scores) and _engine (the full-batch
+# gradient's sum, prediction's input check and the Python-callable twins).
 
 from cython cimport floating
 from libc.stdint cimport uint64_t
@@ -33,6 +33,12 @@ cdef extern from "elementwise.h" nogil:
     void fm_add_vec_s(float *y, const float *x, Py_ssize_t n)
     bint fm_all_finite_d(const double *x, Py_ssize_t n)
     bint fm_all_finite_s(const float *x, Py_ssize_t n)
+    bint fm_score_rows_d(const double *p, const double *y, const double *sw,
+                         Py_ssize_t rows, Py_ssize_t cols, int rule, double *sums,
+                         double *correct)
+    bint fm_score_rows_s(const float *p, const float *y, const float *sw,
+                         Py_ssize_t rows, Py_ssize_t cols, int rule, double *sums,
+                         float *correct)
     void fm_dropout_d(const double *a, double *mask, double *dropped, Py_ssize_t n,
                       double rate, uint64_t *rng)
     void fm_dropout_s(const float *a, float *mask, float *dropped, Py_ssize_t n,
@@ -100,3 +106,12 @@ cdef inline void _dropout(const floating *a, floating *mask, floating *dropped,
         fm_dropout_s(a, mask, dropped, n, rate, rng)
     else:
         fm_dropout_d(a, mask, dropped, n, rate, rng)
+
+
+cdef inline bint _score_rows(const floating *p, const floating *y, const floating *sw,
+                             Py_ssize_t rows, Py_ssize_t cols, int rule, double *sums,
+                             floating *correct) noexcept nogil:
+    if floating is float:
+        return fm_score_rows_s(p, y, sw, rows, cols, rule, sums, correct)
+    else:
+        return fm_score_rows_d(p, y, sw, rows, cols, rule, sums, correct)

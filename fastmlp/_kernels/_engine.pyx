@@ -1,7 +1,8 @@
 # cython: language_level=3
 """Compiled training engine: one epoch of mini-batches, the full-batch
-objective for L-BFGS and gradient checks, and prediction, each on a team of
-threads; the Python entry points of them all.
+objective for L-BFGS and gradient checks, the validation pass of early
+stopping, and prediction, each on a team of threads; the Python entry points
+of them all.
 
 Layering:
   * csrc/team.h              barriers of the thread team
@@ -19,7 +20,8 @@ Layering:
                              GIL for all of its work, and Python-callable twins
                              of the elementwise kernels for tests
 
-The codes of activations, losses and solvers are in _codes (csrc/codes.h).
+The codes of activations, losses, solvers and score rules are in _codes
+(csrc/codes.h).
 """
 
 from cython cimport floating
@@ -28,14 +30,16 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from ._codes cimport FM_N_SOLVERS, fm_has_second_state
+from ._codes cimport (
+    FM_N_SOLVERS, FM_N_SCORE_RULES, FM_SCORE_RESIDUALS, fm_has_second_state,
+)
 from ._elementwise cimport (
     fm_rng_skip, _bias_act, _act_deriv, _loss_delta, _add_vec, _all_finite,
 )
 from ._net cimport (
     Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _alloc_buffers,
     _carve_workspace, _dropout_width, _forward, _rows_pass, _coef_grad_block,
-    _intercept_grad, _loss_grad_chunk,
+    _intercept_grad, _loss_grad_chunk, _loss_score_chunk,
 )
 from ._optim cimport (
     StepConfig, _penalty_parts, _penalty_from_parts, _penalty, _scale_gradient,
@@ -436,14 +440,15 @@ cdef void _predict_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
 
 
 # ----------------------------------------------------------------------
-# Full-batch objective and gradient on a team of threads
+# Full-batch objective and gradient (or validation pass) on a team of threads
 # ----------------------------------------------------------------------
 # The rows are cut into chunks of nearly equal size (no more than the caller's
 # chunk, at least _MAX_SLOTS of them when every one still gets _MIN_CHUNK_ROWS
-# rows), and chunk c adds its gradient, loss and weight sum to slot
-# c % n_slots.  One thread takes a slot's chunks in order, and the slots are
-# summed in order at the end: the cut depends on the rows, the network and the
-# caller's chunk only, so the result does not depend on the number of threads.
+# rows), and chunk c adds its gradient (or score sums), loss and weight sum to
+# slot c % n_slots.  One thread takes a slot's chunks in order, and the slots
+# are summed in order at the end: the cut depends on the rows, the network and
+# the caller's chunk only, so the result does not depend on the number of
+# threads, and a validation pass's loss is the objective's data loss.
 cdef enum:
     _MAX_SLOTS = 8
     _MIN_CHUNK_ROWS = 256
@@ -455,8 +460,14 @@ cdef struct Objective:
     const void *Y
     const void *SW
     const void *params
-    void *grad             # slot 0's gradient: the caller's buffer
+    void *grad             # slot 0's gradient: the caller's buffer; NULL in a
+                           # validation pass, which scores the rows instead
     void *slot_grads       # slots 1..n_slots-1, n_params apart
+    int rule               # validation pass: the score rule (_codes.SCORE_RULES)
+    Py_ssize_t n_sums      # score sums per slot
+    double *slot_sums      # per slot: n_sums score sums
+    void *correct          # per row: 1 where predicted right (class rules) or NULL
+    int nonfinite          # set by any thread: an output was not finite
     Py_ssize_t n_params
     Py_ssize_t n
     Py_ssize_t n_chunks
@@ -469,6 +480,8 @@ cdef struct Objective:
     Buffers *bufs          # one per thread
     double *slot_loss      # sum of sw * loss per slot
     double *slot_sw        # sum of sw per slot
+    double loss_sum        # sums of the slots' loss and weight sums
+    double sw_sum
     int stop               # set by thread 0 on a raising signal handler
     int interrupted
     SignalWatch watch
@@ -476,15 +489,18 @@ cdef struct Objective:
 
 cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
                             const floating *SW, const floating *params,
-                            floating *grad, floating *slot_grads) noexcept nogil:
-    """Slots rank, rank + n_threads, ... of the full-batch gradient."""
+                            floating *grad, floating *slot_grads,
+                            floating *correct) noexcept nogil:
+    """Slots rank, rank + n_threads, ... of the full-batch gradient, or of the
+    validation pass's score sums when grad is NULL."""
     cdef const Net *net = ob.net
     cdef Buffers *buf = &ob.bufs[rank]
     cdef floating *ws
-    cdef floating *g
+    cdef floating *g = NULL
     cdef Py_ssize_t c, k, start, stop_row
     cdef int slot = rank
     cdef double loss, sw
+    cdef bint finite = True
     if rank == 0:
         ws = <floating *>ob.workspace0
     else:
@@ -492,15 +508,22 @@ cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
     _carve_workspace(net, ws, ob.max_rows, gather=False, backward=True, dropout=False,
                      buf=buf)
     while slot < ob.n_slots and not ob.stop:
-        g = grad if slot == 0 else slot_grads + (slot - 1) * ob.n_params
+        if grad != NULL:
+            g = grad if slot == 0 else slot_grads + (slot - 1) * ob.n_params
         loss = 0.0
         sw = 0.0
         c = slot
         while c < ob.n_chunks:
             start = _split(ob.n, <int>ob.n_chunks, <int>c)
             stop_row = _split(ob.n, <int>ob.n_chunks, <int>c + 1)
-            loss += _loss_grad_chunk(net, ob.inp, Y, SW, start, stop_row - start, params,
-                                     g, c != slot, buf, &sw)
+            if g == NULL:
+                loss += _loss_score_chunk(net, ob.inp, Y, SW, start, stop_row - start,
+                                          params, buf, &sw, ob.rule,
+                                          ob.slot_sums + slot * ob.n_sums, correct,
+                                          &finite)
+            else:
+                loss += _loss_grad_chunk(net, ob.inp, Y, SW, start, stop_row - start,
+                                         params, g, c != slot, buf, &sw)
             if rank == 0 and _signalled(&ob.watch):
                 ob.interrupted = 1
                 ob.stop = 1
@@ -510,20 +533,22 @@ cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
         ob.slot_loss[slot] = loss
         ob.slot_sw[slot] = sw
         slot += ob.n_threads
+    if not finite:
+        ob.nonfinite = 1
 
 
 cdef void _objective_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
     cdef Objective *ob = <Objective *>arg
     _objective_worker(ob, rank, <const double *>ob.Y, <const double *>ob.SW,
                       <const double *>ob.params, <double *>ob.grad,
-                      <double *>ob.slot_grads)
+                      <double *>ob.slot_grads, <double *>ob.correct)
 
 
 cdef void _objective_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
     cdef Objective *ob = <Objective *>arg
     _objective_worker(ob, rank, <const float *>ob.Y, <const float *>ob.SW,
                       <const float *>ob.params, <float *>ob.grad,
-                      <float *>ob.slot_grads)
+                      <float *>ob.slot_grads, <float *>ob.correct)
 
 
 # ----------------------------------------------------------------------
@@ -704,42 +729,35 @@ def train_epoch(
     return tm.accumulated, tm.t, tm.status
 
 
-def loss_grad(
-    _NetSpec spec,
-    const floating[:, ::1] X_dense, const floating[::1] X_data,
-    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
-    const floating[:, ::1] Y, const floating[::1] sample_weight,
-    const floating[::1] params, floating[::1] grad, floating[::1] workspace,
-    Py_ssize_t chunk, int n_threads=1,
-):
-    """Full-batch objective and gradient (L-BFGS, gradient checks, validation
-    loss), computed over row chunks of at most `chunk` rows so the workspace
-    (sized by the caller for `chunk` rows) does not grow with the number of
-    samples.  No dropout.  With `n_threads` > 1 a team of threads shares the
-    chunks (each calls BLAS itself: keep BLAS single-threaded meanwhile); the
-    result does not depend on `n_threads` (see Objective).  Returns
-    (objective, data_loss) with data_loss the weighted mean loss without the
-    penalty; `grad` receives the objective's gradient."""
+cdef int _run_objective(Objective *ob, _NetSpec spec,
+                        const floating[:, ::1] X_dense, const floating[::1] X_data,
+                        const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr,
+                        bint sparse, const floating[:, ::1] Y,
+                        const floating[::1] sample_weight, const floating[::1] params,
+                        floating *grad, floating[::1] workspace, Py_ssize_t chunk,
+                        int n_threads, int rule, double *sums, Py_ssize_t n_sums,
+                        floating *correct) except -1:
+    """The team of a full-batch pass over every row of X (see Objective):
+    writes the unscaled data gradient into `grad`, or, with grad NULL, the
+    rows' score sums by `rule` into sums[0..n_sums) and, for the class rules,
+    `correct`.  Leaves the weighted loss and weight sums in ob.loss_sum and
+    ob.sw_sum."""
     cdef Net *net = &spec.net
     cdef Input inp
-    cdef Objective ob
-    cdef Objective *obp = &ob
-    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k
-    cdef double data_loss = 0.0, sw_sum = 0.0, penalty = 0.0
+    cdef Objective *obp = ob
+    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k, j
 
     _check_params(net, n_params)
     _check_team(n_threads)
     _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
     if n == 0:
-        raise ValueError("loss_grad needs at least one sample")
+        raise ValueError("a full-batch pass needs at least one sample")
     if sample_weight.shape[0] != n or Y.shape[1] != net.units[net.n_weights]:
         raise ValueError("Y or sample_weight do not match X")
     chunk = max(1, min(chunk, n))
     if workspace.shape[0] < _workspace_size(net, chunk, gather=False, backward=True,
                                             dropout=False):
         raise ValueError("workspace too small")
-    if grad.shape[0] != n_params:
-        raise ValueError("grad and params differ in length")
     ob.n_chunks = max((n + chunk - 1) // chunk, min(<Py_ssize_t>_MAX_SLOTS,
                                                      n // _MIN_CHUNK_ROWS))
     ob.n_slots = <int>min(ob.n_chunks, <Py_ssize_t>_MAX_SLOTS)
@@ -750,22 +768,30 @@ def loss_grad(
     ob.Y = &Y[0, 0]
     ob.SW = &sample_weight[0]
     ob.params = &params[0]
-    ob.grad = &grad[0]
+    ob.grad = grad
     ob.n_params = n_params
+    ob.rule = rule
+    ob.n_sums = n_sums
+    ob.correct = correct
+    ob.nonfinite = 0
     ob.n = n
     ob.workspace0 = &workspace[0]
     ob.ws_stride = max(1, _workspace_size(net, ob.max_rows, gather=False, backward=True,
                                           dropout=False))
     ob.stop = 0
     ob.interrupted = 0
-    ob.slot_grads = malloc(max(1, (ob.n_slots - 1) * n_params) * sizeof(floating))
+    ob.loss_sum = 0.0
+    ob.sw_sum = 0.0
+    ob.slot_grads = malloc(max(1, (ob.n_slots - 1) * n_params if grad != NULL else 0)
+                           * sizeof(floating))
+    ob.slot_sums = <double *>calloc(max(1, ob.n_slots * n_sums), sizeof(double))
     ob.workspace = malloc(max(1, (ob.n_threads - 1) * ob.ws_stride) * sizeof(floating))
     ob.slot_loss = <double *>calloc(2 * ob.n_slots, sizeof(double))
     ob.slot_sw = ob.slot_loss + ob.n_slots if ob.slot_loss != NULL else NULL
     ob.bufs = <Buffers *>calloc(ob.n_threads, sizeof(Buffers))
     try:
-        if (ob.slot_grads == NULL or ob.workspace == NULL or ob.slot_loss == NULL or
-                ob.bufs == NULL):
+        if (ob.slot_grads == NULL or ob.slot_sums == NULL or ob.workspace == NULL or
+                ob.slot_loss == NULL or ob.bufs == NULL):
             raise MemoryError()
         for k in range(ob.n_threads):
             _alloc_buffers(&ob.bufs[k], net.n_weights)
@@ -777,13 +803,15 @@ def loss_grad(
                 fm_team_run(ob.n_threads, _objective_entry_d, obp)
             if not ob.interrupted:
                 for k in range(ob.n_slots):
-                    data_loss += ob.slot_loss[k]
-                    sw_sum += ob.slot_sw[k]
-                for k in range(1, ob.n_slots):
-                    _add_vec(&grad[0], <floating *>ob.slot_grads + (k - 1) * n_params,
+                    ob.loss_sum += ob.slot_loss[k]
+                    ob.sw_sum += ob.slot_sw[k]
+                for k in range(1, ob.n_slots if grad != NULL else 0):
+                    _add_vec(grad, <floating *>ob.slot_grads + (k - 1) * n_params,
                              n_params)
-                penalty = _penalty(net, &params[0])
-                _scale_gradient(net, &params[0], &grad[0], n_params, sw_sum)
+                for j in range(n_sums):
+                    sums[j] = 0.0
+                    for k in range(ob.n_slots):
+                        sums[j] += ob.slot_sums[k * n_sums + j]
     finally:
         if ob.bufs != NULL:
             for k in range(ob.n_threads):
@@ -791,10 +819,86 @@ def loss_grad(
         free(ob.bufs)
         free(ob.slot_loss)
         free(ob.workspace)
+        free(ob.slot_sums)
         free(ob.slot_grads)
     if ob.interrupted:
         _raise_pending()
-    return (data_loss + penalty) / sw_sum, data_loss / sw_sum
+    return 0
+
+
+def loss_grad(
+    _NetSpec spec,
+    const floating[:, ::1] X_dense, const floating[::1] X_data,
+    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
+    const floating[:, ::1] Y, const floating[::1] sample_weight,
+    const floating[::1] params, floating[::1] grad, floating[::1] workspace,
+    Py_ssize_t chunk, int n_threads=1,
+):
+    """Full-batch objective and gradient (L-BFGS, gradient checks), computed
+    over row chunks of at most `chunk` rows so the workspace (sized by the
+    caller for `chunk` rows) does not grow with the number of samples.  No
+    dropout.  With `n_threads` > 1 a team of threads shares the chunks (each
+    calls BLAS itself: keep BLAS single-threaded meanwhile); the result does not
+    depend on `n_threads` (see Objective).  Returns (objective, data_loss) with
+    data_loss the weighted mean loss without the penalty; `grad` receives the
+    objective's gradient."""
+    cdef Net *net = &spec.net
+    cdef Objective ob
+    cdef Py_ssize_t n_params = params.shape[0]
+    cdef double penalty
+
+    _check_params(net, n_params)
+    if grad.shape[0] != n_params:
+        raise ValueError("grad and params differ in length")
+    _run_objective(&ob, spec, X_dense, X_data, X_indices, X_indptr, sparse, Y,
+                   sample_weight, params, &grad[0], workspace, chunk, n_threads,
+                   0, NULL, 0, <floating *>NULL)
+    with nogil:
+        penalty = _penalty(net, &params[0])
+        _scale_gradient(net, &params[0], &grad[0], n_params, ob.sw_sum)
+    return (ob.loss_sum + penalty) / ob.sw_sum, ob.loss_sum / ob.sw_sum
+
+
+def validation_pass(
+    _NetSpec spec,
+    const floating[:, ::1] X_dense, const floating[::1] X_data,
+    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
+    const floating[:, ::1] Y, const floating[::1] sample_weight,
+    const floating[::1] params, floating[::1] workspace, Py_ssize_t chunk,
+    int rule, double[::1] sums, floating[::1] correct, int n_threads=1,
+):
+    """Data loss and score sums of early stopping's held-out rows, in one
+    forward pass: the rows cut into chunks and shared out as by loss_grad
+    (same arguments), no gradient, no dropout.
+
+    `rule`, a value of _codes.SCORE_RULES, says what the score needs.
+    "residuals": sums[j] = sum_r sw_r (Y[r, j] - out[r, j])^2 for every output
+    j.  The class rules ("argmax", "above_half", "above_zero": how the
+    classifier's predict decides): correct[r] = 1 where row r's prediction is
+    Y[r]'s class (all of its labels), else 0, and sums[0] = the weight sum of
+    those rows.  Sums are accumulated in double, outputs compared in the
+    network's dtype.
+
+    Returns (data_loss, finite): data_loss is loss_grad's data_loss, bit for
+    bit; finite is False when an output is NaN or infinite."""
+    cdef Objective ob
+    cdef Py_ssize_t n_out = spec.net.units[spec.net.n_weights]
+    cdef bint class_rule = rule != FM_SCORE_RESIDUALS
+    cdef floating *correct_ptr = NULL
+
+    if not 0 <= rule < FM_N_SCORE_RULES:
+        raise ValueError("unknown score rule")
+    if sums.shape[0] != (1 if class_rule else n_out):
+        raise ValueError("sums needs one entry (class rules) or one per output")
+    if class_rule:
+        if correct.shape[0] != Y.shape[0]:
+            raise ValueError("correct needs one entry per row")
+        if correct.shape[0] > 0:
+            correct_ptr = &correct[0]
+    _run_objective(&ob, spec, X_dense, X_data, X_indices, X_indptr, sparse, Y,
+                   sample_weight, params, <floating *>NULL, workspace, chunk, n_threads,
+                   rule, &sums[0], sums.shape[0], correct_ptr)
+    return ob.loss_sum / ob.sw_sum, not ob.nonfinite
 
 
 def predict(

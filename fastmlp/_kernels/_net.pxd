@@ -76,3 +76,8 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
                              const floating *params, floating *grad,
                              bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil
+cdef double _loss_score_chunk(const Net *net, const Input *X, const floating *Y,
+                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
+                              const floating *params, Buffers *buf, double *sw_sum,
+                              int rule, double *sums, floating *correct,
+                              bint *finite) noexcept nogil

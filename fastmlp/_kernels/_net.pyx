@@ -30,7 +30,7 @@ from libc.string cimport memset, memcpy
 from ._blas cimport gemm_rm, axpy
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
-    _colsum_add, _dropout,
+    _colsum_add, _dropout, _score_rows,
 )
 
 import numpy as np
@@ -272,25 +272,21 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
                      nrows * fan_out, net.dropout[i], &state)
 
 
-cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
+cdef double _rows_loss(const Net *net, const Input *X, const floating *Y,
                        const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
                        Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
                        const floating *params, Buffers *buf, double *sw_sum,
                        uint64_t rng) noexcept nogil:
-    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
-    (see _forward): activations, loss and output delta, and the deltas of every
-    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
-    weights to sw_sum[0]."""
-    cdef Py_ssize_t i, r, p, L = net.n_weights, nrows = r1 - r0
-    cdef Py_ssize_t n_out = net.units[L], fan_in, fan_out
+    """The forward part of _rows_pass: activations, loss and output delta of
+    rows r0..r1 of a batch.  Returns sum_r sw_r loss_r over these rows and adds
+    their weights to sw_sum[0]."""
+    cdef Py_ssize_t r, L = net.n_weights, nrows = r1 - r0
+    cdef Py_ssize_t n_out = net.units[L]
     cdef const floating *y
     cdef const floating *sw
     cdef floating *ybuf
     cdef floating *swbuf
-    cdef floating *d
-    cdef floating *d_prev
-    cdef floating *mask
-    cdef double loss, wsum = 0.0
+    cdef double wsum = 0.0
     if nrows <= 0:
         return 0.0
     _forward(net, X, rows, start, r0, r1, batch_rows, params, buf,
@@ -312,10 +308,29 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         wsum += sw[r]
     sw_sum[0] += wsum
 
-    d = (<floating *>buf.deltas[L - 1]) + r0 * n_out
-    loss = _loss_delta((<floating *>buf.acts[L]) + r0 * n_out, y, sw, d, nrows, n_out,
+    return _loss_delta((<floating *>buf.acts[L]) + r0 * n_out, y, sw,
+                       (<floating *>buf.deltas[L - 1]) + r0 * n_out, nrows, n_out,
                        net.loss, net.act[L - 1], net.loss_param)
 
+
+cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
+                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
+                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
+                       const floating *params, Buffers *buf, double *sw_sum,
+                       uint64_t rng) noexcept nogil:
+    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
+    (see _forward): activations, loss and output delta, and the deltas of every
+    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
+    weights to sw_sum[0]."""
+    cdef Py_ssize_t i, p, L = net.n_weights, nrows = r1 - r0
+    cdef Py_ssize_t fan_in, fan_out
+    cdef floating *d
+    cdef floating *d_prev
+    cdef floating *mask
+    cdef double loss = _rows_loss(net, X, Y, SW, rows, start, r0, r1, batch_rows,
+                                  params, buf, sw_sum, rng)
+    if nrows <= 0:
+        return 0.0
     for i in range(L - 1, 0, -1):
         fan_in = net.units[i]
         fan_out = net.units[i + 1]
@@ -394,4 +409,22 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
         _coef_grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
                          net.units[i])
         _intercept_grad(net, nrows, buf, grad, accumulate, i)
+    return loss
+
+
+cdef double _loss_score_chunk(const Net *net, const Input *X, const floating *Y,
+                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
+                              const floating *params, Buffers *buf, double *sw_sum,
+                              int rule, double *sums, floating *correct,
+                              bint *finite) noexcept nogil:
+    """The forward pass of _loss_grad_chunk (same loss, bit for bit) with, in
+    place of the gradient, the rows scored by `rule` (see fm_score_rows):
+    adds to `sums`, writes correct[start..start+nrows) for the class rules and
+    clears finite[0] when an output is not finite."""
+    cdef Py_ssize_t L = net.n_weights, n_out = net.units[L]
+    cdef double loss = _rows_loss(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
+                                  buf, sw_sum, 0)
+    if not _score_rows(<floating *>buf.acts[L], Y + start * n_out, SW + start, nrows,
+                       n_out, rule, sums, _at(correct, start)):
+        finite[0] = False
     return loss
