@@ -604,7 +604,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         data = EngineInput.from_X(X, dtype)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
-        chunk = min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes))
+        # At least two chunks from 32 rows on, so a team of two has work for both.
+        chunk = min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes),
+                    max(16, -(-n // 2)))
         # a forward pass: a third of the work of a training pass
         with _threads.session(n, n * data.row_flops(layout) / 3) as threads_now:
             finite = _engine.predict(
