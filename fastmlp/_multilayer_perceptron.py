@@ -733,6 +733,11 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             return
         self._bind_params(flat, layout)
 
+    def __sklearn_is_fitted__(self):
+        # What check_is_fitted would find by scanning every attribute: coefs_ is
+        # set by the first successful fit and only then.
+        return "coefs_" in self.__dict__
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
