@@ -1,4 +1,19 @@
-"""fastmlp: a drop-in, faster MLPClassifier / MLPRegressor for scikit-learn."""
+"""fastmlp: a drop-in, faster MLPClassifier / MLPRegressor for scikit-learn.
+
+Estimators
+    `MLPClassifier`, `MLPRegressor`: scikit-learn's multi-layer perceptrons
+    with the same parameters and results, trained in compiled code, and
+    options beyond scikit-learn's (more activations, solvers and losses,
+    dropout, an L1 share of the penalty, class weights, weight
+    initializations, the validation loss curve, export to scikit-learn).
+Tools
+    `check_gradients` and its `GradientCheckResult`: numerical check of the
+    training gradient. `LossCurveDisplay`: plot of the loss curves.
+    `register_onnx_converters`: export to ONNX through skl2onnx.
+Warnings
+    `InconsistentVersionWarning`: a model unpickled with another fastmlp
+    version than the one that saved it.
+"""
 
 from ._display import LossCurveDisplay
 from ._gradient_check import GradientCheckResult, check_gradients

@@ -17,13 +17,18 @@ def _import_pyplot(caller):
 
 
 class LossCurveDisplay:
-    """Training loss per epoch and, with early stopping, validation loss and score.
+    """Loss curve visualization of a multi-layer perceptron.
 
-    Create it with :meth:`from_estimator` from a fitted ``MLPClassifier`` or
+    Draws the training loss of every epoch and, when early stopping recorded
+    them, the validation loss and the validation score. Create it with
+    :meth:`from_estimator` from a fitted ``MLPClassifier`` or
     ``MLPRegressor`` (fastmlp's or scikit-learn's, fitted with a stochastic
     solver), or directly from the curves and call :meth:`plot`. The losses
     share the left axis; the validation score (accuracy for classifiers, R^2
-    for regressors) has its own axis on the right.
+    for regressors) has its own axis on the right. Plotting requires
+    matplotlib (``pip install fastmlp[plot]``).
+
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -58,6 +63,9 @@ class LossCurveDisplay:
     See Also
     --------
     LossCurveDisplay.from_estimator : Plot the curves of a fitted estimator.
+    MLPClassifier : Its ``loss_curve_``, ``validation_loss_curve_`` and
+        ``validation_scores_`` are the curves drawn.
+    MLPRegressor : Likewise for regression.
 
     Examples
     --------
@@ -65,9 +73,20 @@ class LossCurveDisplay:
     >>> from sklearn.datasets import load_digits
     >>> from fastmlp import LossCurveDisplay, MLPClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = MLPClassifier(early_stopping=True, random_state=0).fit(X / 16, y)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(32,), early_stopping=True,
+    ...                     random_state=0).fit(X / 16, y)
     >>> display = LossCurveDisplay.from_estimator(clf)
+    >>> [line.get_label() for line in display.ax_.get_lines()]
+    ['Training loss', 'Validation loss']
+    >>> display.validation_score_line_.get_label()
+    'Validation accuracy'
     >>> plt.show()  # doctest: +SKIP
+
+    The curves can also be given directly:
+
+    >>> display = LossCurveDisplay(loss_curve=[0.9, 0.5, 0.4]).plot()
+    >>> display.score_ax_ is None
+    True
     """
 
     def __init__(
@@ -94,7 +113,11 @@ class LossCurveDisplay:
         validation_loss_kwargs=None,
         validation_score_kwargs=None,
     ):
-        """Draw the curves.
+        """Plot visualization.
+
+        The training loss and, when given, the validation loss are drawn on
+        ``ax`` against the epoch (1, 2, ...); the validation score on a twin
+        axes with its own scale. A legend names the lines.
 
         Parameters
         ----------
@@ -180,6 +203,10 @@ class LossCurveDisplay:
     ):
         """Plot the loss curves of a fitted multi-layer perceptron.
 
+        Reads ``loss_curve_`` and, when ``early_stopping=True`` recorded
+        them, ``validation_loss_curve_`` (fastmlp only) and
+        ``validation_scores_``, then draws them with :meth:`plot`.
+
         Parameters
         ----------
         estimator : estimator instance
@@ -208,6 +235,23 @@ class LossCurveDisplay:
         ValueError
             If the estimator has no per-epoch loss curve (e.g. it was fitted
             with ``solver='lbfgs'``).
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+
+        See Also
+        --------
+        LossCurveDisplay.plot : Plot from the curves themselves.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from fastmlp import LossCurveDisplay, MLPRegressor
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> regr = MLPRegressor(hidden_layer_sizes=(8,), learning_rate_init=0.1,
+        ...                     random_state=0).fit(X, y / 100)
+        >>> display = LossCurveDisplay.from_estimator(regr)
+        >>> display.ax_.get_xlabel(), display.ax_.get_ylabel()
+        ('Epoch', 'Loss')
         """
         if hasattr(estimator, "steps"):  # a Pipeline: its final step
             estimator = estimator.steps[-1][1]

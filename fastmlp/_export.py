@@ -55,9 +55,11 @@ def _sklearn_activation(estimator):
 
 
 def to_sklearn(estimator):
-    """A fitted scikit-learn MLP with the same network as a fastmlp estimator.
+    """Return a fitted scikit-learn MLP with the same network as a fastmlp estimator.
 
-    See ``MLPClassifier.to_sklearn`` / ``MLPRegressor.to_sklearn``.
+    The implementation of ``MLPClassifier.to_sklearn`` and
+    ``MLPRegressor.to_sklearn``, whose docstrings say what is copied and
+    what is replaced.
 
     Parameters
     ----------
@@ -74,6 +76,12 @@ def to_sklearn(estimator):
     ValueError
         If scikit-learn cannot compute the same function; the message names the
         option.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    fastmlp.MLPClassifier.to_sklearn : The public entry point.
     """
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 

@@ -514,27 +514,46 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None):
         """Fit the model to data matrix X and target(s) y.
 
-        Callbacks set with ``set_callbacks`` (scikit-learn >= 1.9) see one
-        task per epoch, or per iteration with ``solver='lbfgs'``.
+        Trains from a new random initialization (or from ``coef_init`` and
+        ``intercept_init``, or, with ``warm_start=True``, from the previous
+        solution) for at most ``max_iter`` epochs or iterations. Callbacks
+        set with ``set_callbacks`` (scikit-learn >= 1.9) see one task per
+        epoch, or per iteration with ``solver='lbfgs'``. If the call fails
+        (a ValueError, e.g. a diverging fit), the estimator is left as it
+        was before the call.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input trains a float32 network.
+            The input data. float32 input trains a float32 network; other
+            dtypes are converted to float64.
+
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels (classification) or real targets (regression).
+            The target values (class labels in classification, real numbers
+            in regression; a label indicator matrix for multilabel
+            classification).
+
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; None gives every sample weight 1.
+            Sample weights, non-negative with at least one positive; None
+            gives every sample weight 1. With ``class_weight`` the two are
+            multiplied.
+
         coef_init : list of array-like, default=None
-            Starting weights, shaped like ``coefs_`` (fan_in x fan_out per
-            layer), used instead of the random initialisation.
+            Weights to start from instead of the random initialization, one
+            array per layer shaped like ``coefs_`` (fan_in, fan_out).
+
+            .. versionadded:: 0.1
+
         intercept_init : list of array-like, default=None
-            Starting biases, shaped like ``intercepts_``.
+            Biases to start from, one array per layer shaped like
+            ``intercepts_``.
+
+            .. versionadded:: 0.1
 
         Returns
         -------
         self : object
-            The fitted estimator.
+            Returns a trained MLP model.
         """
         self._validate_params()
         hooks = self._callback_hooks(X, y, sample_weight, incremental=False)
@@ -664,13 +683,19 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return value, coef_grads, intercept_grads
 
     def to_sklearn(self):
-        """The fitted network as scikit-learn's own MLPClassifier / MLPRegressor.
+        """Return the fitted network as scikit-learn's own estimator.
 
-        The scikit-learn estimator gets copies of ``coefs_``, ``intercepts_``
-        (their dtype, float32 included), ``classes_`` and the label binarizer,
-        ``n_features_in_``, ``feature_names_in_``, ``out_activation_``,
-        ``n_outputs_``, ``n_layers_``, ``n_iter_`` and the loss/score curves,
-        so its ``predict`` / ``predict_proba`` give the same results.
+        The scikit-learn ``MLPClassifier`` / ``MLPRegressor`` gets copies of
+        ``coefs_`` and ``intercepts_`` (in their dtype, float32 included),
+        ``classes_`` and the label binarizer, ``n_features_in_``,
+        ``feature_names_in_``, ``out_activation_``, ``n_outputs_``,
+        ``n_layers_``, ``n_iter_``, ``t_``, the losses and the loss and score
+        curves, so its ``predict`` and ``predict_proba`` give the same
+        results. Use it to hand a model to code that requires
+        scikit-learn's class (the ONNX converters build on it). The
+        estimator itself is not modified.
+
+        .. versionadded:: 0.1
 
         Returns
         -------
@@ -695,6 +720,26 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             with ``loss='poisson'``) (``out_activation``).
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
+
+        See Also
+        --------
+        sklearn.neural_network.MLPClassifier : Scikit-learn's classifier.
+        sklearn.neural_network.MLPRegressor : Scikit-learn's regressor.
+        register_onnx_converters : ONNX export, which relies on this method.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from fastmlp import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs",
+        ...                     random_state=0).fit(X, y)
+        >>> sk = clf.to_sklearn()
+        >>> type(sk).__module__
+        'sklearn.neural_network._multilayer_perceptron'
+        >>> bool(np.array_equal(sk.predict(X), clf.predict(X)))
+        True
         """
         return to_sklearn(self)
 
@@ -745,105 +790,477 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
 
 
 class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
-    """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
+    """Multi-layer Perceptron classifier.
 
-    Minimises the log-loss with L-BFGS, SGD or Adam. Same parameters, fitted
-    attributes and results (for the same ``random_state``) as
-    ``sklearn.neural_network.MLPClassifier``; the training loop runs in
-    compiled code.
+    This model optimizes the log-loss function (or, with ``loss``, a hinge
+    loss) using LBFGS or stochastic gradient descent. It is a drop-in
+    replacement for ``sklearn.neural_network.MLPClassifier``: with
+    scikit-learn's parameters it takes the same parameters, trains the same
+    network (for the same ``random_state``) and exposes the same fitted
+    attributes, while the training loop and the prediction run in compiled
+    code. Parameters beyond scikit-learn's give more activations, solvers
+    and losses, dropout, an L1 share of the penalty, class weights and
+    weight initializations.
+
+    .. versionadded:: 0.1
 
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        Width of each hidden layer, in order. An empty tuple gives a network
-        without hidden layers (logistic regression).
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)),
-        tanh(x) or max(0, x).
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Optimiser: full-batch quasi-Newton L-BFGS (SciPy's L-BFGS-B),
-        mini-batch stochastic gradient descent, or mini-batch Adam.
+        The ith element represents the number of neurons in the ith hidden
+        layer. An int gives a single hidden layer; an empty tuple gives a
+        network without hidden layers (a linear model followed by the output
+        activation, e.g. a logistic regression).
+
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+'elu', 'selu', 'softplus', 'gelu', 'silu', 'gaussian'} or list of str, \
+default='relu'
+        Activation function for the hidden layers. A single name applies to
+        every hidden layer; a list or tuple gives one name per hidden layer,
+        in order, and must have one entry for each of them.
+
+        - 'identity', no-op activation, useful to implement linear
+          bottleneck, returns f(x) = x.
+        - 'logistic', the logistic sigmoid function,
+          returns f(x) = 1 / (1 + exp(-x)).
+        - 'tanh', the hyperbolic tan function, returns f(x) = tanh(x).
+        - 'relu', the rectified linear unit function,
+          returns f(x) = max(0, x).
+        - 'leaky_relu', returns f(x) = x for x > 0, else 0.01 * x.
+        - 'elu', the exponential linear unit, returns f(x) = x for x > 0,
+          else exp(x) - 1.
+        - 'selu', the scaled exponential linear unit, returns
+          f(x) = scale * x for x > 0, else scale * alpha * (exp(x) - 1), with
+          scale = 1.0507009873554805 and alpha = 1.6732632423543772.
+        - 'softplus', returns f(x) = log(1 + exp(x)).
+        - 'gelu', the Gaussian error linear unit (exact, not the tanh
+          approximation), returns f(x) = x * Phi(x) with Phi the standard
+          normal cumulative distribution function.
+        - 'silu', the sigmoid linear unit (swish), returns
+          f(x) = x / (1 + exp(-x)).
+        - 'gaussian', returns f(x) = exp(-x ** 2).
+
+        .. versionadded:: 0.1
+           The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu',
+           'silu' and 'gaussian', and a list of activations, one per hidden
+           layer (none of them in scikit-learn).
+
+    solver : {'lbfgs', 'sgd', 'adam', 'adagrad', 'rmsprop', 'adadelta', \
+'adamw'}, default='adam'
+        The solver for weight optimization.
+
+        - 'lbfgs' is an optimizer in the family of quasi-Newton methods
+          (SciPy's L-BFGS-B over the full-batch objective).
+        - 'sgd' refers to stochastic gradient descent, with momentum.
+        - 'adam' refers to a stochastic gradient-based optimizer proposed by
+          Kingma, Diederik, and Jimmy Ba.
+        - 'adagrad' divides each parameter's step by the square root of the
+          sum of its squared gradients so far (Duchi et al.):
+          w -= learning_rate_init * g / (sqrt(sum g ** 2) + epsilon).
+        - 'rmsprop' divides it by the square root of a running average
+          s = rho * s + (1 - rho) * g ** 2 instead:
+          w -= learning_rate_init * g / (sqrt(s) + epsilon).
+        - 'adadelta' is Zeiler's method (running averages of the squared
+          gradients and of the squared steps, decay ``rho``, ``epsilon``
+          inside the square roots), its step multiplied by
+          ``learning_rate_init``; ``learning_rate_init=1.0`` gives the
+          original method.
+        - 'adamw' is 'adam' with decoupled weight decay (Loshchilov and
+          Hutter): before each step the weights (not the intercepts) are
+          multiplied by (1 - learning_rate_init * weight_decay).
+
+        Every solver but 'lbfgs' is stochastic: it works on mini-batches of
+        ``batch_size`` samples, ``max_iter`` counts epochs, and
+        ``partial_fit``, ``early_stopping`` and ``dropout`` are available.
+
+        Note: The default solver 'adam' works pretty well on relatively large
+        datasets (with thousands of training samples or more) in terms of
+        both training time and validation score. For small datasets,
+        however, 'lbfgs' can converge faster and perform better.
+
+        .. versionadded:: 0.1
+           The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' (not in
+           scikit-learn).
+
     alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights (not the intercepts); the
-        penalty 0.5 * alpha * ||W||^2 is divided by the batch's weight sum.
+        Strength of the regularization term, a penalty on the weights (not
+        the intercepts) added to the loss: with ``l1_ratio=0`` (the default)
+        it is scikit-learn's L2 term ``0.5 * alpha * ||W||^2``, and in
+        general ``alpha * ((1 - l1_ratio) * 0.5 * ||W||^2 + l1_ratio *
+        ||W||_1)``. The penalty is divided by the sum of the sample weights
+        of the batch (the number of samples when no weights are given) when
+        added to the loss.
+
     batch_size : int or 'auto', default='auto'
-        Mini-batch size of the stochastic solvers; 'auto' is min(200,
-        n_samples). Ignored by L-BFGS.
+        Size of minibatches for stochastic optimizers. If the solver is
+        'lbfgs', the model will not use minibatch. When set to "auto",
+        ``batch_size=min(200, n_samples)``; larger values are clipped to
+        n_samples, with a warning.
+
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Step-size schedule of 'sgd': fixed; learning_rate_init / (t + 1) **
-        power_t with t the number of samples seen; or divided by 5 whenever
-        n_iter_no_change epochs pass without improvement.
+        Learning rate schedule for weight updates.
+
+        - 'constant' is a constant learning rate given by
+          'learning_rate_init'.
+        - 'invscaling' gradually decreases the learning rate after each
+          epoch using an inverse scaling exponent of 'power_t':
+          effective_learning_rate = learning_rate_init / pow(t + 1, power_t),
+          with t the number of training samples seen (``t_``).
+        - 'adaptive' keeps the learning rate constant to
+          'learning_rate_init' as long as training loss keeps decreasing.
+          Each time ``n_iter_no_change`` consecutive epochs fail to decrease
+          training loss by at least tol, or fail to increase validation score
+          by at least tol if 'early_stopping' is on, the current learning
+          rate is divided by 5; training stops once it is at most 1e-6.
+
+        Only used when ``solver='sgd'``.
+
     learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
+        The initial learning rate used. It controls the step-size in
+        updating the weights. Used by every solver but 'lbfgs' (the step
+        size of 'adam', 'adamw', 'adagrad' and 'rmsprop', the factor of the
+        'adadelta' step, and of the 'adamw' weight decay).
+
     power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
+        The exponent for inverse scaling learning rate. It is used in
+        updating effective learning rate when the learning_rate is set to
+        'invscaling'. Only used when solver='sgd'.
+
     max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+        Maximum number of iterations. The solver iterates until convergence
+        (determined by 'tol') or this number of iterations. For stochastic
+        solvers (every solver but 'lbfgs'), note that this determines the
+        number of epochs (how many times each data point will be used), not
+        the number of gradient steps.
+
     shuffle : bool, default=True
-        Whether to visit samples in a new random order every epoch.
+        Whether to shuffle samples in each iteration. Only used by the
+        stochastic solvers.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the early-stopping split.
+        Determines random number generation for weights and bias
+        initialization, train-test split if early stopping is used, batch
+        sampling with the stochastic solvers and the dropout masks. Pass an
+        int for reproducible results across multiple function calls: the
+        same int gives the same network as scikit-learn's estimator with the
+        same parameters.
+
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress; L-BFGS's
-        gradient tolerance.
+        Tolerance for the optimization. When the loss or score is not
+        improving by at least ``tol`` for ``n_iter_no_change`` consecutive
+        iterations, unless ``learning_rate`` is set to 'adaptive',
+        convergence is considered to be reached and training stops. With
+        'lbfgs' it is the tolerance on the projected gradient (``gtol``).
+
     verbose : bool, default=False
-        Print the loss of every epoch (of every iteration with L-BFGS).
+        Whether to print progress messages to stdout (the loss of every
+        epoch, or of every iteration with 'lbfgs').
+
     warm_start : bool, default=False
-        Continue from the previous solution when fit is called again.
+        When set to True, reuse the solution of the previous call to fit as
+        initialization, otherwise, just erase the previous solution. The
+        network's layer sizes must then stay the same.
+
     momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
+        Momentum for gradient descent update. Should be between 0 and 1.
+        Only used when solver='sgd'.
+
     nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd' when momentum > 0.
+        Whether to use Nesterov's momentum. Only used when solver='sgd' and
+        momentum > 0.
+
     early_stopping : bool, default=False
-        Hold out validation_fraction of the training data and stop when its
-        accuracy stops improving; the best weights are kept.
+        Whether to use early stopping to terminate training when validation
+        score is not improving. If set to True, it will automatically set
+        aside ``validation_fraction`` of training data as validation and
+        terminate training when validation score (the accuracy) is not
+        improving by at least ``tol`` for ``n_iter_no_change`` consecutive
+        epochs; the weights of the best validation score are kept. The split
+        is stratified, except in a multilabel setting. If early stopping is
+        False, then the training stops when the training loss does not
+        improve by more than ``tol`` for ``n_iter_no_change`` consecutive
+        passes over the training set. Only effective with the stochastic
+        solvers; not available with ``partial_fit``.
+
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        The proportion of training data to set aside as validation set for
+        early stopping. Must be at least 0 and below 1, and above 0 when
+        ``early_stopping=True``. Only used if early_stopping is True.
+
     beta_1 : float, default=0.9
-        Decay rate of Adam's first-moment estimate, in [0, 1).
+        Exponential decay rate for estimates of first moment vector in adam,
+        should be in [0, 1). Only used when solver='adam' or 'adamw'.
+
     beta_2 : float, default=0.999
-        Decay rate of Adam's second-moment estimate, in [0, 1).
+        Exponential decay rate for estimates of second moment vector in adam,
+        should be in [0, 1). Only used when solver='adam' or 'adamw'.
+
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
-    n_iter_no_change : int, default=10
-        Epochs without tol improvement before stopping (or, with 'adaptive',
-        reducing the learning rate).
+        Value for numerical stability in adam. Used by the solvers 'adam',
+        'adamw', 'adagrad', 'rmsprop' and 'adadelta'.
+
+    n_iter_no_change : int or np.inf, default=10
+        Maximum number of epochs to not meet ``tol`` improvement (``np.inf``
+        never stops early). Only effective with the stochastic solvers.
+
     max_fun : int, default=15000
-        Maximum number of objective evaluations of L-BFGS.
+        Only used when solver='lbfgs'. Maximum number of loss function
+        calls. The solver iterates until convergence (determined by 'tol'),
+        number of iterations reaches max_iter, or this number of loss
+        function calls. Note that number of loss function calls will be
+        greater than or equal to the number of iterations.
+
+    loss : {'log_loss', 'hinge', 'squared_hinge'}, default='log_loss'
+        The loss function to use when training the weights, averaged over
+        the samples (weighted by ``sample_weight`` and ``class_weight``).
+
+        - 'log_loss', scikit-learn's loss: the cross-entropy of a softmax
+          output (multiclass) or of a logistic output per label (binary,
+          multilabel).
+        - 'hinge', a margin loss on raw scores s (identity output): for
+          multiclass targets the sum over the classes j other than the true
+          class y of max(0, 1 + s_j - s_y); for binary and multilabel
+          targets max(0, 1 - t * s) per label with t = +1 or -1.
+        - 'squared_hinge', the same margins squared.
+
+        With the hinge losses the network outputs margins, not
+        probabilities: ``predict_proba`` and ``predict_log_proba`` are not
+        available (use :meth:`decision_function`), and a class is predicted
+        for a score above 0 (binary, multilabel) or for the largest score
+        (multiclass).
+
+        .. versionadded:: 0.1
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights associated with classes in the form
+        ``{class_label: weight}``, multiplied into ``sample_weight``; classes
+        not in the dict get weight 1. The "balanced" mode uses the values of
+        y to automatically adjust weights inversely proportional to class
+        frequencies in the input data as
+        ``n_samples / (n_classes * np.bincount(y))``; for multilabel targets
+        (where only "balanced" is supported) each label is balanced on its
+        own and the weights are multiplied. "balanced" needs the whole
+        training set and is not supported by ``partial_fit``. None gives
+        every class weight 1.
+
+        .. versionadded:: 0.1
+
+    rho : float, default=0.9
+        Decay rate of the running averages of 'rmsprop' (squared gradients)
+        and 'adadelta' (squared gradients and squared steps), in [0, 1).
+        Only used when solver='rmsprop' or 'adadelta'.
+
+        .. versionadded:: 0.1
+
+    weight_decay : float, default=0.01
+        Decoupled weight decay of 'adamw': before each step the weights (not
+        the intercepts) are multiplied by
+        (1 - learning_rate_init * weight_decay). It acts besides the
+        ``alpha`` penalty, which 'adamw' adds to the gradient as 'adam'
+        does. Must be non-negative. Only used when solver='adamw'.
+
+        .. versionadded:: 0.1
+
+    l1_ratio : float, default=0.0
+        Share of the L1 norm in the ``alpha`` penalty, in [0, 1]: the penalty
+        is ``alpha * ((1 - l1_ratio) * 0.5 * ||W||^2 + l1_ratio * ||W||_1)``
+        divided by the sum of the sample weights of the batch, on the
+        weights only. 0 gives scikit-learn's L2 penalty, 1 a pure L1
+        penalty (whose gradient is alpha * sign(w)). Used by every solver.
+
+        .. versionadded:: 0.1
+
+    dropout : float or list of float, default=0.0
+        Dropout rate of the hidden layers, in [0, 1): during training each
+        hidden unit's output is set to 0 with this probability, and the
+        units kept are scaled by 1 / (1 - rate) (inverted dropout), so
+        prediction uses the whole network unchanged. A float applies to
+        every hidden layer; a list or tuple gives one rate per hidden layer.
+        The masks are drawn from ``random_state``. Only the stochastic
+        solvers train with dropout: a rate above 0 with ``solver='lbfgs'``
+        raises a ValueError. Prediction, the early-stopping validation pass
+        and :func:`~fastmlp.check_gradients` use no dropout.
+
+        .. versionadded:: 0.1
+
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+'he_normal', 'lecun_normal'}, default='glorot_uniform'
+        Initialization of the weights, with fan_in and fan_out the sizes of
+        the layers a weight matrix joins.
+
+        - 'glorot_uniform', scikit-learn's scheme: weights and intercepts
+          drawn from U(-b, b) with b = sqrt(6 / (fan_in + fan_out)), or
+          sqrt(2 / (fan_in + fan_out)) when every hidden layer (or the
+          ``activation`` string) is 'logistic'.
+        - 'glorot_normal', weights drawn from N(0, s^2) with
+          s = sqrt(2 / (fan_in + fan_out)).
+        - 'he_uniform', weights drawn from U(-b, b) with b = sqrt(6 / fan_in).
+        - 'he_normal', weights drawn from N(0, s^2) with s = sqrt(2 / fan_in).
+        - 'lecun_normal', weights drawn from N(0, s^2) with
+          s = sqrt(1 / fan_in).
+
+        The schemes other than 'glorot_uniform' start the intercepts at 0.
+        ``coef_init`` and ``intercept_init`` of :meth:`fit` replace the
+        initialization.
+
+        .. versionadded:: 0.1
 
     Attributes
     ----------
-    classes_ : ndarray or list of ndarray
-        Class labels.
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+
     loss_ : float
-        Loss at the end of training (last epoch's average for the stochastic
-        solvers).
+        The current loss computed with the loss function: for the stochastic
+        solvers the average over the last epoch's mini-batches (penalty
+        included), for 'lbfgs' the full-batch objective at the solution.
+
     best_loss_ : float or None
-        Lowest training loss seen (None with early stopping).
-    loss_curve_ : list of float
-        Training loss of every epoch (stochastic solvers).
-    validation_scores_ : list of float or None
-        Validation accuracy of every epoch when early_stopping=True.
+        The minimum loss reached by the solver throughout fitting.
+        If `early_stopping=True`, this attribute is set to `None`. Refer to
+        the `best_validation_score_` fitted attribute instead.
+        Only set by the stochastic solvers.
+
+    loss_curve_ : list of shape (`n_iter_`,)
+        The ith element in the list represents the loss at the ith
+        iteration. Only set by the stochastic solvers.
+
+    validation_scores_ : list of shape (`n_iter_`,) or None
+        The score at each iteration on a held-out validation set. The score
+        reported is the accuracy score. Only available if `early_stopping=True`,
+        otherwise the attribute is set to `None`. Only set by the stochastic
+        solvers.
+
+    validation_loss_curve_ : list of shape (`n_iter_`,) or None
+        The loss on the held-out validation set at each iteration: the data
+        loss of ``loss`` (weighted by the sample weights), without the
+        penalty term and without dropout, so it can be below the training
+        loss. Only available if `early_stopping=True`, otherwise the
+        attribute is set to `None`. Only set by the stochastic solvers.
+
+        .. versionadded:: 0.1
+
     best_validation_score_ : float or None
-        Best validation accuracy when early_stopping=True.
+        The best validation score (i.e. accuracy score) that triggered the early
+        stopping. Only available if `early_stopping=True`, otherwise the
+        attribute is set to `None`. Only set by the stochastic solvers.
+
     t_ : int
-        Number of training samples seen by the stochastic solvers.
-    coefs_ : list of ndarray
-        Weight matrix of every layer, shape (fan_in, fan_out).
-    intercepts_ : list of ndarray
-        Bias vector of every layer.
+        The number of training samples seen by the solver during fitting
+        (0 with 'lbfgs'). It is the time step of the 'invscaling' learning
+        rate schedule.
+
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element in the list represents the weight matrix
+        corresponding to layer i, of shape (fan_in, fan_out), in the dtype
+        the model was trained in (float64, or float32 for float32 input).
+
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element in the list represents the bias vector corresponding
+        to layer i + 1.
+
     n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names, when X had string column names.
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+
     n_iter_ : int
-        Number of epochs / iterations run.
+        The number of iterations the solver has run (epochs for the
+        stochastic solvers).
+
     n_layers_ : int
-        Number of layers, input and output included.
+        Number of layers, the input and output layers included.
+
     n_outputs_ : int
-        Number of output units.
+        Number of outputs.
+
     out_activation_ : str
-        Output activation: 'logistic' (binary, multilabel) or 'softmax'.
+        Name of the output activation function: 'softmax' (multiclass) or
+        'logistic' (binary, multilabel) with ``loss='log_loss'``, 'identity'
+        with the hinge losses.
+
+    See Also
+    --------
+    MLPRegressor : Multi-layer Perceptron regressor.
+    LossCurveDisplay : Plot of the training and validation curves.
+    check_gradients : Numerical check of the gradient of the training objective.
+    sklearn.neural_network.MLPClassifier : The scikit-learn estimator this one
+        replaces (see :meth:`to_sklearn`).
+
+    Notes
+    -----
+    MLPClassifier trains iteratively since at each time step the partial
+    derivatives of the loss function with respect to the model parameters
+    are computed to update the parameters.
+
+    It can also have a regularization term added to the loss function that
+    shrinks model parameters to prevent overfitting.
+
+    This implementation works with data represented as dense numpy arrays or
+    sparse scipy arrays of floating point values; float32 input trains and
+    predicts with a float32 network.
+
+    Deliberate differences from scikit-learn: ``partial_fit`` checks its
+    parameters only when they changed since the last check, and a fit whose
+    weights become non-finite raises a ValueError that says when it
+    happened and what may help (the message starts with scikit-learn's).
+
+    References
+    ----------
+    Hinton, Geoffrey E. "Connectionist learning procedures."
+    Artificial intelligence 40.1 (1989): 185-234.
+
+    Glorot, Xavier, and Yoshua Bengio.
+    "Understanding the difficulty of training deep feedforward neural
+    networks." International Conference on Artificial Intelligence and
+    Statistics. 2010.
+
+    He, Kaiming, et al (2015). "Delving deep into rectifiers: Surpassing
+    human-level performance on imagenet classification." arXiv:1502.01852.
+
+    Kingma, Diederik, and Jimmy Ba (2014). "Adam: A method for stochastic
+    optimization." arXiv:1412.6980.
+
+    Loshchilov, Ilya, and Frank Hutter (2019). "Decoupled weight decay
+    regularization." International Conference on Learning Representations.
+
+    Duchi, John, Elad Hazan, and Yoram Singer (2011). "Adaptive subgradient
+    methods for online learning and stochastic optimization." Journal of
+    Machine Learning Research 12: 2121-2159.
+
+    Zeiler, Matthew D. (2012). "ADADELTA: an adaptive learning rate
+    method." arXiv:1212.5701.
+
+    Srivastava, Nitish, et al (2014). "Dropout: a simple way to prevent
+    neural networks from overfitting." Journal of Machine Learning Research
+    15: 1929-1958.
+
+    Examples
+    --------
+    >>> from fastmlp import MLPClassifier
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.model_selection import train_test_split
+    >>> X, y = make_classification(n_samples=100, random_state=1)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y,
+    ...                                                     random_state=1)
+    >>> clf = MLPClassifier(random_state=1, max_iter=300).fit(X_train, y_train)
+    >>> clf.predict_proba(X_test[:1]).round(3)
+    array([[0.038, 0.962]])
+    >>> clf.predict(X_test[:5, :])
+    array([1, 0, 1, 0, 1])
+    >>> print(round(clf.score(X_test, y_test), 2))
+    0.88
+
+    The options beyond scikit-learn's: one activation per hidden layer,
+    AdamW, dropout and an L1 share of the penalty.
+
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16, 8), activation=["gelu", "tanh"],
+    ...                     solver="adamw", dropout=0.1, l1_ratio=0.5,
+    ...                     random_state=1).fit(X_train, y_train)
+    >>> [c.shape for c in clf.coefs_]
+    [(20, 16), (16, 8), (8, 1)]
     """
 
     def __init__(
@@ -1033,17 +1450,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return X, y
 
     def predict(self, X):
-        """Predict class labels.
+        """Predict using the multi-layer perceptron classifier.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Predicted classes (an indicator matrix for multilabel targets).
+            The predicted classes (a label indicator matrix for multilabel
+            targets).
         """
         check_is_fitted(self)
         return self._predict(X)
@@ -1061,18 +1479,43 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._label_binarizer.inverse_transform(y_pred, threshold=threshold)
 
     def decision_function(self, X):
-        """Raw scores of the output layer (before the logistic or softmax).
+        """Compute the raw scores of the output layer.
+
+        The scores are the output layer's values before its activation
+        (the logistic function or the softmax with ``loss='log_loss'``);
+        with the hinge losses they are the margins the model was trained
+        on, and the only scores available since ``predict_proba`` is not.
+
+        .. versionadded:: 0.1
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            One score per class (per label for multilabel targets; a single
-            column, raveled, for binary targets). Positive means the class.
+            One score per class, in the order of ``classes_`` (per label for
+            multilabel targets); a single column, raveled, for binary
+            targets, where a positive score means ``classes_[1]``.
+
+        See Also
+        --------
+        MLPClassifier.predict : Predicted classes.
+        MLPClassifier.predict_proba : Class probabilities (``loss='log_loss'``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from fastmlp import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), loss="hinge",
+        ...                     solver="lbfgs", random_state=0).fit(X, y)
+        >>> clf.decision_function(X[:2]).shape
+        (2, 3)
+        >>> clf.predict(X[:2])
+        array([0, 0])
         """
         check_is_fitted(self)
         scores = self._forward_pass_fast(X, out_activation="identity")
@@ -1099,24 +1542,53 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     @available_if(lambda est: est._check_solver())
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Run one epoch over the given data, keeping the optimizer state.
+        """Update the model with a single iteration over the given data.
+
+        Runs one epoch of the stochastic solver over (X, y), keeping the
+        optimizer state (moments, learning rate) between calls. Only
+        available for the stochastic solvers (not 'lbfgs'), and neither
+        with ``early_stopping=True`` nor with ``class_weight='balanced'``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
+
         y : array-like of shape (n_samples,)
-            Class labels.
+            The target values.
+
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights.
+            Sample weights.
+
         classes : array of shape (n_classes,), default=None
-            All classes that can appear across calls; required on the first
-            call, optional afterwards.
+            Classes across all calls to partial_fit. Can be obtained via
+            `np.unique(y_all)`, where y_all is the target vector of the
+            entire dataset. This argument is required for the first call to
+            partial_fit and can be omitted in the subsequent calls (when
+            given again it must be the same). Note that y doesn't need to
+            contain all labels in `classes`.
 
         Returns
         -------
         self : object
-            The updated estimator.
+            Trained MLP model.
+
+        See Also
+        --------
+        MLPClassifier.fit : Train for up to ``max_iter`` epochs at once.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from fastmlp import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+        >>> for start in range(0, 150, 50):
+        ...     clf = clf.partial_fit(X[start:start + 50], y[start:start + 50],
+        ...                           classes=np.unique(y))
+        >>> clf.t_
+        150
         """
         self._validate_params_if_changed()
         if getattr(self, "classes_", None) is None and classes is None:
@@ -1159,34 +1631,43 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_proba())
     def predict_log_proba(self, X):
-        """Log of the class probabilities.
+        """Return the log of probability estimates.
+
+        Only available with ``loss='log_loss'``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
 
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``, columns ordered as ``classes_``.
+            The predicted log-probability of the sample for each class
+            in the model, where classes are ordered as they are in
+            `self.classes_`. Equivalent to `log(predict_proba(X))`.
         """
         proba = self.predict_proba(X)
         return np.log(proba, out=proba)
 
     @available_if(lambda est: est._check_proba())
     def predict_proba(self, X):
-        """Class probabilities.
+        """Probability estimates.
+
+        Only available with ``loss='log_loss'``: the hinge losses train
+        margins, not probabilities (use :meth:`decision_function`).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
 
         Returns
         -------
         y_prob : ndarray of shape (n_samples, n_classes)
-            Probability of each class, columns ordered as ``classes_``.
+            The predicted probability of the sample for each class in the
+            model, where classes are ordered as they are in `self.classes_`
+            (for multilabel targets, the probability of each label).
         """
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
@@ -1202,99 +1683,486 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
 
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
-    """Multi-layer perceptron regressor, a drop-in for scikit-learn's.
+    """Multi-layer Perceptron regressor.
 
-    Minimises half the squared error (or half the Poisson deviance) with
-    L-BFGS, SGD or Adam. Same parameters, fitted attributes and results (for
-    the same ``random_state``) as ``sklearn.neural_network.MLPRegressor``, with
-    two deliberate differences: for several outputs with squared error,
-    ``loss_``/``loss_curve_`` report the objective actually minimised (the sum
-    over outputs, n_outputs times scikit-learn's figure), and ``partial_fit``
-    is only available for the stochastic solvers.
+    This model optimizes the squared error (or, with ``loss``, the Poisson
+    deviance, the absolute error or the Huber loss) using LBFGS or
+    stochastic gradient descent. It is a drop-in replacement for
+    ``sklearn.neural_network.MLPRegressor``: with scikit-learn's parameters
+    it takes the same parameters, trains the same network (for the same
+    ``random_state``) and exposes the same fitted attributes, while the
+    training loop and the prediction run in compiled code. Parameters
+    beyond scikit-learn's give more activations, solvers, losses and output
+    activations, dropout, an L1 share of the penalty and weight
+    initializations.
+
+    .. versionadded:: 0.1
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        'squared_error' is 0.5 * mean (y - p)^2 summed over outputs with an
-        identity output; 'poisson' is half the Poisson deviance with an
-        exponential output (y must be non-negative).
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber'}, \
+default='squared_error'
+        The loss function to use when training the weights, averaged over
+        the samples (weighted by ``sample_weight``) and summed over the
+        outputs; with d = p - y the difference of prediction and target:
+
+        - 'squared_error', half the squared error 0.5 * d ** 2.
+        - 'poisson', half the Poisson deviance y * log(y / p) - y + p. It
+          uses a log-link (``out_activation='exp'``) by default, needs
+          positive predictions (another ``out_activation`` should be
+          'softplus') and requires ``y >= 0``.
+        - 'absolute_error', the absolute error abs(d).
+        - 'huber', 0.5 * d ** 2 where abs(d) <= huber_delta, else
+          huber_delta * (abs(d) - 0.5 * huber_delta): squared for small errors,
+          linear (robust to outliers) for large ones.
+
+        Note that the "squared_error" and "poisson" losses actually implement
+        "half squared error" and "half Poisson deviance" to simplify the
+        computation of the gradient, as in scikit-learn.
+
+        .. versionadded:: 0.1
+           The options 'absolute_error' and 'huber' (not in scikit-learn).
+
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        Width of each hidden layer, in order.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Optimiser: L-BFGS, mini-batch SGD or mini-batch Adam.
+        The ith element represents the number of neurons in the ith hidden
+        layer. An int gives a single hidden layer; an empty tuple gives a
+        network without hidden layers (a linear model followed by the output
+        activation, e.g. a logistic regression).
+
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+'elu', 'selu', 'softplus', 'gelu', 'silu', 'gaussian'} or list of str, \
+default='relu'
+        Activation function for the hidden layers. A single name applies to
+        every hidden layer; a list or tuple gives one name per hidden layer,
+        in order, and must have one entry for each of them.
+
+        - 'identity', no-op activation, useful to implement linear
+          bottleneck, returns f(x) = x.
+        - 'logistic', the logistic sigmoid function,
+          returns f(x) = 1 / (1 + exp(-x)).
+        - 'tanh', the hyperbolic tan function, returns f(x) = tanh(x).
+        - 'relu', the rectified linear unit function,
+          returns f(x) = max(0, x).
+        - 'leaky_relu', returns f(x) = x for x > 0, else 0.01 * x.
+        - 'elu', the exponential linear unit, returns f(x) = x for x > 0,
+          else exp(x) - 1.
+        - 'selu', the scaled exponential linear unit, returns
+          f(x) = scale * x for x > 0, else scale * alpha * (exp(x) - 1), with
+          scale = 1.0507009873554805 and alpha = 1.6732632423543772.
+        - 'softplus', returns f(x) = log(1 + exp(x)).
+        - 'gelu', the Gaussian error linear unit (exact, not the tanh
+          approximation), returns f(x) = x * Phi(x) with Phi the standard
+          normal cumulative distribution function.
+        - 'silu', the sigmoid linear unit (swish), returns
+          f(x) = x / (1 + exp(-x)).
+        - 'gaussian', returns f(x) = exp(-x ** 2).
+
+        .. versionadded:: 0.1
+           The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu',
+           'silu' and 'gaussian', and a list of activations, one per hidden
+           layer (none of them in scikit-learn).
+
+    solver : {'lbfgs', 'sgd', 'adam', 'adagrad', 'rmsprop', 'adadelta', \
+'adamw'}, default='adam'
+        The solver for weight optimization.
+
+        - 'lbfgs' is an optimizer in the family of quasi-Newton methods
+          (SciPy's L-BFGS-B over the full-batch objective).
+        - 'sgd' refers to stochastic gradient descent, with momentum.
+        - 'adam' refers to a stochastic gradient-based optimizer proposed by
+          Kingma, Diederik, and Jimmy Ba.
+        - 'adagrad' divides each parameter's step by the square root of the
+          sum of its squared gradients so far (Duchi et al.):
+          w -= learning_rate_init * g / (sqrt(sum g ** 2) + epsilon).
+        - 'rmsprop' divides it by the square root of a running average
+          s = rho * s + (1 - rho) * g ** 2 instead:
+          w -= learning_rate_init * g / (sqrt(s) + epsilon).
+        - 'adadelta' is Zeiler's method (running averages of the squared
+          gradients and of the squared steps, decay ``rho``, ``epsilon``
+          inside the square roots), its step multiplied by
+          ``learning_rate_init``; ``learning_rate_init=1.0`` gives the
+          original method.
+        - 'adamw' is 'adam' with decoupled weight decay (Loshchilov and
+          Hutter): before each step the weights (not the intercepts) are
+          multiplied by (1 - learning_rate_init * weight_decay).
+
+        Every solver but 'lbfgs' is stochastic: it works on mini-batches of
+        ``batch_size`` samples, ``max_iter`` counts epochs, and
+        ``partial_fit``, ``early_stopping`` and ``dropout`` are available.
+
+        Note: The default solver 'adam' works pretty well on relatively large
+        datasets (with thousands of training samples or more) in terms of
+        both training time and validation score. For small datasets,
+        however, 'lbfgs' can converge faster and perform better.
+
+        .. versionadded:: 0.1
+           The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' (not in
+           scikit-learn).
+
     alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights.
+        Strength of the regularization term, a penalty on the weights (not
+        the intercepts) added to the loss: with ``l1_ratio=0`` (the default)
+        it is scikit-learn's L2 term ``0.5 * alpha * ||W||^2``, and in
+        general ``alpha * ((1 - l1_ratio) * 0.5 * ||W||^2 + l1_ratio *
+        ||W||_1)``. The penalty is divided by the sum of the sample weights
+        of the batch (the number of samples when no weights are given) when
+        added to the loss.
+
     batch_size : int or 'auto', default='auto'
-        Mini-batch size; 'auto' is min(200, n_samples).
+        Size of minibatches for stochastic optimizers. If the solver is
+        'lbfgs', the model will not use minibatch. When set to "auto",
+        ``batch_size=min(200, n_samples)``; larger values are clipped to
+        n_samples, with a warning.
+
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Step-size schedule of 'sgd'.
+        Learning rate schedule for weight updates.
+
+        - 'constant' is a constant learning rate given by
+          'learning_rate_init'.
+        - 'invscaling' gradually decreases the learning rate after each
+          epoch using an inverse scaling exponent of 'power_t':
+          effective_learning_rate = learning_rate_init / pow(t + 1, power_t),
+          with t the number of training samples seen (``t_``).
+        - 'adaptive' keeps the learning rate constant to
+          'learning_rate_init' as long as training loss keeps decreasing.
+          Each time ``n_iter_no_change`` consecutive epochs fail to decrease
+          training loss by at least tol, or fail to increase validation score
+          by at least tol if 'early_stopping' is on, the current learning
+          rate is divided by 5; training stops once it is at most 1e-6.
+
+        Only used when ``solver='sgd'``.
+
     learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
+        The initial learning rate used. It controls the step-size in
+        updating the weights. Used by every solver but 'lbfgs' (the step
+        size of 'adam', 'adamw', 'adagrad' and 'rmsprop', the factor of the
+        'adadelta' step, and of the 'adamw' weight decay).
+
     power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
+        The exponent for inverse scaling learning rate. It is used in
+        updating effective learning rate when the learning_rate is set to
+        'invscaling'. Only used when solver='sgd'.
+
     max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+        Maximum number of iterations. The solver iterates until convergence
+        (determined by 'tol') or this number of iterations. For stochastic
+        solvers (every solver but 'lbfgs'), note that this determines the
+        number of epochs (how many times each data point will be used), not
+        the number of gradient steps.
+
     shuffle : bool, default=True
-        Whether to visit samples in a new random order every epoch.
+        Whether to shuffle samples in each iteration. Only used by the
+        stochastic solvers.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the early-stopping split.
+        Determines random number generation for weights and bias
+        initialization, train-test split if early stopping is used, batch
+        sampling with the stochastic solvers and the dropout masks. Pass an
+        int for reproducible results across multiple function calls: the
+        same int gives the same network as scikit-learn's estimator with the
+        same parameters.
+
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no progress.
+        Tolerance for the optimization. When the loss or score is not
+        improving by at least ``tol`` for ``n_iter_no_change`` consecutive
+        iterations, unless ``learning_rate`` is set to 'adaptive',
+        convergence is considered to be reached and training stops. With
+        'lbfgs' it is the tolerance on the projected gradient (``gtol``).
+
     verbose : bool, default=False
-        Print the loss of every epoch (of every iteration with L-BFGS).
+        Whether to print progress messages to stdout (the loss of every
+        epoch, or of every iteration with 'lbfgs').
+
     warm_start : bool, default=False
-        Continue from the previous solution when fit is called again.
+        When set to True, reuse the solution of the previous call to fit as
+        initialization, otherwise, just erase the previous solution. The
+        network's layer sizes must then stay the same.
+
     momentum : float, default=0.9
-        Momentum of 'sgd'.
+        Momentum for gradient descent update. Should be between 0 and 1.
+        Only used when solver='sgd'.
+
     nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd'.
+        Whether to use Nesterov's momentum. Only used when solver='sgd' and
+        momentum > 0.
+
     early_stopping : bool, default=False
-        Stop when the R^2 of a held-out validation set stops improving.
+        Whether to use early stopping to terminate training when validation
+        score is not improving. If set to True, it will automatically set
+        aside ``validation_fraction`` of training data as validation and
+        terminate training when validation score (the R^2) is not improving
+        by at least ``tol`` for ``n_iter_no_change`` consecutive epochs; the
+        weights of the best validation score are kept. If early stopping is
+        False, then the training stops when the training loss does not
+        improve by more than ``tol`` for ``n_iter_no_change`` consecutive
+        passes over the training set. Only effective with the stochastic
+        solvers; not available with ``partial_fit``.
+
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        The proportion of training data to set aside as validation set for
+        early stopping. Must be at least 0 and below 1, and above 0 when
+        ``early_stopping=True``. Only used if early_stopping is True.
+
     beta_1 : float, default=0.9
-        Adam's first-moment decay rate.
+        Exponential decay rate for estimates of first moment vector in adam,
+        should be in [0, 1). Only used when solver='adam' or 'adamw'.
+
     beta_2 : float, default=0.999
-        Adam's second-moment decay rate.
+        Exponential decay rate for estimates of second moment vector in adam,
+        should be in [0, 1). Only used when solver='adam' or 'adamw'.
+
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
-    n_iter_no_change : int, default=10
-        Epochs without tol improvement before stopping.
+        Value for numerical stability in adam. Used by the solvers 'adam',
+        'adamw', 'adagrad', 'rmsprop' and 'adadelta'.
+
+    n_iter_no_change : int or np.inf, default=10
+        Maximum number of epochs to not meet ``tol`` improvement (``np.inf``
+        never stops early). Only effective with the stochastic solvers.
+
     max_fun : int, default=15000
-        Maximum number of objective evaluations of L-BFGS.
+        Only used when solver='lbfgs'. Maximum number of loss function
+        calls. The solver iterates until convergence (determined by 'tol'),
+        number of iterations reaches max_iter, or this number of loss
+        function calls. Note that number of loss function calls will be
+        greater than or equal to the number of iterations.
+
+    out_activation : {'identity', 'logistic', 'tanh', 'exp', 'softplus'} \
+or None, default=None
+        Activation function of the output layer. None uses 'exp' with
+        ``loss='poisson'`` and 'identity' otherwise, as scikit-learn does.
+        'logistic' (outputs in (0, 1)), 'tanh' (in (-1, 1)), 'exp' and
+        'softplus' (positive outputs) bound the predictions; the
+        definitions are those of ``activation`` ('exp' returns
+        f(x) = exp(x)). Models whose output activation scikit-learn lacks
+        cannot be exported with :meth:`to_sklearn`.
+
+        .. versionadded:: 0.1
+
+    huber_delta : float, default=1.0
+        Threshold of the 'huber' loss, above 0: errors of absolute value up
+        to ``huber_delta`` are squared, larger ones count linearly. Only
+        used when loss='huber'.
+
+        .. versionadded:: 0.1
+
+    rho : float, default=0.9
+        Decay rate of the running averages of 'rmsprop' (squared gradients)
+        and 'adadelta' (squared gradients and squared steps), in [0, 1).
+        Only used when solver='rmsprop' or 'adadelta'.
+
+        .. versionadded:: 0.1
+
+    weight_decay : float, default=0.01
+        Decoupled weight decay of 'adamw': before each step the weights (not
+        the intercepts) are multiplied by
+        (1 - learning_rate_init * weight_decay). It acts besides the
+        ``alpha`` penalty, which 'adamw' adds to the gradient as 'adam'
+        does. Must be non-negative. Only used when solver='adamw'.
+
+        .. versionadded:: 0.1
+
+    l1_ratio : float, default=0.0
+        Share of the L1 norm in the ``alpha`` penalty, in [0, 1]: the penalty
+        is ``alpha * ((1 - l1_ratio) * 0.5 * ||W||^2 + l1_ratio * ||W||_1)``
+        divided by the sum of the sample weights of the batch, on the
+        weights only. 0 gives scikit-learn's L2 penalty, 1 a pure L1
+        penalty (whose gradient is alpha * sign(w)). Used by every solver.
+
+        .. versionadded:: 0.1
+
+    dropout : float or list of float, default=0.0
+        Dropout rate of the hidden layers, in [0, 1): during training each
+        hidden unit's output is set to 0 with this probability, and the
+        units kept are scaled by 1 / (1 - rate) (inverted dropout), so
+        prediction uses the whole network unchanged. A float applies to
+        every hidden layer; a list or tuple gives one rate per hidden layer.
+        The masks are drawn from ``random_state``. Only the stochastic
+        solvers train with dropout: a rate above 0 with ``solver='lbfgs'``
+        raises a ValueError. Prediction, the early-stopping validation pass
+        and :func:`~fastmlp.check_gradients` use no dropout.
+
+        .. versionadded:: 0.1
+
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+'he_normal', 'lecun_normal'}, default='glorot_uniform'
+        Initialization of the weights, with fan_in and fan_out the sizes of
+        the layers a weight matrix joins.
+
+        - 'glorot_uniform', scikit-learn's scheme: weights and intercepts
+          drawn from U(-b, b) with b = sqrt(6 / (fan_in + fan_out)), or
+          sqrt(2 / (fan_in + fan_out)) when every hidden layer (or the
+          ``activation`` string) is 'logistic'.
+        - 'glorot_normal', weights drawn from N(0, s^2) with
+          s = sqrt(2 / (fan_in + fan_out)).
+        - 'he_uniform', weights drawn from U(-b, b) with b = sqrt(6 / fan_in).
+        - 'he_normal', weights drawn from N(0, s^2) with s = sqrt(2 / fan_in).
+        - 'lecun_normal', weights drawn from N(0, s^2) with
+          s = sqrt(1 / fan_in).
+
+        The schemes other than 'glorot_uniform' start the intercepts at 0.
+        ``coef_init`` and ``intercept_init`` of :meth:`fit` replace the
+        initialization.
+
+        .. versionadded:: 0.1
 
     Attributes
     ----------
     loss_ : float
-        Loss at the end of training.
+        The current loss computed with the loss function: for the stochastic
+        solvers the average over the last epoch's mini-batches (penalty
+        included), for 'lbfgs' the full-batch objective at the solution.
+
     best_loss_ : float or None
-        Lowest training loss seen.
-    loss_curve_ : list of float
-        Training loss of every epoch (stochastic solvers).
-    validation_scores_ : list of float or None
-        Validation R^2 of every epoch when early_stopping=True.
+        The minimum loss reached by the solver throughout fitting.
+        If `early_stopping=True`, this attribute is set to `None`. Refer to
+        the `best_validation_score_` fitted attribute instead.
+        Only set by the stochastic solvers.
+
+    loss_curve_ : list of shape (`n_iter_`,)
+        The ith element in the list represents the loss at the ith
+        iteration. Only set by the stochastic solvers.
+
+    validation_scores_ : list of shape (`n_iter_`,) or None
+        The score at each iteration on a held-out validation set. The score
+        reported is the R2 score. Only available if `early_stopping=True`,
+        otherwise the attribute is set to `None`. Only set by the stochastic
+        solvers.
+
+    validation_loss_curve_ : list of shape (`n_iter_`,) or None
+        The loss on the held-out validation set at each iteration: the data
+        loss of ``loss`` (weighted by the sample weights), without the
+        penalty term and without dropout, so it can be below the training
+        loss. Only available if `early_stopping=True`, otherwise the
+        attribute is set to `None`. Only set by the stochastic solvers.
+
+        .. versionadded:: 0.1
+
     best_validation_score_ : float or None
-        Best validation R^2 when early_stopping=True.
+        The best validation score (i.e. R2 score) that triggered the early
+        stopping. Only available if `early_stopping=True`, otherwise the
+        attribute is set to `None`. Only set by the stochastic solvers.
+
     t_ : int
-        Number of training samples seen by the stochastic solvers.
-    coefs_ : list of ndarray
-        Weight matrix of every layer.
-    intercepts_ : list of ndarray
-        Bias vector of every layer.
+        The number of training samples seen by the solver during fitting
+        (0 with 'lbfgs'). It is the time step of the 'invscaling' learning
+        rate schedule.
+
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element in the list represents the weight matrix
+        corresponding to layer i, of shape (fan_in, fan_out), in the dtype
+        the model was trained in (float64, or float32 for float32 input).
+
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element in the list represents the bias vector corresponding
+        to layer i + 1.
+
     n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Feature names, when X had string column names.
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+
     n_iter_ : int
-        Number of epochs / iterations run.
+        The number of iterations the solver has run (epochs for the
+        stochastic solvers).
+
     n_layers_ : int
-        Number of layers.
+        Number of layers, the input and output layers included.
+
     n_outputs_ : int
         Number of outputs.
+
     out_activation_ : str
-        'identity', or 'exp' for the Poisson loss.
+        Name of the output activation function: ``out_activation`` when
+        given, else 'exp' with ``loss='poisson'`` and 'identity' otherwise.
+
+    See Also
+    --------
+    MLPClassifier : Multi-layer Perceptron classifier.
+    LossCurveDisplay : Plot of the training and validation curves.
+    check_gradients : Numerical check of the gradient of the training objective.
+    sklearn.neural_network.MLPRegressor : The scikit-learn estimator this one
+        replaces (see :meth:`to_sklearn`).
+
+    Notes
+    -----
+    MLPRegressor trains iteratively since at each time step the partial
+    derivatives of the loss function with respect to the model parameters
+    are computed to update the parameters.
+
+    It can also have a regularization term added to the loss function that
+    shrinks model parameters to prevent overfitting.
+
+    This implementation works with data represented as dense and sparse
+    numpy arrays of floating point values; float32 input trains and
+    predicts with a float32 network.
+
+    Deliberate differences from scikit-learn: for several outputs with the
+    squared error, ``loss_`` and ``loss_curve_`` report the objective
+    actually minimised (the sum over the outputs, ``n_outputs_`` times
+    scikit-learn's figure); ``partial_fit`` is only available for the
+    stochastic solvers and checks its parameters only when they changed
+    since the last check; a fit whose weights become non-finite raises a
+    ValueError that says when it happened and what may help (the message
+    starts with scikit-learn's).
+
+    References
+    ----------
+    Hinton, Geoffrey E. "Connectionist learning procedures."
+    Artificial intelligence 40.1 (1989): 185-234.
+
+    Glorot, Xavier, and Yoshua Bengio.
+    "Understanding the difficulty of training deep feedforward neural
+    networks." International Conference on Artificial Intelligence and
+    Statistics. 2010.
+
+    He, Kaiming, et al (2015). "Delving deep into rectifiers: Surpassing
+    human-level performance on imagenet classification." arXiv:1502.01852.
+
+    Kingma, Diederik, and Jimmy Ba (2014). "Adam: A method for stochastic
+    optimization." arXiv:1412.6980.
+
+    Loshchilov, Ilya, and Frank Hutter (2019). "Decoupled weight decay
+    regularization." International Conference on Learning Representations.
+
+    Duchi, John, Elad Hazan, and Yoram Singer (2011). "Adaptive subgradient
+    methods for online learning and stochastic optimization." Journal of
+    Machine Learning Research 12: 2121-2159.
+
+    Zeiler, Matthew D. (2012). "ADADELTA: an adaptive learning rate
+    method." arXiv:1212.5701.
+
+    Srivastava, Nitish, et al (2014). "Dropout: a simple way to prevent
+    neural networks from overfitting." Journal of Machine Learning Research
+    15: 1929-1958.
+
+    Huber, Peter J. (1964). "Robust estimation of a location parameter."
+    The Annals of Mathematical Statistics 35.1: 73-101.
+
+    Examples
+    --------
+    >>> from fastmlp import MLPRegressor
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.model_selection import train_test_split
+    >>> X, y = make_regression(n_samples=200, n_features=20, random_state=1)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y,
+    ...                                                     random_state=1)
+    >>> regr = MLPRegressor(random_state=1, max_iter=2000, tol=0.1)
+    >>> regr.fit(X_train, y_train)
+    MLPRegressor(max_iter=2000, random_state=1, tol=0.1)
+    >>> regr.predict(X_test[:2]).round()
+    array([  29., -291.])
+    >>> print(round(regr.score(X_test, y_test), 2))
+    0.98
+
+    A loss robust to outliers, and a positive output:
+
+    >>> regr = MLPRegressor(loss="huber", huber_delta=5.0, out_activation="softplus",
+    ...                     hidden_layer_sizes=(16,), solver="lbfgs", max_iter=500,
+    ...                     random_state=1).fit(X_train, abs(y_train))
+    >>> bool((regr.predict(X_test) > 0).all())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -1382,17 +2250,17 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         )
 
     def predict(self, X):
-        """Predict regression targets.
+        """Predict using the multi-layer perceptron model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values.
+            The predicted values (a 1-D array for a single output).
         """
         check_is_fitted(self)
         return self._predict(X)
@@ -1433,21 +2301,43 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     @available_if(lambda est: est._check_solver())
     @with_callbacks
     def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch over the given data, keeping the optimizer state.
+        """Update the model with a single iteration over the given data.
+
+        Runs one epoch of the stochastic solver over (X, y), keeping the
+        optimizer state (moments, learning rate) between calls. Only
+        available for the stochastic solvers (not 'lbfgs'), and not with
+        ``early_stopping=True``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+            The input data.
+
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
+            The target values.
+
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights.
+            Sample weights.
 
         Returns
         -------
         self : object
-            The updated estimator.
+            Trained MLP model.
+
+        See Also
+        --------
+        MLPRegressor.fit : Train for up to ``max_iter`` epochs at once.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_regression
+        >>> from fastmlp import MLPRegressor
+        >>> X, y = make_regression(n_samples=60, n_features=4, random_state=0)
+        >>> regr = MLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+        >>> for start in range(0, 60, 20):
+        ...     regr = regr.partial_fit(X[start:start + 20], y[start:start + 20])
+        >>> regr.t_
+        60
         """
         self._validate_params_if_changed()
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)

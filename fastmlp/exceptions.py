@@ -1,4 +1,7 @@
-"""Warnings and errors specific to fastmlp."""
+"""Warnings and errors specific to fastmlp.
+
+.. versionadded:: 0.1
+"""
 
 # scikit-learn's words for a fit that ends with non-finite weights; fastmlp's
 # messages for a diverging run start with them, so code matching scikit-learn's
@@ -10,19 +13,41 @@ NON_FINITE_WEIGHTS = (
 
 
 class InconsistentVersionWarning(UserWarning):
-    """A model is unpickled with another fastmlp version than it was saved with.
+    """Warning raised when a model is unpickled with another fastmlp version.
 
-    The model may still work, but nothing guarantees it: refit it, or load it
-    with the version it was saved with.
+    A fitted estimator records the fastmlp version that pickled it; loading
+    it with a different version warns, since the model may still work but
+    nothing guarantees it: refit it, or load it with the version it was
+    saved with. As scikit-learn's own
+    ``sklearn.exceptions.InconsistentVersionWarning``, it can be turned into
+    an error with ``warnings.simplefilter("error",
+    InconsistentVersionWarning)``.
+
+    .. versionadded:: 0.1
 
     Parameters
     ----------
     estimator_name : str
         Class name of the unpickled estimator.
     original_version : str
-        fastmlp version that pickled the estimator.
+        The fastmlp version that pickled the estimator ('pre-0.1' when the
+        pickle records none).
     current_version : str
-        fastmlp version that is unpickling it.
+        The fastmlp version that is unpickling it.
+
+    See Also
+    --------
+    sklearn.exceptions.InconsistentVersionWarning : Scikit-learn's warning of
+        the same kind, about scikit-learn's version.
+
+    Examples
+    --------
+    >>> from fastmlp import InconsistentVersionWarning
+    >>> warning = InconsistentVersionWarning("MLPClassifier", "0.0.9", "0.1.0")
+    >>> warning.original_version, warning.current_version
+    ('0.0.9', '0.1.0')
+    >>> issubclass(InconsistentVersionWarning, UserWarning)
+    True
     """
 
     def __init__(self, estimator_name, original_version, current_version):
