@@ -1,4 +1,4 @@
-"""Export: to_sklearn(), ONNX through skl2onnx, skops persistence."""
+"""Export: to_sklearn(), skops persistence (ONNX: test_onnx.py)."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,6 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import fastmlp
 from fastmlp import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -129,78 +128,6 @@ def test_to_sklearn_unsupported_option(est, data, option):
 def test_to_sklearn_not_fitted():
     with pytest.raises(NotFittedError):
         MLPRegressor().to_sklearn()
-
-
-# --------------------------------------------------------------------------
-# ONNX
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def onnx_run():
-    skl2onnx = pytest.importorskip("skl2onnx")
-    ort = pytest.importorskip("onnxruntime")
-    fastmlp.register_onnx_converters()
-    fastmlp.register_onnx_converters()  # idempotent
-
-    def run(model, Xd, options=None):
-        X32 = np.asarray(Xd, dtype=np.float32)
-        onx = skl2onnx.to_onnx(model, X32[:1], options=options)
-        sess = ort.InferenceSession(onx.SerializeToString(),
-                                    providers=["CPUExecutionProvider"])  # fmt: skip
-        return sess.run(None, {sess.get_inputs()[0].name: X32}), X32
-
-    return run
-
-
-# ONNX runs the network in float32: measured, its probabilities are within 3.2e-7 and
-# its regression outputs within 1.1e-6 (absolute) of fastmlp's.
-ONNX_PROBA_TOL = dict(rtol=1e-5, atol=3e-6)
-ONNX_PRED_TOL = dict(rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize("name", [n for n in CLASSIFIERS if n != "float32"])
-def test_onnx_classifier(onnx_run, name):
-    est, Xd, _ = _fitted(name)
-    (labels, proba), X32 = onnx_run(est, Xd, options={"zipmap": False})
-    expected_proba = est.predict_proba(X32)
-    assert_allclose(proba, expected_proba, **ONNX_PROBA_TOL)
-    expected = est.predict(X32)
-    if expected.dtype.kind in "US":
-        labels = labels.astype(str)
-    labels = labels.reshape(expected.shape)
-    # float32 rounding may flip a label only where fastmlp's probabilities are a
-    # near-tie (the two largest, or one label's probability and 0.5)
-    if expected.ndim == 1:
-        top2 = np.sort(expected_proba, axis=1)[:, -2:]
-        near_tie = top2[:, 1] - top2[:, 0] < 1e-5
-    else:
-        near_tie = np.abs(expected_proba - 0.5) < 1e-5
-    differ = labels != expected
-    assert not np.any(differ & ~near_tie), np.argwhere(differ & ~near_tie)
-
-
-def test_onnx_classifier_zipmap_and_pipeline(onnx_run):
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=20, random_state=0))
-    pipe.fit(X, Y3)
-    (_, proba_maps), X32 = onnx_run(pipe, X)
-    proba = np.array([[row[c] for c in pipe.classes_] for row in proba_maps])
-    assert_allclose(proba, pipe.predict_proba(X32), **ONNX_PROBA_TOL)
-
-
-@pytest.mark.parametrize("name", list(REGRESSORS))
-def test_onnx_regressor(onnx_run, name):
-    est, Xd, _ = _fitted(name)
-    (pred,), X32 = onnx_run(est, Xd)
-    expected = est.predict(X32)
-    assert pred.shape == (len(Xd), est.n_outputs_)
-    assert_allclose(pred.reshape(expected.shape), expected, **ONNX_PRED_TOL)
-
-
-def test_onnx_unsupported_option(onnx_run):
-    est = MLPClassifier((4,), activation="gelu", max_iter=3, random_state=0).fit(X, Y3)
-    with pytest.raises(ValueError, match="activation='gelu'"):
-        onnx_run(est, X)
 
 
 # --------------------------------------------------------------------------
