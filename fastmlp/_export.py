@@ -2,7 +2,8 @@
 
 `to_sklearn` copies the fitted network of a fastmlp estimator into a fitted
 ``sklearn.neural_network.MLPClassifier`` / ``MLPRegressor`` when scikit-learn can
-compute the same function (the ONNX converters in `_onnx.py` build on it).
+compute the same function.  (ONNX export, `_onnx.py`, builds the network graph
+itself and covers every model.)
 """
 
 import copy

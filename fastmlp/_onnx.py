@@ -411,11 +411,17 @@ def register_onnx_converters():
     Returns
     -------
     None
+        The converters are registered with skl2onnx as a side effect.
 
     Raises
     ------
     ImportError
         If skl2onnx is not installed (``pip install fastmlp[onnx]``).
+
+    See Also
+    --------
+    MLPClassifier.to_sklearn : The same network as scikit-learn's own estimator.
+    MLPRegressor.to_sklearn : The same network as scikit-learn's own estimator.
 
     Examples
     --------

@@ -63,7 +63,7 @@ INHERITED_FROM_SKLEARN = {
 
 # fastmlp/_onnx.py is being rewritten; its docstring misses a description of the
 # (None) return value and a See Also section.  Delete the entry once it passes.
-KNOWN_FAILURES = {"fastmlp.register_onnx_converters": {"RT03", "SA01"}}
+KNOWN_FAILURES = {}
 
 ESTIMATORS = [MLPClassifier, MLPRegressor]
 
