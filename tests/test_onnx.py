@@ -290,7 +290,9 @@ def test_integer_input():
 def test_skl2onnx_imported_lazily():
     root = os.path.dirname(os.path.dirname(fastmlp.__file__))
     code = "import sys, fastmlp; assert 'skl2onnx' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True,
+    # From `root`, so the child imports the fastmlp these tests import (a source
+    # checkout in the working directory would come first otherwise).
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root,
                    env={**os.environ, "PYTHONPATH": root})  # fmt: skip
 
 
