@@ -111,8 +111,8 @@ class ValidationSet:
         # failed call) may hold the array _best_params was before.
         self._best = np.empty(layout.n_params, dtype=dtype)
 
-    def evaluate(self, est, params, n_threads):
-        """(validation loss, validation score) of `est` at `params`."""
+    def evaluate(self, params, n_threads):
+        """(validation loss, validation score) at `params`."""
         score = self._score
         loss, finite = self._pass.validation_pass(params, self._rule, score.sums,
                                                   score.correct, n_threads)

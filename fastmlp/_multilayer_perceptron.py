@@ -579,28 +579,28 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def _is_plain_X(self, X, finite):
+    def _is_plain_X(self, X, finite, reset=False):
         """Whether X is the common case that passes every check validate_data
-        makes with reset=False, and needs none of its conversions: a 2-D
-        float32/float64 numpy.ndarray with rows and the fitted number of
-        features, for a model fitted without feature names (and, with `finite`,
-        no NaN or infinity).  Anything else goes through validate_data, which
-        converts it or raises and warns exactly as scikit-learn does."""
+        makes, and needs none of its conversions: a 2-D float32/float64
+        numpy.ndarray with rows and columns, of the fitted number of features
+        for a model fitted without feature names (with `reset`, a first fit:
+        any number), and, with `finite`, no NaN or infinity.  Anything else goes
+        through validate_data, which converts it or raises and warns exactly as
+        scikit-learn does."""
         return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
-                and X.shape[0] > 0 and X.shape[1] == self.__dict__.get("n_features_in_")
-                and "feature_names_in_" not in self.__dict__
+                and X.shape[0] > 0 and X.shape[1] > 0
+                and (reset or (X.shape[1] == self.__dict__.get("n_features_in_")
+                               and "feature_names_in_" not in self.__dict__))
                 and (not finite or bool(np.isfinite(X.sum()))))
 
     def _plain_training_X(self, X, reset):
-        """_is_plain_X for training (finite); with `reset` (a first fit) any
-        number of features, recording what validate_data records then."""
-        if not reset:
-            return self._is_plain_X(X, finite=True)
-        if not (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
-                and X.shape[0] > 0 and X.shape[1] > 0 and bool(np.isfinite(X.sum()))):
+        """_is_plain_X for training (finite), recording on a reset what
+        validate_data records then."""
+        if not self._is_plain_X(X, finite=True, reset=reset):
             return False
-        self.n_features_in_ = X.shape[1]
-        self.__dict__.pop("feature_names_in_", None)
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            self.__dict__.pop("feature_names_in_", None)
         return True
 
     def _check_X_predict(self, X):
@@ -779,7 +779,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             return
         try:
             layout = self._network_layout()
-            flat = layout.pack(coefs, intercepts, np.result_type(*coefs))
+            flat = self._current_params(layout)  # a packed copy: there is no _params
         except (ValueError, IndexError):  # not the arrays of a network: left to predict
             return
         self._bind_params(flat, layout)

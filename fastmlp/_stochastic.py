@@ -190,7 +190,7 @@ def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
                         "or MinMaxScaler, or lowering learning_rate_init, might help."
                     )
                 if validation is not None:
-                    val_loss, val_score = validation.evaluate(est, params, threads_now())
+                    val_loss, val_score = validation.evaluate(params, threads_now())
             except BaseException:
                 checkpoint.restore()
                 raise

@@ -176,7 +176,7 @@ def test_validation_score_is_sklearns(case, dtype, sparse, weighted, monkeypatch
     sw = SW_ALL[:n] if weighted else None
     val_rows = np.random.RandomState(0).permutation(n)[:70]
     validation = _validation(est, X, y, sw, val_rows, monkeypatch)
-    loss, score = validation.evaluate(est, est._params, 1)
+    loss, score = validation.evaluate(est._params, 1)
 
     X_val, y_val = X[val_rows], y[val_rows]
     pred = est.predict(X_val)
@@ -216,7 +216,7 @@ def test_constant_column_fitted_exactly_scores_one(monkeypatch):
         est.coefs_[-1][:, 1] = 0.0
         est.intercepts_[-1][1] = bias
         validation = _validation(est, X, y, None, val_rows, monkeypatch)
-        _, score = validation.evaluate(est, est._params, 1)
+        _, score = validation.evaluate(est._params, 1)
         first = r2_score(y[val_rows, 0], est.predict(X[val_rows])[:, 0])
         assert_allclose(score, (first + expected_second) / 2, rtol=1e-12)
         assert_allclose(score, est.score(X[val_rows], y[val_rows]), rtol=1e-12)
@@ -233,7 +233,7 @@ def test_float32_outputs_at_the_threshold_decided_in_float32(monkeypatch):
     proba = est.predict_proba(X)
     assert np.any(proba == 0.5) and np.any(proba > 0.5) and np.any(proba < 0.5)
     validation = _validation(est, X, y, None, val_rows, monkeypatch)
-    _, score = validation.evaluate(est, est._params, 1)
+    _, score = validation.evaluate(est._params, 1)
     assert score == accuracy_score(y, est.predict(X))
 
 
@@ -246,7 +246,7 @@ def test_tied_outputs_pick_the_first_class(loss, monkeypatch):
     X, y = X_ALL[:300], _target("multiclass", X_ALL[:300])
     assert np.all(est.predict(X) == 0)
     validation = _validation(est, X, y, None, np.arange(300), monkeypatch)
-    _, score = validation.evaluate(est, est._params, 1)
+    _, score = validation.evaluate(est._params, 1)
     assert score == np.mean(y == 0) == accuracy_score(y, est.predict(X))
 
 
@@ -264,7 +264,7 @@ def test_non_finite_outputs_score_as_predict(Est, task, loss, bias, monkeypatch)
     est.intercepts_[-1][...] = bias
     X, y = X_ALL[:300], _target(task, X_ALL[:300])
     validation = _validation(est, X, y, None, np.arange(300), monkeypatch)
-    _, score = validation.evaluate(est, est._params, 1)
+    _, score = validation.evaluate(est._params, 1)
     expected = est._score(X, y)
     if Est is MLPRegressor:
         assert np.isnan(score) and np.isnan(expected)
@@ -289,8 +289,8 @@ def test_best_epochs_parameters_restored(Est, task, rate, monkeypatch):
     seen = []
     evaluate = _early_stopping.ValidationSet.evaluate
 
-    def spy(self, est, params, n_threads):
-        result = evaluate(self, est, params, n_threads)
+    def spy(self, params, n_threads):
+        result = evaluate(self, params, n_threads)
         seen.append((params.copy(), result))
         return result
 

@@ -53,7 +53,8 @@ def _fitted(case, dtype=np.float64, cls=None):
 def generic_only(monkeypatch):
     """Switches the plain path off: every call goes through validate_data."""
     def off():
-        monkeypatch.setattr(BaseMultilayerPerceptron, "_is_plain_X", lambda self, X, finite: False)
+        monkeypatch.setattr(BaseMultilayerPerceptron, "_is_plain_X",
+                            lambda self, X, finite, reset=False: False)
     return off
 
 
