@@ -35,7 +35,7 @@ extensions = [
         extra_link_args=link_args,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
-    for name in ("_blas", "_codes", "_net", "_optim", "_engine")
+    for name in ("_blas", "_codes", "_gemm", "_net", "_optim", "_engine")
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives))

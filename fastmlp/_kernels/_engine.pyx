@@ -38,8 +38,8 @@ from ._elementwise cimport (
 )
 from ._net cimport (
     Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _alloc_buffers,
-    _carve_workspace, _dropout_width, _forward, _rows_pass, _coef_grad_block,
-    _intercept_grad, _loss_grad_chunk, _loss_score_chunk,
+    _carve_workspace, _dropout_width, _forward, _rows_pass, _grad_block,
+    _loss_grad_chunk, _loss_score_chunk,
 )
 from ._optim cimport (
     StepConfig, _penalty_parts, _penalty_from_parts, _penalty, _scale_gradient,
@@ -113,14 +113,16 @@ cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
 # One epoch on a team of threads
 # ----------------------------------------------------------------------
 # The column phase of a batch is cut into work items: for every layer, blocks
-# of rows of its coefficient matrix (gradient GEMM and optimizer step of those
-# rows), then its intercepts.  The cut depends on the network and the batch
-# size only, never on the team, and every item's penalty part has its own slot
-# summed in item order, so which thread takes which item changes no result.
+# of rows of its coefficient matrix (gradient product and optimizer step of
+# those rows); a layer's last block also takes its intercepts (their gradient,
+# the column sums of the delta, comes from the same pass over the delta).  The
+# cut depends on the network and the batch size only, never on the team, and
+# every item's penalty part has its own slot summed in item order, so which
+# thread takes which item changes no result.
 cdef enum:
     _ITEM_WORK = 1 << 21     # at least this many multiply-adds per coefficient block
     _MAX_BLOCKS = 8          # and at most this many blocks per layer: every block's
-                             # GEMM packs the layer's whole delta again
+                             # product streams the layer's whole delta again
 
 
 cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
@@ -133,7 +135,7 @@ cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
 cdef Py_ssize_t _n_items(const Net *net, Py_ssize_t batch_size) noexcept nogil:
     cdef Py_ssize_t i, n = 0
     for i in range(net.n_weights):
-        n += _coef_blocks(net, i, batch_size) + 1
+        n += _coef_blocks(net, i, batch_size)
     return n
 
 
@@ -143,32 +145,31 @@ cdef void _item_step(const Net *net, const Input *X, const Py_ssize_t *rows,
                      floating *s2, double sw_sum, const StepConfig *cfg,
                      Py_ssize_t item, double *sq, double *ab) noexcept nogil:
     """Work item `item` of a batch's column phase: a block of a layer's
-    coefficient gradient and its optimizer step, or a layer's intercept
-    gradient and step; the penalty parts of the block's new coefficients (the
-    next batch's penalty) go to sq[0] and ab[0].  With cfg == NULL, only the
-    penalty parts of the block's current coefficients."""
+    coefficient gradient and its optimizer step (with, for the layer's last
+    block, the intercept gradient and step); the penalty parts of the block's
+    new coefficients (the next batch's penalty) go to sq[0] and ab[0].  With
+    cfg == NULL, only the penalty parts of the block's current coefficients."""
     cdef Py_ssize_t i = 0, nb, c0, c1, lo, hi, fan_in, fan_out
+    cdef bint intercepts
     while True:
         nb = _coef_blocks(net, i, batch_size)
-        if item <= nb:
+        if item < nb:
             break
-        item -= nb + 1
+        item -= nb
         i += 1
     fan_in = net.units[i]
     fan_out = net.units[i + 1]
-    if item == nb:
-        if cfg != NULL:
-            _intercept_grad(net, nrows, buf, grad, False, i)
-            _update_range(net, params, grad, s1, s2, net.icpt_off[i],
-                          net.icpt_off[i] + fan_out, False, sw_sum, cfg)
-        return
+    intercepts = item == nb - 1
     c0 = _split(fan_in, <int>nb, <int>item)
     c1 = _split(fan_in, <int>nb, <int>item + 1)
     lo = net.coef_off[i] + c0 * fan_out
     hi = net.coef_off[i] + c1 * fan_out
     if cfg != NULL:
-        _coef_grad_block(net, X, rows, start, nrows, buf, grad, False, i, c0, c1)
+        _grad_block(net, X, rows, start, nrows, buf, grad, False, i, c0, c1, intercepts)
         _update_range(net, params, grad, s1, s2, lo, hi, True, sw_sum, cfg)
+        if intercepts:
+            _update_range(net, params, grad, s1, s2, net.icpt_off[i],
+                          net.icpt_off[i] + fan_out, False, sw_sum, cfg)
     if net.alpha != 0:
         _penalty_parts(net, params + lo, hi - lo, sq, ab)
 

@@ -21,10 +21,16 @@ cdef struct Net:
     double loss_param           # huber delta
     double alpha                # penalty strength
     double l1_ratio             # share of the L1 term in the penalty
+    # own_d[3 * i + op], own_s[...]: product op (_gemm.FORWARD, DELTA,
+    # WEIGHT_GRAD) of weight layer i runs on the own kernels (1) or BLAS (0),
+    # for float64 and float32 data
+    const unsigned char *own_d
+    const unsigned char *own_s
 
 
 cdef class NetSpec:
     cdef readonly object units, coef_off, icpt_off, act_codes, dropout_rates
+    cdef readonly object own_d, own_s
     cdef Net net
 
 
@@ -66,12 +72,10 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
                        Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
                        const floating *params, Buffers *buf, double *sw_sum,
                        uint64_t rng) noexcept nogil
-cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
-                           Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                           floating *grad, bint accumulate, Py_ssize_t i,
-                           Py_ssize_t c0, Py_ssize_t c1) noexcept nogil
-cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
-                          floating *grad, bint accumulate, Py_ssize_t i) noexcept nogil
+cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
+                      Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
+                      floating *grad, bint accumulate, Py_ssize_t i,
+                      Py_ssize_t c0, Py_ssize_t c1, bint intercepts) noexcept nogil
 cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
                              const floating *params, floating *grad,

@@ -6,6 +6,8 @@ Layering:
   * csrc/elementwise.h       activations, derivatives, loss and output delta,
                              dropout masks (through _elementwise.pxd)
   * _blas.pxd                GEMM and axpy over scipy's BLAS
+  * _gemm.pxd                the own small-GEMM kernels with fused row
+                             epilogues; NetSpec says which products use them
   * cdef functions here      a block of rows through the network, a block of
                              columns of the gradient; called by the
                              thread-team drivers of _engine
@@ -28,6 +30,7 @@ from libc.stdlib cimport calloc
 from libc.string cimport memset, memcpy
 
 from ._blas cimport gemm_rm, axpy
+from ._gemm cimport fm_gemm_args, fm_epilogue_t, gemm_own_d, gemm_own_s
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
     _colsum_add, _dropout, _score_rows,
@@ -36,6 +39,7 @@ from ._elementwise cimport (
 import numpy as np
 
 from ._codes import ACTIVATION_CODES, LOSS_CODES
+from . import _gemm
 
 
 cdef class NetSpec:
@@ -57,13 +61,17 @@ cdef class NetSpec:
         Penalty alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1).
     dropout : sequence of float
         Dropout rate of every hidden layer (training only).
+    kernels : {"auto", "own", "blas"} or None
+        Which products run on the own kernels (see _gemm.choose); None reads
+        the FASTMLP_KERNELS environment variable.
     """
 
     def __init__(self, units, coef_off, icpt_off, activations, loss, loss_param=1.0,
-                 alpha=0.0, l1_ratio=0.0, dropout=None):
+                 alpha=0.0, l1_ratio=0.0, dropout=None, kernels=None):
         cdef const Py_ssize_t[::1] u, co, io
         cdef const int[::1] ac
         cdef const double[::1] dr
+        cdef const unsigned char[::1] od, os_
         self.units = np.ascontiguousarray(units, dtype=np.intp)
         self.coef_off = np.ascontiguousarray(coef_off, dtype=np.intp)
         self.icpt_off = np.ascontiguousarray(icpt_off, dtype=np.intp)
@@ -79,8 +87,19 @@ cdef class NetSpec:
                 or self.act_codes.shape[0] != n_weights
                 or len(dropout) != n_weights - 1):
             raise ValueError("inconsistent network description")
+        mode = _gemm.kernel_mode() if kernels is None else kernels
+        choice = {
+            itemsize: np.asarray(
+                [_gemm.choose(op, self.units[i], self.units[i + 1], itemsize, mode)
+                 for i in range(n_weights)
+                 for op in (_gemm.FORWARD, _gemm.DELTA, _gemm.WEIGHT_GRAD)],
+                dtype=np.uint8)
+            for itemsize in (8, 4)
+        }
+        self.own_d, self.own_s = choice[8], choice[4]
         u, co, io = self.units, self.coef_off, self.icpt_off
         ac, dr = self.act_codes, self.dropout_rates
+        od, os_ = self.own_d, self.own_s
         self.net.n_weights = n_weights
         self.net.units = &u[0]
         self.net.coef_off = &co[0]
@@ -92,6 +111,8 @@ cdef class NetSpec:
         self.net.loss_param = float(loss_param)
         self.net.alpha = float(alpha)
         self.net.l1_ratio = float(l1_ratio)
+        self.net.own_d = &od[0]
+        self.net.own_s = &os_[0]
 
     @property
     def n_params(self):
@@ -112,6 +133,121 @@ cdef inline Py_ssize_t _row(const Py_ssize_t *rows, Py_ssize_t i) noexcept nogil
 cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
     # NULL stays NULL: optional buffers (pre-activations, masks) keep their meaning.
     return NULL if base == NULL else base + offset
+
+
+# ----------------------------------------------------------------------
+# Own kernels (csrc/gemm.h) and their row epilogues
+# ----------------------------------------------------------------------
+cdef enum:
+    _FORWARD = 0        # _gemm.FORWARD, DELTA, WEIGHT_GRAD
+    _DELTA = 1
+    _WEIGHT_GRAD = 2
+
+
+cdef inline bint _own(const Net *net, Py_ssize_t i, int op,
+                      const floating *like) noexcept nogil:
+    """Product `op` of weight layer i runs on the own kernels (`like` only
+    picks the dtype)."""
+    if floating is float:
+        return net.own_s[3 * i + op]
+    else:
+        return net.own_d[3 * i + op]
+
+
+cdef inline void _own_gemm(fm_gemm_args *g, bint trans_b, const floating *b,
+                           Py_ssize_t ldb) noexcept nogil:
+    if floating is float:
+        gemm_own_s(g, trans_b, b, ldb)
+    else:
+        gemm_own_d(g, trans_b, b, ldb)
+
+
+cdef inline void _gemm_args(fm_gemm_args *g, bint trans_a, Py_ssize_t m, Py_ssize_t n,
+                            Py_ssize_t k, const void *a, Py_ssize_t lda,
+                            const Py_ssize_t *rows, void *c, Py_ssize_t ldc,
+                            bint accumulate) noexcept nogil:
+    g.trans_a = trans_a
+    g.m = m
+    g.n = n
+    g.k = k
+    g.a = a
+    g.lda = lda
+    g.rows = rows
+    g.accumulate = accumulate
+    g.c = c
+    g.ldc = ldc
+    g.colsum = NULL
+    g.epi = NULL
+    g.ctx = NULL
+
+
+cdef struct ForwardRows:
+    # What follows a layer's forward product on its rows i0..i1 (of a block).
+    void *z             # the product, then the pre-activation z + b (or out)
+    void *out           # activations
+    const void *b       # intercepts
+    int act
+    Py_ssize_t width    # fan_out
+    void *mask          # dropout (NULL: none): masks and dropped activations
+    void *dropped
+    double rate
+    uint64_t rng        # dropout stream state at the block's row 0
+
+
+cdef void _forward_rows(ForwardRows *e, const floating *like, Py_ssize_t i0,
+                        Py_ssize_t i1) noexcept nogil:
+    """Bias, activation and dropout of rows i0..i1 of a forward product."""
+    cdef Py_ssize_t w = e.width, off = i0 * e.width, rows = i1 - i0
+    cdef floating *z = (<floating *>e.z) + off
+    cdef floating *out = (<floating *>e.out) + off
+    cdef uint64_t state
+    _bias_act(z, <const floating *>e.b, out, rows, w, e.act)
+    if z != out:
+        # Keep the pre-activation z + b for derivatives that need it.
+        _add_bias(z, <const floating *>e.b, rows, w)
+    if e.mask != NULL:
+        state = fm_rng_skip(e.rng, off)
+        _dropout(out, (<floating *>e.mask) + off, (<floating *>e.dropped) + off,
+                 rows * w, e.rate, &state)
+
+
+cdef void _forward_rows_d(void *ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    _forward_rows(<ForwardRows *>ctx, <const double *>NULL, i0, i1)
+
+
+cdef void _forward_rows_s(void *ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    _forward_rows(<ForwardRows *>ctx, <const float *>NULL, i0, i1)
+
+
+cdef struct DeltaRows:
+    # What follows a delta's product D W^T on its rows i0..i1 (of a block).
+    void *d             # the product: the new delta
+    const void *mask    # dropout masks of the layer, or NULL
+    const void *a       # the layer's activations
+    const void *z       # its pre-activations, or NULL
+    int act
+    Py_ssize_t width    # fan_in
+
+
+cdef void _delta_rows(DeltaRows *e, const floating *like, Py_ssize_t i0,
+                      Py_ssize_t i1) noexcept nogil:
+    """Dropout mask and activation derivative on rows i0..i1 of a delta."""
+    cdef Py_ssize_t p, off = i0 * e.width, n = (i1 - i0) * e.width
+    cdef floating *d = (<floating *>e.d) + off
+    cdef const floating *mask = <const floating *>e.mask
+    if mask != NULL:
+        mask += off
+        for p in range(n):
+            d[p] = d[p] * mask[p]
+    _act_deriv((<const floating *>e.a) + off, _at(<floating *>e.z, off), d, n, e.act)
+
+
+cdef void _delta_rows_d(void *ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    _delta_rows(<DeltaRows *>ctx, <const double *>NULL, i0, i1)
+
+
+cdef void _delta_rows_s(void *ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil:
+    _delta_rows(<DeltaRows *>ctx, <const float *>NULL, i0, i1)
 
 
 # ----------------------------------------------------------------------
@@ -213,7 +349,13 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
     the batch's row r at row r, so threads working on disjoint row blocks
     share them.  Dropout (where buf.masks is set) draws the masks of this block
     exactly where one pass over the whole batch, layer by layer and row by row
-    from stream state `rng`, would have drawn them."""
+    from stream state `rng`, would have drawn them.
+
+    A product on the own kernels reads the first layer's rows through the
+    batch index and applies bias, activation and dropout to each strip of rows
+    as soon as it is done (_forward_rows); on BLAS, the rows are gathered first
+    (when the weight gradient needs them too) and the same epilogue follows
+    the whole block."""
     cdef Py_ssize_t i, r, p, src, nf = X.n_features, L = net.n_weights
     cdef Py_ssize_t nrows = r1 - r0, drawn = 0
     cdef const floating *a_in
@@ -223,12 +365,14 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
     cdef floating *z
     cdef floating *gathered
     cdef const floating *W
-    cdef const floating *b
     cdef Py_ssize_t fan_in, fan_out
-    cdef uint64_t state
+    cdef const Py_ssize_t *a_rows
+    cdef ForwardRows epi
+    cdef fm_gemm_args g
     if nrows <= 0:
         return
     for i in range(L):
+        a_rows = NULL
         fan_in = net.units[i]
         fan_out = net.units[i + 1]
         a_out = (out if i == L - 1 else <floating *>buf.acts[i + 1]) + r0 * fan_out
@@ -236,7 +380,18 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
         if z == NULL:
             z = a_out
         W = params + net.coef_off[i]
-        b = params + net.icpt_off[i]
+        epi.z = z
+        epi.out = a_out
+        epi.b = params + net.icpt_off[i]
+        epi.act = net.act[i]
+        epi.width = fan_out
+        epi.mask = NULL
+        if buf.masks[i + 1] != NULL:
+            epi.mask = _at(<floating *>buf.masks[i + 1], r0 * fan_out)
+            epi.dropped = _at(<floating *>buf.dropped[i + 1], r0 * fan_out)
+            epi.rate = net.dropout[i]
+            epi.rng = fm_rng_skip(rng, drawn + r0 * fan_out)
+            drawn += batch_rows * fan_out
         if i == 0 and data != NULL:
             memset(z, 0, nrows * fan_out * sizeof(floating))
             for r in range(nrows):
@@ -244,32 +399,38 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
                 for p in range(X.indptr[src], X.indptr[src + 1]):
                     axpy(fan_out, data[p], W + X.indices[p] * fan_out,
                          z + r * fan_out)
-        else:
-            if i == 0:
-                if rows == NULL:
-                    a_in = dense + (start + r0) * nf
-                else:
-                    gathered = (<floating *>buf.acts[0]) + r0 * nf
-                    for r in range(nrows):
-                        memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
-                               nf * sizeof(floating))
-                    a_in = gathered
+            _forward_rows(&epi, params, 0, nrows)
+            continue
+        if i == 0:
+            a_in = dense
+            if rows == NULL:
+                a_in = dense + (start + r0) * nf
             else:
-                # Hidden layer i after dropout, if any.
-                a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                        else buf.acts[i]), r0 * fan_in)
+                a_rows = rows + start + r0
+            if rows != NULL and not (_own(net, 0, _FORWARD, params)
+                      and _own(net, 0, _WEIGHT_GRAD, params)):
+                gathered = (<floating *>buf.acts[0]) + r0 * nf
+                for r in range(nrows):
+                    memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
+                           nf * sizeof(floating))
+                if not _own(net, 0, _FORWARD, params):
+                    a_in = gathered
+                    a_rows = NULL
+        else:
+            # Hidden layer i after dropout, if any.
+            a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                    else buf.acts[i]), r0 * fan_in)
+        if _own(net, i, _FORWARD, params):
+            _gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
+                       z, fan_out, False)
+            g.epi = <fm_epilogue_t>(_forward_rows_s if floating is float
+                                    else _forward_rows_d)
+            g.ctx = &epi
+            _own_gemm(&g, False, W, fan_out)
+        else:
             gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
                     fan_in, W, fan_out, <floating>0.0, z, fan_out)
-        _bias_act(z, b, a_out, nrows, fan_out, net.act[i])
-        if z != a_out:
-            # Keep the pre-activation z + b for derivatives that need it.
-            _add_bias(z, b, nrows, fan_out)
-        if buf.masks[i + 1] != NULL:
-            state = fm_rng_skip(rng, drawn + r0 * fan_out)
-            drawn += batch_rows * fan_out
-            _dropout(a_out, _at(<floating *>buf.masks[i + 1], r0 * fan_out),
-                     _at(<floating *>buf.dropped[i + 1], r0 * fan_out),
-                     nrows * fan_out, net.dropout[i], &state)
+            _forward_rows(&epi, params, 0, nrows)
 
 
 cdef double _rows_loss(const Net *net, const Input *X, const floating *Y,
@@ -322,11 +483,12 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
     (see _forward): activations, loss and output delta, and the deltas of every
     hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
     weights to sw_sum[0]."""
-    cdef Py_ssize_t i, p, L = net.n_weights, nrows = r1 - r0
+    cdef Py_ssize_t i, L = net.n_weights, nrows = r1 - r0
     cdef Py_ssize_t fan_in, fan_out
     cdef floating *d
     cdef floating *d_prev
-    cdef floating *mask
+    cdef DeltaRows epi
+    cdef fm_gemm_args g
     cdef double loss = _rows_loss(net, X, Y, SW, rows, start, r0, r1, batch_rows,
                                   params, buf, sw_sum, rng)
     if nrows <= 0:
@@ -336,33 +498,51 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         fan_out = net.units[i + 1]
         d = (<floating *>buf.deltas[i]) + r0 * fan_out
         d_prev = (<floating *>buf.deltas[i - 1]) + r0 * fan_in
-        gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
-                params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
-        mask = _at(<floating *>buf.masks[i], r0 * fan_in)
-        if mask != NULL:
-            for p in range(nrows * fan_in):
-                d_prev[p] = d_prev[p] * mask[p]
-        _act_deriv(_at(<floating *>buf.acts[i], r0 * fan_in),
-                   _at(<floating *>buf.zs[i], r0 * fan_in),
-                   d_prev, nrows * fan_in, net.act[i - 1])
+        epi.d = d_prev
+        epi.mask = _at(<floating *>buf.masks[i], r0 * fan_in)
+        epi.a = _at(<floating *>buf.acts[i], r0 * fan_in)
+        epi.z = _at(<floating *>buf.zs[i], r0 * fan_in)
+        epi.act = net.act[i - 1]
+        epi.width = fan_in
+        if _own(net, i, _DELTA, params):
+            _gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
+                       fan_in, False)
+            g.epi = <fm_epilogue_t>(_delta_rows_s if floating is float
+                                    else _delta_rows_d)
+            g.ctx = &epi
+            _own_gemm(&g, True, params + net.coef_off[i], fan_out)
+        else:
+            gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
+                    params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
+            _delta_rows(&epi, params, 0, nrows)
     return loss
 
 
-cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
-                           Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                           floating *grad, bint accumulate, Py_ssize_t i,
-                           Py_ssize_t c0, Py_ssize_t c1) noexcept nogil:
-    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i,
-    written (or added, when `accumulate`) from the batch's activations and
-    deltas (all `nrows` rows, left by _rows_pass)."""
+cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
+                      Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
+                      floating *grad, bint accumulate, Py_ssize_t i,
+                      Py_ssize_t c0, Py_ssize_t c1, bint intercepts) noexcept nogil:
+    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i
+    and, with `intercepts`, its unscaled intercept gradient (the column sums of
+    delta_i, taken in the same pass on the own kernels), written (or added,
+    when `accumulate`) from the batch's activations and deltas (all `nrows`
+    rows, left by _rows_pass).  On the own kernels the first layer reads X's
+    rows through the batch index."""
     cdef Py_ssize_t r, p, src, col
     cdef Py_ssize_t fan_in = net.units[i], fan_out = net.units[i + 1]
     cdef const floating *a_in
     cdef const floating *data = <const floating *>X.data
+    cdef const Py_ssize_t *a_rows = NULL
     cdef floating *d = <floating *>buf.deltas[i]
     cdef floating *gW = grad + net.coef_off[i]
+    cdef floating *gb = grad + net.icpt_off[i]
     cdef floating beta = 1.0 if accumulate else 0.0
+    cdef fm_gemm_args g
+    if intercepts and not accumulate:
+        memset(gb, 0, fan_out * sizeof(floating))
     if c1 <= c0:
+        if intercepts:
+            _colsum_add(d, gb, nrows, fan_out)
         return
     if i == 0 and data != NULL:
         if not accumulate:
@@ -373,26 +553,32 @@ cdef void _coef_grad_block(const Net *net, const Input *X, const Py_ssize_t *row
                 col = X.indices[p]
                 if c0 <= col < c1:
                     axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
+        if intercepts:
+            _colsum_add(d, gb, nrows, fan_out)
         return
     if i == 0:
-        a_in = (<const floating *>X.dense) + start * fan_in if rows == NULL \
-            else <const floating *>buf.acts[0]
+        if rows == NULL:
+            a_in = (<const floating *>X.dense) + start * fan_in
+        elif _own(net, 0, _WEIGHT_GRAD, grad):
+            a_in = <const floating *>X.dense
+            a_rows = rows + start
+        else:
+            a_in = <const floating *>buf.acts[0]
     else:
         # Hidden layer i after dropout, if any.
         a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                      else buf.acts[i])
-    gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
-            fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
-
-
-cdef void _intercept_grad(const Net *net, Py_ssize_t nrows, Buffers *buf,
-                          floating *grad, bint accumulate, Py_ssize_t i) noexcept nogil:
-    """Layer i's unscaled intercept gradient: the column sums of delta_i."""
-    cdef Py_ssize_t fan_out = net.units[i + 1]
-    cdef floating *gb = grad + net.icpt_off[i]
-    if not accumulate:
-        memset(gb, 0, fan_out * sizeof(floating))
-    _colsum_add(<floating *>buf.deltas[i], gb, nrows, fan_out)
+    if _own(net, i, _WEIGHT_GRAD, grad):
+        _gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
+                   gW + c0 * fan_out, fan_out, accumulate)
+        if intercepts:
+            g.colsum = gb
+        _own_gemm(&g, False, d, fan_out)
+    else:
+        gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
+                fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+        if intercepts:
+            _colsum_add(d, gb, nrows, fan_out)
 
 
 cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
@@ -406,9 +592,8 @@ cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
                                   buf, sw_sum, 0)
     cdef Py_ssize_t i
     for i in range(net.n_weights):
-        _coef_grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
-                         net.units[i])
-        _intercept_grad(net, nrows, buf, grad, accumulate, i)
+        _grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
+                    net.units[i], True)
     return loss
 
 

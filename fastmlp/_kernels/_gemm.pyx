@@ -1,0 +1,250 @@
+# cython: language_level=3
+"""fastmlp's own small-GEMM kernels (csrc/gemm_kernels.h) and the rule that
+chooses, per layer and product, between them and OpenBLAS.
+
+Layering:
+  * csrc/gemm_kernels.h   register-blocked products with fused row epilogues
+                          and column sums, per instruction set
+  * gemm_own_d/_s         the engine's entry (cimported by _net)
+  * choose                which products of a network use them (NetSpec)
+  * product, isa, ...     Python-callable twins for tests and benchmarks
+"""
+
+import os
+
+from cython cimport floating
+from libc.string cimport memcpy
+
+from ._blas cimport gemm_rm
+from ._elementwise cimport _colsum_add
+
+import numpy as np
+
+
+cdef extern from "gemm_kernels.h" nogil:
+    int FM_ISA_GENERIC, FM_ISA_AVX2, FM_ISA_AVX512
+    int fm_gemm_isa()
+    int fm_gemm_set_isa(int isa)
+    int fm_gemm_supported(int isa)
+    void fm_gemm_d(const fm_gemm_args *g, int trans_b, const double *b, Py_ssize_t ldb)
+    void fm_gemm_s(const fm_gemm_args *g, int trans_b, const float *b, Py_ssize_t ldb)
+
+
+cdef void gemm_own_d(const fm_gemm_args *g, bint trans_b, const double *b,
+                     Py_ssize_t ldb) noexcept nogil:
+    fm_gemm_d(g, trans_b, b, ldb)
+
+
+cdef void gemm_own_s(const fm_gemm_args *g, bint trans_b, const float *b,
+                     Py_ssize_t ldb) noexcept nogil:
+    fm_gemm_s(g, trans_b, b, ldb)
+
+
+_ISA_NAMES = {FM_ISA_GENERIC: "generic", FM_ISA_AVX2: "avx2", FM_ISA_AVX512: "avx512"}
+_ISA_CODES = {name: code for code, name in _ISA_NAMES.items()}
+
+
+def isa():
+    """The instruction set the own kernels use now: "avx512", "avx2" or "generic"."""
+    return _ISA_NAMES[fm_gemm_isa()]
+
+
+def supported_isas():
+    """The instruction sets this CPU runs, widest first."""
+    return tuple(name for code, name in sorted(_ISA_NAMES.items(), reverse=True)
+                 if fm_gemm_supported(code))
+
+
+def set_isa(name):
+    """Make the own kernels use instruction set `name` from now on (tests and
+    benchmarks); returns the previous one."""
+    if name not in _ISA_CODES:
+        raise ValueError(f"unknown instruction set {name!r}; "
+                         f"expected one of {sorted(_ISA_CODES)}")
+    previous = isa()
+    if fm_gemm_set_isa(_ISA_CODES[name]) != 0:
+        raise ValueError(f"this CPU cannot run the {name!r} kernels; "
+                         f"it supports {supported_isas()}")
+    return previous
+
+
+# ----------------------------------------------------------------------
+# Which products use the own kernels
+# ----------------------------------------------------------------------
+KERNEL_MODES = ("auto", "own", "blas")
+
+
+def kernel_mode():
+    """FASTMLP_KERNELS: "auto" (default: the rule of `choose`), "own" or
+    "blas" (every product on that side; for tests and benchmarks)."""
+    mode = os.environ.get("FASTMLP_KERNELS", "auto").strip().lower() or "auto"
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"FASTMLP_KERNELS={mode!r} is not one of {KERNEL_MODES}")
+    return mode
+
+
+FORWARD, DELTA, WEIGHT_GRAD = 0, 1, 2
+
+
+_VECTOR_BYTES = {"avx512": 64, "avx2": 32, "generic": 16}
+
+
+def choose(op, k, n, itemsize, mode=None):
+    """Whether product `op` (FORWARD: rows x k times k x n; DELTA: rows x n
+    times (k x n)^T; WEIGHT_GRAD: (rows x k)^T times rows x n) of a layer with
+    k inputs and n outputs runs on the own kernels.
+
+    The rule (mode "auto") is measured (benchmarks/kernels.py): the own kernels
+    are as fast as OpenBLAS or faster on the products of a mini-batch, and
+    their epilogues save a pass over the output, except where
+      * the n columns fill less than 3/8 of a vector (a binary or few-class
+        output layer in float32): each tile row is then one mostly empty
+        vector, and OpenBLAS's thin kernels do better (FORWARD, WEIGHT_GRAD);
+      * the weights exceed half of a 2 MiB second-level cache (FORWARD,
+        WEIGHT_GRAD), or 256 KiB for DELTA, which first copies them
+        transposed: then every strip of rows streams them from memory, where
+        OpenBLAS's packed blocks stay in cache.
+    It depends on the layer's shape, never on the number of rows, so a
+    layer's products are the same in training and prediction at any batch or
+    chunk size."""
+    mode = kernel_mode() if mode is None else mode
+    if mode != "auto":
+        return mode == "own"
+    weight_bytes = k * n * itemsize
+    if op == DELTA:
+        return weight_bytes <= 256 * 1024
+    if weight_bytes > 1024 * 1024:
+        return False
+    return 8 * n * itemsize >= 3 * _VECTOR_BYTES[isa()]
+
+
+# ----------------------------------------------------------------------
+# Python-callable product (tests, benchmarks)
+# ----------------------------------------------------------------------
+cdef Py_ssize_t _leading(arr, name) except -1:
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got {arr.ndim}-D")
+    if arr.size and arr.shape[1] > 1 and arr.strides[1] != arr.itemsize:
+        raise ValueError(f"{name} must have unit stride along its last axis")
+    if arr.size == 0 or arr.shape[0] <= 1:
+        return max(arr.shape[1], 1)
+    if arr.strides[0] % arr.itemsize or arr.strides[0] < arr.shape[1] * arr.itemsize:
+        raise ValueError(f"{name} must have a row stride of at least its width")
+    return arr.strides[0] // arr.itemsize
+
+
+cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssize_t ldb,
+                   floating *c, Py_ssize_t ldc, floating *cs, Py_ssize_t *rows,
+                   bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                   Py_ssize_t k, bint accumulate, bint own,
+                   floating *gathered) noexcept nogil:
+    cdef fm_gemm_args g
+    cdef Py_ssize_t r, width
+    if own:
+        g.trans_a = trans_a
+        g.m = m
+        g.n = n
+        g.k = k
+        g.a = a
+        g.lda = lda
+        g.rows = rows
+        g.accumulate = accumulate
+        g.c = c
+        g.ldc = ldc
+        g.colsum = cs
+        g.epi = NULL
+        g.ctx = NULL
+        if floating is float:
+            gemm_own_s(&g, trans_b, b, ldb)
+        else:
+            gemm_own_d(&g, trans_b, b, ldb)
+        return
+    if rows != NULL:
+        width = m if trans_a else k
+        for r in range(k if trans_a else m):
+            memcpy(gathered + r * width, a + rows[r] * lda, width * sizeof(floating))
+        a = gathered
+        lda = width
+    gemm_rm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb,
+            <floating>(1.0 if accumulate else 0.0), c, ldc)
+    if cs != NULL:
+        if trans_b:
+            for r in range(n):
+                for width in range(k):
+                    cs[r] += b[r * ldb + width]
+        else:
+            _colsum_add(b, cs, k, n)
+
+
+def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=False,
+            colsum=None, kernel="own", repeat=1):
+    """C[...] = op(A) @ op(B) (+ C when `accumulate`), single-threaded, without
+    the GIL.
+
+    op(A) is A[rows] (A when rows is None), transposed when `trans_a`; op(B) is
+    B, or B.T when `trans_b`.  A, B, C are 2-D arrays of one dtype (float32 or
+    float64) with unit stride along their last axis (any row stride).  With
+    `colsum` (1-D, length n), also colsum += op(B).sum(axis=0).  `kernel`:
+    "own" (the kernels at the current instruction set, see isa()) or "blas".
+    `repeat` > 1 computes the product that many times in one call (timings
+    without the cost of the Python call; with `accumulate` or `colsum` the
+    sums then grow each time).
+    """
+    cdef Py_ssize_t[::1] idx
+    cdef Py_ssize_t *rows_ptr = NULL
+    cdef Py_ssize_t m, n, k, kb, stored, lda, ldb, ldc
+    cdef bint own
+    if kernel not in ("own", "blas"):
+        raise ValueError(f"kernel must be 'own' or 'blas', got {kernel!r}")
+    own = kernel == "own"
+    dtype = C.dtype
+    if dtype not in (np.float32, np.float64) or A.dtype != dtype or B.dtype != dtype:
+        raise TypeError("A, B and C must share one dtype, float32 or float64")
+    lda, ldb, ldc = _leading(A, "A"), _leading(B, "B"), _leading(C, "C")
+    stored = A.shape[0]
+    if rows is not None:
+        idx = np.ascontiguousarray(rows, dtype=np.intp)
+        if idx.shape[0] and (np.min(idx) < 0 or np.max(idx) >= stored):
+            raise ValueError("rows out of range of A")
+        stored = idx.shape[0]
+        if stored:
+            rows_ptr = &idx[0]
+    m, k = (A.shape[1], stored) if trans_a else (stored, A.shape[1])
+    kb, n = (B.shape[1], B.shape[0]) if trans_b else (B.shape[0], B.shape[1])
+    if kb != k or C.shape[0] != m or C.shape[1] != n:
+        raise ValueError(f"incompatible shapes: op(A) ({m}, {k}), op(B) ({kb}, {n}), "
+                         f"C {C.shape}")
+    if colsum is not None and (colsum.dtype != dtype or colsum.shape != (n,)
+                               or not colsum.flags.c_contiguous):
+        raise ValueError(f"colsum must be a contiguous ({n},) array of dtype {dtype}")
+    if m == 0 and colsum is None or n == 0:
+        return
+    gathered = np.empty(max(m * k, 1), dtype=dtype)
+    empty = np.zeros((1, 1), dtype=dtype)
+    a_arr = A if A.size else empty
+    b_arr = B if B.size else empty
+    c_arr = C if C.size else empty
+    cs_arr = empty[0] if colsum is None else colsum
+    if dtype == np.float64:
+        _call_product[double](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
+                              colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
+                              accumulate, own, gathered, repeat)
+    else:
+        _call_product[float](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
+                             colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
+                             accumulate, own, gathered, repeat)
+
+
+cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:, :] b,
+                       Py_ssize_t ldb, floating[:, :] c, Py_ssize_t ldc,
+                       floating[::1] cs, bint with_cs, Py_ssize_t *rows,
+                       bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
+                       Py_ssize_t k, bint accumulate, bint own,
+                       floating[::1] gathered, Py_ssize_t repeat) except -1:
+    cdef floating *cs_ptr = &cs[0] if with_cs else NULL
+    cdef Py_ssize_t t
+    with nogil:
+        for t in range(repeat):
+            _product(&a[0, 0], lda, &b[0, 0], ldb, &c[0, 0], ldc, cs_ptr, rows, trans_a,
+                     trans_b, m, n, k, accumulate, own, &gathered[0])
+    return 0

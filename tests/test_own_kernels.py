@@ -1,0 +1,275 @@
+"""fastmlp's own small-GEMM kernels (csrc/gemm_kernels.h) against numpy, at every
+instruction set this CPU runs, and the engine on them against the engine on BLAS.
+
+The products are checked against float64 numpy with the rounding-error bound of a
+sum of k products: |C - C_exact| <= 2 k eps (|op(A)| |op(B)| + |C0|), eps of the
+dtype; every product of the engine's three kinds (forward, delta, weight gradient
+with the column sums), with leading dimensions wider than the rows and starts one
+element off the allocation.
+"""
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp._kernels import _engine, _gemm
+from fastmlp._multilayer_perceptron import _HIDDEN_ACTIVATIONS
+
+DTYPES = [np.float32, np.float64]
+ISAS = _gemm.supported_isas()
+SMALL = range(1, 34)
+
+
+@pytest.fixture
+def isa(request):
+    previous = _gemm.set_isa(request.param)
+    yield request.param
+    _gemm.set_isa(previous)
+
+
+def _strided(rng, shape, dtype, pad=3):
+    """A random array of `shape` that is a view: rows `pad` elements wider than
+    their width, starting one element into the allocation (unaligned)."""
+    base = rng.standard_normal((shape[0] + 1, shape[1] + pad)).astype(dtype)
+    return base[1:, 1:1 + shape[1]]
+
+
+def _check(dtype, m, n, k, trans_a, trans_b, rows, accumulate, colsum, rng):
+    stored = (k if trans_a else m) if rows is None else len(rows)
+    a_rows = stored if rows is None else stored + 5
+    A = _strided(rng, (a_rows, m if trans_a else k), dtype)
+    B = _strided(rng, (n, k) if trans_b else (k, n), dtype)
+    C = _strided(rng, (m, n), dtype)
+    C0 = C.astype(np.float64)
+    opA = (A if rows is None else A[rows]).astype(np.float64)
+    opA = opA.T if trans_a else opA
+    opB = B.T.astype(np.float64) if trans_b else B.astype(np.float64)
+    cs = rng.standard_normal(n).astype(dtype) if colsum else None
+    cs0 = None if cs is None else cs.astype(np.float64)
+    _gemm.product(A, B, C, trans_a=trans_a, trans_b=trans_b, rows=rows,
+                  accumulate=accumulate, colsum=cs)
+    expected = opA @ opB + (C0 if accumulate else 0)
+    eps = np.finfo(dtype).eps
+    bound = 2 * (k + 1) * eps * (np.abs(opA) @ np.abs(opB) + np.abs(C0)) + 1e-30
+    err = np.abs(C - expected)
+    assert (err <= bound).all(), (
+        f"m={m} n={n} k={k} trans_a={trans_a} trans_b={trans_b} rows={rows is not None} "
+        f"accumulate={accumulate}: error {err.max():.3g} above bound")
+    if cs is not None:
+        expected_cs = cs0 + opB.sum(axis=0)
+        cs_bound = 2 * (k + 1) * eps * (np.abs(opB).sum(axis=0) + np.abs(cs0))
+        assert (np.abs(cs - expected_cs) <= cs_bound).all()
+
+
+# The four ways the engine calls the kernels.
+KINDS = {
+    # forward of a hidden layer: C = A W
+    "forward": dict(trans_a=False, trans_b=False, rows=False, accumulate=False, colsum=False),
+    # forward of the first layer through the batch index
+    "forward-rows": dict(trans_a=False, trans_b=False, rows=True, accumulate=False,
+                         colsum=False),
+    # delta: C = D W^T
+    "delta": dict(trans_a=False, trans_b=True, rows=False, accumulate=False, colsum=False),
+    # weight gradient of the first layer: C (+)= X[rows]^T D, intercepts = colsum(D)
+    "weight-grad": dict(trans_a=True, trans_b=False, rows=True, accumulate=True,
+                        colsum=True),
+    "weight-grad-plain": dict(trans_a=True, trans_b=False, rows=False, accumulate=False,
+                              colsum=True),
+}
+
+
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["forward-rows", "delta", "weight-grad"])
+def test_every_small_shape_matches_numpy(isa, dtype, kind):
+    """Every m, k, n in 1..33: every row and column remainder of the register tiles."""
+    opts = KINDS[kind]
+    rng = np.random.default_rng([len(kind), np.dtype(dtype).itemsize, ISAS.index(isa)])
+    for m, k, n in itertools.product(SMALL, SMALL, SMALL):
+        stored = k if opts["trans_a"] else m
+        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
+        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
+               opts["accumulate"], opts["colsum"], rng)
+
+
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, k, n", [(200, 784, 100), (257, 300, 129), (200, 100, 3),
+                                     (64, 1000, 17), (1000, 40, 256), (3, 5000, 2)])
+def test_large_shapes_match_numpy(isa, dtype, m, k, n):
+    rng = np.random.default_rng([m, k, n])
+    for opts in KINDS.values():
+        stored = k if opts["trans_a"] else m
+        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
+        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
+               opts["accumulate"], opts["colsum"], rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_empty_products(dtype):
+    rng = np.random.default_rng(0)
+    # k = 0: C is zeroed (or kept when accumulating), column sums unchanged
+    C = rng.standard_normal((4, 5)).astype(dtype)
+    _gemm.product(np.zeros((4, 0), dtype), np.zeros((0, 5), dtype), C)
+    assert (C == 0).all()
+    C = rng.standard_normal((4, 5)).astype(dtype)
+    C0 = C.copy()
+    _gemm.product(np.zeros((4, 0), dtype), np.zeros((0, 5), dtype), C, accumulate=True)
+    assert_allclose(C, C0)
+    # m = 0 with column sums: only the sums
+    D = rng.standard_normal((6, 5)).astype(dtype)
+    cs = np.zeros(5, dtype)
+    _gemm.product(np.zeros((6, 0), dtype), D, np.zeros((0, 5), dtype), trans_a=True,
+                  colsum=cs)
+    assert_allclose(cs, D.sum(axis=0), rtol=1e-5)
+
+
+def test_product_rejects_bad_arguments():
+    a = np.ones((3, 4))
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        _gemm.product(a, np.ones((5, 2)), np.ones((3, 2)))
+    with pytest.raises(TypeError, match="one dtype"):
+        _gemm.product(a.astype(np.float32), np.ones((4, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="unit stride"):
+        _gemm.product(np.ones((4, 3)).T, np.ones((4, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="out of range"):
+        _gemm.product(a, np.ones((4, 2)), np.ones((2, 2)), rows=[0, 3])
+    with pytest.raises(ValueError, match="kernel"):
+        _gemm.product(a, np.ones((4, 2)), np.ones((3, 2)), kernel="mkl")
+
+
+def test_isa_selection():
+    assert _gemm.isa() in ISAS
+    assert ISAS[-1] == "generic"
+    with pytest.raises(ValueError, match="unknown instruction set"):
+        _gemm.set_isa("sse9")
+    for name in ("avx512", "avx2"):
+        if name not in ISAS:
+            with pytest.raises(ValueError, match="cannot run"):
+                _gemm.set_isa(name)
+
+
+def test_kernel_mode_from_environment(monkeypatch):
+    monkeypatch.setenv("FASTMLP_KERNELS", "blas")
+    assert not _gemm.choose(_gemm.FORWARD, 40, 100, 8)
+    monkeypatch.setenv("FASTMLP_KERNELS", "own")
+    assert _gemm.choose(_gemm.FORWARD, 4000, 4000, 8)
+    monkeypatch.setenv("FASTMLP_KERNELS", "fast")
+    with pytest.raises(ValueError, match="FASTMLP_KERNELS"):
+        _gemm.kernel_mode()
+    with pytest.raises(ValueError, match="FASTMLP_KERNELS"):
+        MLPClassifier(max_iter=1).fit(np.ones((4, 2)), [0, 1, 0, 1])
+
+
+def test_choice_depends_on_the_layer_shape_only(monkeypatch):
+    monkeypatch.delenv("FASTMLP_KERNELS", raising=False)
+    spec = _engine.NetSpec([40, 100, 3], [0, 4000], [4300, 4400], ["relu", "softmax"],
+                           "log_loss")
+    ops = (_gemm.FORWARD, _gemm.DELTA, _gemm.WEIGHT_GRAD)
+    for itemsize, own in ((8, spec.own_d), (4, spec.own_s)):
+        expected = [_gemm.choose(op, k, n, itemsize) for k, n in ((40, 100), (100, 3))
+                    for op in ops]
+        assert list(own) == expected
+    # a layer of 2000 x 2000 float64 weights (32 MB) goes to BLAS, 40 x 100 does not
+    assert not _gemm.choose(_gemm.FORWARD, 2000, 2000, 8, "auto")
+    assert _gemm.choose(_gemm.FORWARD, 40, 100, 8, "auto")
+
+
+# ---------------------------------------------------------------------------
+# The engine on the own kernels against the engine on BLAS
+# ---------------------------------------------------------------------------
+def _fit_both(monkeypatch, make, X, y, **fit):
+    out = {}
+    for mode in ("blas", "own"):
+        monkeypatch.setenv("FASTMLP_KERNELS", mode)
+        est = make()
+        if fit.get("partial"):
+            est.partial_fit(X, y, classes=np.unique(y))
+            est.partial_fit(X, y)
+        else:
+            est.fit(X, y)
+        out[mode] = est
+    return out["blas"], out["own"]
+
+
+def _assert_same_model(a, b, dtype, X):
+    # Same arithmetic up to the order of the sums in each product: round-off only.
+    rtol = 2e-3 if dtype == np.float32 else 1e-7
+    for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert_allclose(cb, ca, rtol=rtol, atol=rtol * np.abs(ca).max())
+    pa = a.predict_proba(X) if hasattr(a, "predict_proba") else a.predict(X)
+    pb = b.predict_proba(X) if hasattr(b, "predict_proba") else b.predict(X)
+    assert_allclose(pb, pa, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", sorted(_HIDDEN_ACTIVATIONS))
+def test_every_activation_trains_alike_on_both_kernels(monkeypatch, dtype, activation):
+    """Each activation's fused epilogue (forward) and derivative (delta), with
+    dropout, through the shuffled batch index, both dtypes."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((230, 21)).astype(dtype)
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int) + (X[:, 2] > 0.8)
+    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
+        hidden_layer_sizes=(33, 17), activation=activation, batch_size=50, max_iter=3,
+        dropout=0.2, random_state=0), X, y)
+    _assert_same_model(blas, own, dtype, X)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_regressor_and_full_batch_alike_on_both_kernels(monkeypatch, dtype, solver):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 9)).astype(dtype)
+    y = np.c_[X[:, 0] * X[:, 1], np.sin(X[:, 2])]
+    blas, own = _fit_both(monkeypatch, lambda: MLPRegressor(
+        hidden_layer_sizes=(20, 7), solver=solver, max_iter=5, random_state=0,
+        early_stopping=solver == "sgd"), X, y)
+    _assert_same_model(blas, own, dtype, X)
+
+
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+def test_engine_at_every_instruction_set(monkeypatch, isa):
+    """A fit and a prediction on the variant `isa` against BLAS."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 30))
+    y = rng.integers(0, 4, 400)
+    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
+        hidden_layer_sizes=(40,), max_iter=4, random_state=0), X, y)
+    _assert_same_model(blas, own, np.float64, X)
+
+
+def test_partial_fit_alike_on_both_kernels(monkeypatch):
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((150, 12)).astype(np.float32)
+    y = rng.integers(0, 2, 150)
+    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
+        hidden_layer_sizes=(16,), random_state=0), X, y, partial=True)
+    _assert_same_model(blas, own, np.float32, X)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["own", "blas"])
+def test_parity_gradients_and_team_hold_on_either_side(mode):
+    """scikit-learn parity (rtol 1e-6), the gradient checks and the results'
+    independence of the team size, with every product forced to one side (the
+    rest of the suite runs the default choice)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    env = dict(os.environ, FASTMLP_KERNELS=mode)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         *(str(tests / name) for name in ("test_parity.py", "test_team.py",
+                                          "test_gradients.py", "test_check_gradients.py"))],
+        # not the repository root: `-m` puts the working directory on sys.path, and
+        # the source tree's uncompiled package must not shadow the installed one
+        cwd=tests, env=env, capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
