@@ -6,6 +6,7 @@
     python benchmarks/compare.py --only mnist-f32,wide-f32 --no-torch
     python benchmarks/compare.py --only small-data   # only the small-data section
     python benchmarks/compare.py --no-small-data     # every section but that one
+    python benchmarks/compare.py --kernels blas      # fastmlp's fits with FASTMLP_KERNELS=blas
 
 PyTorch is optional (`pip install torch==2.13.0`); without it its rows are skipped.
 
@@ -32,13 +33,27 @@ optimizer settings:
 
 tol=0 with n_iter_no_change > max_iter, so every library runs every epoch.
 
+The configurations "defaults-*" and "regressor-es-f64" leave everything else at the
+library's defaults (MLPClassifier(max_iter=3, ...): hidden (100,), relu, adam,
+batch_size "auto", i.e. 200; MLPRegressor((64, 32), early_stopping=True, ...), where
+10% of the rows are held out and scored after every epoch). "gridsearch-f64" times a
+whole GridSearchCV(Pipeline(StandardScaler, MLPClassifier), n_jobs=1) of 4 candidates
+(hidden_layer_sizes (50,) or (100,), alpha 1e-4 or 1e-3) x 3 folds and the refit on
+all rows. PyTorch has no counterpart of the regressor with early stopping nor of the
+grid search and is not measured there.
+
 Columns of the table:
 
-    s/epoch        fit time / epochs (per iteration for L-BFGS)
+    s/epoch        fit time / epochs (per iteration for L-BFGS); for the grid search
+                   the time of the whole search / the epochs of all its fits
     us/batch       fit time / mini-batches
-    GFLOP/s        6 * n * sum(fan_in * fan_out) per epoch (per L-BFGS iteration, as if
-                   it made one objective evaluation) / s per epoch; for sparse X the
-                   first layer counts 4 * nnz * fan_out instead
+    GFLOP/s        the FLOPs done per epoch, n * (6 * sum(fan_in * fan_out) - 2 * d *
+                   fan_out of the first layer: no delta back to the input), per L-BFGS
+                   iteration as if it made one objective evaluation, / s per epoch; for
+                   sparse X the
+                   first layer counts 4 * nnz * fan_out instead; with early stopping
+                   6 * n_train * ... + 2 * n_validation * ... (the validation forward
+                   pass); none for the grid search
     % GEMM         GFLOP/s / the GEMM rate measured here (numpy matmul of 2000 x 2000
                    matrices of the same dtype, same thread limit, best of 5 at the start
                    and 5 at the end of the run)
@@ -54,12 +69,17 @@ Columns of the table:
                    with no trace in /proc/stat (another guest on the same core): the
                    fastest of several fits is the best estimate of the code's speed
     vs sklearn,    on the fastmlp row: the other library's time / fastmlp's time, of
-    vs torch       the fit per epoch (per iteration for L-BFGS), or of predict_proba
-                   for the predict_proba row (which reuses the fit of the row with
-                   the same data and network)
+    vs torch       the fit per epoch (per iteration for L-BFGS), of the whole search
+                   for the grid search, or of predict_proba for the predict_proba row
+                   (which reuses the fit of the row with the same data and network)
 
-The targets of the issue are checked below the table (met / missed); in --quick mode
-the sizes are far too small for them to mean anything, and nothing is asserted.
+The targets are checked below the table (met / missed); the "% GEMM" ones are meant
+for the default 2 threads. In --quick mode the sizes are far too small for them to
+mean anything, and nothing is asserted.
+
+--kernels blas|own|auto sets FASTMLP_KERNELS for every child (fastmlp reads it when
+a fit starts: OpenBLAS only, its own small-GEMM kernels only, or its choice per
+product); without it the variable is left as it is (unset: auto).
 
 A second section, "Small data: per-call costs" (small_data.py, --only small-data),
 compares fastmlp with scikit-learn only, on scikit-learn's digits: predict,
@@ -107,6 +127,11 @@ ADAM = dict(learning_rate_init=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
 SGD = dict(learning_rate_init=1e-3, momentum=0.9, nesterovs_momentum=True)
 ALPHA = 1e-4
 WARMUP_ROWS = 256
+TASKS = ("classifier", "regressor", "gridsearch")
+# The grid search: its grid (over the pipeline's step "mlp") and folds.
+GRID = {"mlp__hidden_layer_sizes": [(50,), (100,)], "mlp__alpha": [1e-4, 1e-3]}
+GRID_FOLDS = 3
+KERNEL_SETTINGS = ("blas", "own", "auto")
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,9 @@ class Config:
     epochs: int = 2  # max_iter: epochs, or iterations for L-BFGS
     density: float = 0.0  # > 0: sparse CSR X with this fraction of non-zeros
     primary: str = "fit"  # what the speed-up columns compare: "fit" or "predict"
+    task: str = "classifier"  # "classifier", "regressor" (n_classes: targets), "gridsearch"
+    early_stopping: bool = False
+    defaults: bool = False  # the library's defaults but for network, epochs, early_stopping
 
     @property
     def run_key(self):
@@ -134,7 +162,18 @@ class Config:
 
     @property
     def data_key(self):
-        return (self.n, self.d, self.n_classes, self.density)
+        return (self.n, self.d, self.n_classes, self.density, self.task == "regressor")
+
+    @property
+    def n_validation(self):
+        """Rows held out for early stopping (10%, rounded up as train_test_split does)."""
+        return math.ceil(0.1 * self.n) if self.early_stopping else 0
+
+    @property
+    def batches(self):
+        """Mini-batches per epoch."""
+        n_train = self.n - self.n_validation
+        return math.ceil(n_train / min(self.batch_size, n_train))
 
     def describe(self):
         short = {"float32": "f32", "float64": "f64"}[self.dtype]
@@ -146,7 +185,18 @@ class Config:
             how = f"lbfgs {self.epochs} it"
         else:
             how = f"b{self.batch_size} {self.solver} {self.epochs} ep"
+        if self.defaults:
+            how = f"defaults {self.epochs} ep"
+        if self.early_stopping:
+            how += " early stop"
         prefix = "predict_proba " if self.primary == "predict" else ""
+        if self.task == "regressor":
+            prefix = "MLPRegressor "
+        elif self.task == "gridsearch":
+            n_candidates = math.prod(len(values) for values in GRID.values())
+            prefix = f"GridSearchCV {n_candidates}x{GRID_FOLDS}-fold "
+            hidden = "/".join(str(h).replace(" ", "") for h in GRID["mlp__hidden_layer_sizes"])
+            hidden += " x alpha " + "/".join(f"{a:g}" for a in GRID["mlp__alpha"])
         return f"{prefix}{what} {hidden} {how} {short}"
 
 
@@ -160,6 +210,12 @@ def full_configs():
         Config("predict-f64", 60_000, 784, (100,), 10, 200, "float64", primary="predict"),
         Config("lbfgs-f64", 20_000, 50, (64,), 10, 20_000, "float64", "lbfgs", epochs=50),
         Config("sparse-f64", 20_000, 5_000, (100,), 10, 200, "float64", epochs=3, density=0.01),
+        Config("defaults-f64", 60_000, 40, (100,), 3, 200, "float64", epochs=3, defaults=True),
+        Config("defaults-f32", 60_000, 40, (100,), 3, 200, "float32", epochs=3, defaults=True),
+        Config("regressor-es-f64", 40_000, 25, (64, 32), 1, 200, "float64", epochs=5,
+               task="regressor", early_stopping=True, defaults=True),
+        Config("gridsearch-f64", 8_000, 20, (100,), 3, 200, "float64", epochs=10,
+               task="gridsearch"),
     ]
 
 
@@ -180,8 +236,14 @@ def quick_configs():
 # ----------------------------------------------------------------------------
 def make_data(cfg):
     """(X, y): X standard normal float32 (or sparse CSR float64 with uniform
-    values), y the argmax of a fixed linear teacher plus noise."""
+    values), y the argmax of a fixed linear teacher plus noise; for a regressor y is
+    tanh of a linear teacher plus noise (float64, one column per target, 1-D for one)."""
     rng = np.random.default_rng(0)
+    if cfg.task == "regressor":
+        X = rng.standard_normal((cfg.n, cfg.d), dtype=np.float32)
+        teacher = rng.standard_normal((cfg.d, cfg.n_classes)) / np.sqrt(cfg.d)
+        y = np.tanh(X @ teacher) + 0.1 * rng.standard_normal((cfg.n, cfg.n_classes))
+        return X, (y[:, 0] if cfg.n_classes == 1 else y)
     if cfg.density:
         X = sp.random(cfg.n, cfg.d, density=cfg.density, format="csr",
                       dtype=np.float64, random_state=rng)
@@ -228,13 +290,21 @@ def nbytes(X):
 
 
 def epoch_flops(cfg, nnz):
-    """FLOPs of one epoch (forward + both backward GEMMs of every layer)."""
-    units = [cfg.d, *cfg.hidden, 1 if cfg.n_classes == 2 else cfg.n_classes]
-    pairs = list(itertools.pairwise(units))
+    """FLOPs of one epoch as done (forward and weight-gradient GEMMs of every layer,
+    the delta GEMMs of every layer but the first, and the
+    forward pass of the rows held out for early stopping); None for a grid search."""
+    if cfg.task == "gridsearch":
+        return None
+    outputs = cfg.n_classes if cfg.task == "regressor" else (
+        1 if cfg.n_classes == 2 else cfg.n_classes)
+    pairs = list(itertools.pairwise([cfg.d, *cfg.hidden, outputs]))
     if cfg.density:
         first = 4.0 * nnz * pairs[0][1]
         return first + 6.0 * cfg.n * sum(a * b for a, b in pairs[1:])
-    return 6.0 * cfg.n * sum(a * b for a, b in pairs)
+    per_row = sum(a * b for a, b in pairs)
+    # no delta is propagated back to the input layer: 4 (not 6) FLOPs per weight there
+    trained = 6.0 * per_row - 2.0 * pairs[0][0] * pairs[0][1]
+    return trained * (cfg.n - cfg.n_validation) + 2.0 * cfg.n_validation * per_row
 
 
 # ----------------------------------------------------------------------------
@@ -242,37 +312,75 @@ def epoch_flops(cfg, nnz):
 # ----------------------------------------------------------------------------
 def estimator_params(cfg, max_iter=None):
     max_iter = cfg.epochs if max_iter is None else max_iter
+    if cfg.defaults:
+        return dict(hidden_layer_sizes=cfg.hidden, early_stopping=cfg.early_stopping,
+                    max_iter=max_iter, tol=0.0, n_iter_no_change=max_iter + 1,
+                    random_state=0)
     params = dict(hidden_layer_sizes=cfg.hidden, solver=cfg.solver, alpha=ALPHA,
                   batch_size=cfg.batch_size, max_iter=max_iter, tol=0.0,
                   n_iter_no_change=max_iter + 1, shuffle=True, random_state=0)
     params.update(SGD if cfg.solver == "sgd" else ADAM)
+    if cfg.early_stopping:
+        params["early_stopping"] = True
     return params
 
 
-def measure_sklearn_api(library, cfg, X, y, opts):
-    """Fit and predict_proba with fastmlp's or scikit-learn's MLPClassifier."""
+def make_estimator(library, cfg, max_iter=None):
+    """fastmlp's or scikit-learn's estimator of the configuration: MLPClassifier,
+    MLPRegressor, or the grid search over a pipeline with an MLPClassifier."""
     if library == "fastmlp":
-        from fastmlp import MLPClassifier
+        from fastmlp import MLPClassifier, MLPRegressor
     else:
-        from sklearn.neural_network import MLPClassifier
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+    estimator_class = MLPRegressor if cfg.task == "regressor" else MLPClassifier
+    estimator = estimator_class(**estimator_params(cfg, max_iter))
+    if cfg.task != "gridsearch":
+        return estimator
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = Pipeline([("scale", StandardScaler()), ("mlp", estimator)])
+    return GridSearchCV(pipeline, GRID, cv=GRID_FOLDS, n_jobs=1)
+
+
+def measure_sklearn_api(library, cfg, X, y, opts):
+    """Fit and predict_proba (predict for a regressor) with fastmlp's or
+    scikit-learn's estimator (make_estimator)."""
     from sklearn.exceptions import ConvergenceWarning
+
+    if cfg.task == "regressor":
+        y = y.astype(cfg.dtype)
+
+    def predict(model, rows):
+        return model.predict(rows) if cfg.task == "regressor" else model.predict_proba(rows)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        warm = MLPClassifier(**estimator_params(cfg, max_iter=1))
-        warm.fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS]).predict_proba(X[:WARMUP_ROWS])
-        del warm
+        with warnings.catch_warnings():
+            # A batch size above the warm-up's few rows is clipped, with a warning.
+            warnings.simplefilter("ignore", UserWarning)
+            warm = make_estimator(library, cfg, max_iter=1)
+            predict(warm.fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS]), X[:WARMUP_ROWS])
+            del warm
 
         def fit_once():
-            model = MLPClassifier(**estimator_params(cfg))
+            model = make_estimator(library, cfg)
             with FitMeter() as meter:
                 model.fit(X, y)
             return meter, model
 
         result, model = measured_fit(fit_once, opts["fits"], opts["retries"])
-    predict_s = best_of(opts["repeats"], lambda: model.predict_proba(X))
-    return {**result, "n_iter": int(model.n_iter_), "loss": float(model.loss_),
-            "predict_s": predict_s}
+    predict_s = best_of(opts["repeats"], lambda: predict(model, X))
+    if cfg.task == "gridsearch":
+        # Every fit runs all its epochs (tol=0): the candidates on every fold, the refit.
+        best = model.best_estimator_[-1]
+        fits = len(model.cv_results_["params"]) * model.n_splits_ + 1
+        n_iter = fits * int(best.n_iter_)
+    else:
+        best = model
+        n_iter = int(model.n_iter_)
+    return {**result, "n_iter": n_iter, "loss": float(best.loss_), "predict_s": predict_s}
 
 
 def sklearn_initial_weights(units):
@@ -471,6 +579,16 @@ def fastmlp_source():
     return f"{package} @ {commit}{' + uncommitted changes' if dirty else ''}"
 
 
+def kernels_note():
+    """FASTMLP_KERNELS as the children get it, and the own kernels' instruction set."""
+    setting = os.environ.get("FASTMLP_KERNELS") or "auto (unset)"
+    try:
+        from fastmlp._kernels import _gemm
+    except ImportError:
+        return f"FASTMLP_KERNELS {setting}, own kernels not built"
+    return f"FASTMLP_KERNELS {setting}, own kernels {_gemm.isa()}"
+
+
 def header_line(threads, torch_used, load_start):
     versions = [f"Python {platform.python_version()}"]
     for dist, name in [("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "scikit-learn"),
@@ -494,7 +612,8 @@ def header_line(threads, torch_used, load_start):
         load = (f"load avg 1/5/15 min: start {'/'.join(f'{x:.1f}' for x in load_start)}, "
                 f"end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     return (f"{date} | {machine} | {cpu_model()} | {', '.join(versions)} | "
-            f"BLAS {'; '.join(blas)} | threads {threads} | {load} | `{command}`")
+            f"BLAS {'; '.join(blas)} | {kernels_note()} | threads {threads} | {load} | "
+            f"`{command}`")
 
 
 def fmt_rate(rows_per_s):
@@ -518,6 +637,8 @@ def primary_seconds(cfg, res):
     """Seconds of what the speed-up columns compare (lower is better)."""
     if res is None or "error" in res or "skipped" in res:
         return None
+    if cfg.task == "gridsearch":
+        return res["fit_s"]
     return res["predict_s"] if cfg.primary == "predict" else res["fit_s"] / max(res["n_iter"], 1)
 
 
@@ -546,9 +667,13 @@ def table(configs, measured, gemm):
                 continue
             cells[1] = f"{res['x_bytes'] / 2**20:.1f}"
             per_epoch = res["fit_s"] / max(res["n_iter"], 1)
-            batches = math.ceil(cfg.n / min(cfg.batch_size, cfg.n))
-            gflops = epoch_flops(cfg, res["nnz"]) / per_epoch / 1e9
-            fraction = None if cfg.density else 100.0 * gflops / gemm[cfg.dtype]
+            flops = epoch_flops(cfg, res["nnz"])
+            gflops = None if flops is None else flops / per_epoch / 1e9
+            fraction = None if cfg.density or gflops is None else (
+                100.0 * gflops / gemm[cfg.dtype])
+            per_batch = None
+            if cfg.solver != "lbfgs" and cfg.task != "gridsearch":
+                per_batch = 1e6 * per_epoch / cfg.batches
             memory = None if res["peak"] is None else (res["peak"] - res["base"]) / 2**20
             ratios = ["", ""]
             if library == "fastmlp":
@@ -556,7 +681,7 @@ def table(configs, measured, gemm):
             cells += [
                 str(res["n_iter"]),
                 fmt(per_epoch, ".3f"),
-                "-" if cfg.solver == "lbfgs" else fmt(1e6 * per_epoch / batches, ".0f"),
+                fmt(per_batch, ".0f"),
                 fmt(gflops, ".1f"),
                 fmt(fraction, ".0f"),
                 fmt_rate(cfg.n / res["predict_s"]),
@@ -579,11 +704,18 @@ TARGETS = [
     ("MNIST-sized f64: fastmlp vs scikit-learn", "mnist-f64", "sklearn", 4.0),
     ("MNIST-sized f32: fastmlp vs scikit-learn", "mnist-f32", "sklearn", 5.0),
     ("MNIST-sized f32: fastmlp vs PyTorch", "mnist-f32", "torch", 2.0),
-    ("wide f32: fastmlp share of measured sgemm rate", "wide-f32", "gemm", 0.75),
-    ("wide f32: fastmlp vs PyTorch (faster)", "wide-f32", "torch", 1.0),
+    ("MNIST-sized f64: fastmlp share of measured dgemm rate", "mnist-f64", "gemm", 0.80),
+    ("MNIST-sized f32: fastmlp share of measured sgemm rate", "mnist-f32", "gemm", 0.80),
+    ("wide f32: fastmlp share of measured sgemm rate", "wide-f32", "gemm", 0.80),
+    ("wide f32: fastmlp vs PyTorch", "wide-f32", "torch", 2.0),
     ("L-BFGS: fastmlp vs scikit-learn", "lbfgs-f64", "sklearn", 2.0),
     ("predict_proba: fastmlp vs scikit-learn", "predict-f64", "sklearn", 2.0),
     ("sparse: fastmlp vs scikit-learn", "sparse-f64", "sklearn", 3.0),
+    ("defaults f64: fastmlp vs scikit-learn", "defaults-f64", "sklearn", 6.0),
+    ("defaults f32: fastmlp vs scikit-learn", "defaults-f32", "sklearn", 10.0),
+    ("regressor, early stopping f64: fastmlp vs scikit-learn", "regressor-es-f64",
+     "sklearn", 8.0),
+    ("grid search f64: fastmlp vs scikit-learn", "gridsearch-f64", "sklearn", 8.0),
 ]
 
 
@@ -651,7 +783,25 @@ def main(argv=None):
     parser.add_argument("--retries", type=int, default=2,
                         help="fit again (keeping the fastest) up to this many times while other "
                              "processes use more than 5%% of the CPUs (default 2)")
+    parser.add_argument("--kernels", choices=KERNEL_SETTINGS, default=None,
+                        help="FASTMLP_KERNELS for every child: fastmlp's products on OpenBLAS "
+                             "(blas), on its own kernels (own) or its choice (auto)")
     args = parser.parse_args(argv)
+    saved = os.environ.get("FASTMLP_KERNELS")
+    if args.kernels is not None:
+        # Set before the first child starts: every child (and the forkserver) inherits it.
+        os.environ["FASTMLP_KERNELS"] = args.kernels
+    try:
+        return run_report(args, parser)
+    finally:
+        if saved is None:
+            os.environ.pop("FASTMLP_KERNELS", None)
+        else:
+            os.environ["FASTMLP_KERNELS"] = saved
+
+
+def run_report(args, parser):
+    """The report of main's parsed arguments: exit status 0, or 1 if a child failed."""
 
     configs = quick_configs() if args.quick else full_configs()
     with_small_data = not args.no_small_data
@@ -672,6 +822,8 @@ def main(argv=None):
         # Children fork from a server that already imported these: no import cost each
         # (the baseline subtracted from each child's peak memory includes them).
         preload = ["numpy", "scipy.sparse", "sklearn.neural_network", "fastmlp"]
+        if any(cfg.task == "gridsearch" for cfg in configs):
+            preload += ["sklearn.model_selection", "sklearn.pipeline", "sklearn.preprocessing"]
         preload += (["torch"] if use_torch else []) + (
             small_data.PRELOAD if with_small_data else [])
         ctx.set_forkserver_preload(preload)
@@ -735,6 +887,12 @@ def run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats):
                         continue
                     if library == "torch" and cfg.density:
                         by_library[library] = {"skipped": "skipped (sparse X)"}
+                        continue
+                    if library == "torch" and (cfg.task != "classifier"
+                                               or cfg.early_stopping):
+                        by_library[library] = {"skipped": f"skipped ({cfg.task}"
+                                               + (", early stopping)" if cfg.early_stopping
+                                                  else ")")}
                         continue
                     t0 = time.perf_counter()
                     res = run_in_child(ctx, measure_child, library,

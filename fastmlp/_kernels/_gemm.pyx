@@ -219,7 +219,8 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
         raise ValueError(f"colsum must be a contiguous ({n},) array of dtype {dtype}")
     if m == 0 and colsum is None or n == 0:
         return
-    gathered = np.empty(max(m * k, 1), dtype=dtype)
+    # only BLAS needs the rows gathered first
+    gathered = np.empty(max(m * k, 1) if rows is not None and not own else 1, dtype=dtype)
     empty = np.zeros((1, 1), dtype=dtype)
     a_arr = A if A.size else empty
     b_arr = B if B.size else empty
