@@ -23,6 +23,18 @@
 #define FM_INV_SQRT2 0.70710678118654752440
 #define FM_INV_SQRT2PI 0.39894228040143267794
 
+/* The row loops below that vectorise (bias and activation, derivatives, column
+ * and vector sums) are compiled for several instruction sets and the loader
+ * picks the widest the CPU has.  The build disables FMA contraction, and
+ * every operation is an IEEE add, multiply, compare or a libm call on one
+ * element, so each clone gives the same bits as the baseline SSE2 code. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__)
+#define FM_EW_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define FM_EW_CLONES
+#endif
+
 /* Whether the derivative of activation `act` needs the pre-activation z. */
 static inline int fm_needs_z(int act) {
     return act == FM_GELU || act == FM_SILU || act == FM_GAUSSIAN;
@@ -54,7 +66,7 @@ static inline uint64_t fm_rng_next(uint64_t *state) {
 
 #define FM_DEFINE(T, SFX, EXP, EXPM1, LOG, LOG1P, TANH, ERFC, FABS, EPS)           \
 /* out[r, j] = f(z[r, j] + b[j]); out may be z. */                               \
-static inline void fm_bias_act##SFX(const T *z, const T *b, T *out,               \
+FM_EW_CLONES static void fm_bias_act##SFX(const T *z, const T *b, T *out,               \
                                     ptrdiff_t rows, ptrdiff_t cols, int act) {   \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++) {                                                  \
@@ -136,7 +148,7 @@ static inline void fm_bias_act##SFX(const T *z, const T *b, T *out,             
 }                                                                                 \
                                                                                   \
 /* z[r, j] += b[j]: the pre-activation kept for derivatives that need it. */      \
-static inline void fm_add_bias##SFX(T *z, const T *b, ptrdiff_t rows,             \
+FM_EW_CLONES static void fm_add_bias##SFX(T *z, const T *b, ptrdiff_t rows,             \
                                     ptrdiff_t cols) {                             \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++)                                                    \
@@ -144,7 +156,7 @@ static inline void fm_add_bias##SFX(T *z, const T *b, ptrdiff_t rows,           
 }                                                                                 \
                                                                                   \
 /* delta *= f'(z), given a = f(z) (and z where fm_needs_z); n elements. */        \
-static inline void fm_act_deriv##SFX(const T *a, const T *z, T *delta,            \
+FM_EW_CLONES static void fm_act_deriv##SFX(const T *a, const T *z, T *delta,            \
                                      ptrdiff_t n, int act) {                      \
     ptrdiff_t i;                                                                  \
     switch (act) {                                                                \
@@ -299,7 +311,7 @@ static inline double fm_loss_delta##SFX(const T *p, const T *y, const T *sw,    
 }                                                                                 \
                                                                                   \
 /* out[j] += sum_r d[r, j]: bias gradient as a column sum. */                     \
-static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,         \
+FM_EW_CLONES static void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,         \
                                       ptrdiff_t cols) {                           \
     ptrdiff_t r, j;                                                               \
     for (r = 0; r < rows; r++) {                                                  \
@@ -309,7 +321,7 @@ static inline void fm_colsum_add##SFX(const T *d, T *out, ptrdiff_t rows,       
 }                                                                                 \
                                                                                   \
 /* y[i] += x[i], i < n. */                                                        \
-static inline void fm_add_vec##SFX(T *y, const T *x, ptrdiff_t n) {               \
+FM_EW_CLONES static void fm_add_vec##SFX(T *y, const T *x, ptrdiff_t n) {               \
     ptrdiff_t i;                                                                  \
     for (i = 0; i < n; i++) y[i] += x[i];                                         \
 }                                                                                 \

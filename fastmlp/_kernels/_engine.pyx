@@ -132,6 +132,17 @@ cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
     return max(1, min(fan_in, _MAX_BLOCKS, (fan_in * per_row) // _ITEM_WORK))
 
 
+cdef inline Py_ssize_t _block_start(Py_ssize_t fan_in, Py_ssize_t nb,
+                                    Py_ssize_t k) noexcept nogil:
+    """First coefficient row of block k of nb: whole register tiles of the own
+    kernels (multiples of 8 rows), the last block taking the rest."""
+    cdef Py_ssize_t start
+    if k >= nb:
+        return fan_in
+    start = _split(fan_in, <int>nb, <int>k)
+    return start - start % 8
+
+
 cdef Py_ssize_t _n_items(const Net *net, Py_ssize_t batch_size) noexcept nogil:
     cdef Py_ssize_t i, n = 0
     for i in range(net.n_weights):
@@ -160,8 +171,8 @@ cdef void _item_step(const Net *net, const Input *X, const Py_ssize_t *rows,
     fan_in = net.units[i]
     fan_out = net.units[i + 1]
     intercepts = item == nb - 1
-    c0 = _split(fan_in, <int>nb, <int>item)
-    c1 = _split(fan_in, <int>nb, <int>item + 1)
+    c0 = _block_start(fan_in, nb, item)
+    c1 = _block_start(fan_in, nb, item + 1)
     lo = net.coef_off[i] + c0 * fan_out
     hi = net.coef_off[i] + c1 * fan_out
     if cfg != NULL:

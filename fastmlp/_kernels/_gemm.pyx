@@ -97,9 +97,10 @@ def choose(op, k, n, itemsize, mode=None):
     The rule (mode "auto") is measured (benchmarks/kernels.py): the own kernels
     are as fast as OpenBLAS or faster on the products of a mini-batch, and
     their epilogues save a pass over the output, except where
-      * the n columns fill less than 3/8 of a vector (a binary or few-class
-        output layer in float32): each tile row is then one mostly empty
-        vector, and OpenBLAS's thin kernels do better (FORWARD, WEIGHT_GRAD);
+      * the n columns fill less than one vector (an output layer of a few
+        classes): each tile row is then one partly empty vector (or, in the
+        dot-product form, each element of C a horizontal sum), and OpenBLAS's
+        thin kernels do better (FORWARD, WEIGHT_GRAD);
       * the weights exceed half of a 2 MiB second-level cache (FORWARD,
         WEIGHT_GRAD), or 256 KiB for DELTA, which first copies them
         transposed: then every strip of rows streams them from memory, where
@@ -115,7 +116,7 @@ def choose(op, k, n, itemsize, mode=None):
         return weight_bytes <= 256 * 1024
     if weight_bytes > 1024 * 1024:
         return False
-    return 8 * n * itemsize >= 3 * _VECTOR_BYTES[isa()]
+    return n * itemsize >= _VECTOR_BYTES[isa()]
 
 
 # ----------------------------------------------------------------------
