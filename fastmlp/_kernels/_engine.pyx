@@ -120,7 +120,9 @@ cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
 # every item's penalty part has its own slot summed in item order, so which
 # thread takes which item changes no result.
 cdef enum:
-    _ITEM_WORK = 1 << 21     # at least this many multiply-adds per coefficient block
+    _ITEM_WORK = 1 << 18     # at least this many multiply-adds per coefficient block
+                             # (a (40, 100) first layer at batch 200: 3 blocks, so a
+                             # team of 2 shares its weight gradient)
     _MAX_BLOCKS = 8          # and at most this many blocks per layer: every block's
                              # product streams the layer's whole delta again
 
