@@ -570,6 +570,10 @@ def fastmlp_source():
         return "not found"
     package = os.path.dirname(spec.origin)
     try:
+        top = subprocess.run(["git", "-C", package, "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        if os.path.realpath(os.path.join(top, "fastmlp")) != os.path.realpath(package):
+            return package  # an installed copy inside some other repository
         commit = subprocess.run(["git", "-C", package, "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],

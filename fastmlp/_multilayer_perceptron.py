@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from . import _threads
 from ._export import to_sklearn
-from ._kernels import _codes, _engine, _gemm
+from ._kernels import _codes, _engine
 from ._lbfgs import fit_lbfgs
 from ._network import BoundParams, Layout
 from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
@@ -234,20 +234,19 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         loss = self._engine_loss()
         loss_param = float(getattr(self, "huber_delta", 1.0))
         alpha, l1_ratio = float(self.alpha), float(self.l1_ratio)
-        kernels = _gemm.kernel_mode()
         bound = self.__dict__.get("_bound")
         if bound is None or bound.layout is not layout:
             bound = None
         else:
             key = (*acts, loss, loss_param, alpha, l1_ratio,
-                   None if rates is None else tuple(rates), kernels)
+                   None if rates is None else tuple(rates))
             spec = bound.specs.get(key)
             if spec is not None:
                 return spec
         spec = _engine.NetSpec(
             layout.units, layout.coef_off, layout.icpt_off, acts, loss,
             loss_param=loss_param, alpha=alpha, l1_ratio=l1_ratio, dropout=rates,
-            kernels=kernels,
+            kernels=None if bound is None else bound.kernels,
         )  # fmt: skip
         if bound is not None:
             bound.specs[key] = spec
