@@ -83,10 +83,27 @@ def kernel_mode():
     return mode
 
 
-FORWARD, DELTA, WEIGHT_GRAD = 0, 1, 2
+cdef enum:
+    _FORWARD = 0
+    _DELTA = 1
+    _WEIGHT_GRAD = 2
+
+FORWARD, DELTA, WEIGHT_GRAD = _FORWARD, _DELTA, _WEIGHT_GRAD
 
 
-_VECTOR_BYTES = {"avx512": 64, "avx2": 32, "generic": 16}
+cdef int _vector_bytes() noexcept nogil:
+    cdef int code = fm_gemm_isa()
+    return 64 if code == FM_ISA_AVX512 else 32 if code == FM_ISA_AVX2 else 16
+
+
+cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
+                  int vector_bytes) noexcept nogil:
+    cdef Py_ssize_t weight_bytes = k * n * itemsize
+    if op == _DELTA:
+        return weight_bytes <= 256 * 1024
+    if weight_bytes > 1024 * 1024:
+        return False
+    return n * itemsize >= vector_bytes
 
 
 def choose(op, k, n, itemsize, mode=None):
@@ -111,12 +128,28 @@ def choose(op, k, n, itemsize, mode=None):
     mode = kernel_mode() if mode is None else mode
     if mode != "auto":
         return mode == "own"
-    weight_bytes = k * n * itemsize
-    if op == DELTA:
-        return weight_bytes <= 256 * 1024
-    if weight_bytes > 1024 * 1024:
-        return False
-    return n * itemsize >= _VECTOR_BYTES[isa()]
+    return bool(_choose(op, k, n, itemsize, _vector_bytes()))
+
+
+def layer_choices(const Py_ssize_t[::1] units, mode):
+    """choose() for every product of every weight layer of a network with
+    layer widths `units`: (own_d, own_s), uint8 arrays indexed 3 * layer + op,
+    for float64 and float32 data."""
+    cdef Py_ssize_t i, op, n_weights = units.shape[0] - 1
+    cdef int vector_bytes = _vector_bytes()
+    own_d = np.empty(3 * n_weights, dtype=np.uint8)
+    own_s = np.empty(3 * n_weights, dtype=np.uint8)
+    cdef unsigned char[::1] d = own_d, s = own_s
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"kernels={mode!r} is not one of {KERNEL_MODES}")
+    for i in range(n_weights):
+        for op in range(3):
+            if mode == "auto":
+                d[3 * i + op] = _choose(op, units[i], units[i + 1], 8, vector_bytes)
+                s[3 * i + op] = _choose(op, units[i], units[i + 1], 4, vector_bytes)
+            else:
+                d[3 * i + op] = s[3 * i + op] = mode == "own"
+    return own_d, own_s
 
 
 # ----------------------------------------------------------------------

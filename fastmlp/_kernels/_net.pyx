@@ -87,16 +87,8 @@ cdef class NetSpec:
                 or self.act_codes.shape[0] != n_weights
                 or len(dropout) != n_weights - 1):
             raise ValueError("inconsistent network description")
-        mode = _gemm.kernel_mode() if kernels is None else kernels
-        choice = {
-            itemsize: np.asarray(
-                [_gemm.choose(op, self.units[i], self.units[i + 1], itemsize, mode)
-                 for i in range(n_weights)
-                 for op in (_gemm.FORWARD, _gemm.DELTA, _gemm.WEIGHT_GRAD)],
-                dtype=np.uint8)
-            for itemsize in (8, 4)
-        }
-        self.own_d, self.own_s = choice[8], choice[4]
+        self.own_d, self.own_s = _gemm.layer_choices(
+            self.units, _gemm.kernel_mode() if kernels is None else kernels)
         u, co, io = self.units, self.coef_off, self.icpt_off
         ac, dr = self.act_codes, self.dropout_rates
         od, os_ = self.own_d, self.own_s
