@@ -37,6 +37,8 @@ OBJECTIVE = "fastmlp/_objective.py"
 ENGINE = "fastmlp/_kernels/_engine.pyx"
 NET = "fastmlp/_kernels/_net.pyx"
 OPTIM = "fastmlp/_kernels/_optim.pyx"
+GEMM_SIMD = "csrc/gemm_simd.h"
+GEMM_KERNELS = "csrc/gemm_kernels.h"
 
 
 @dataclass
@@ -52,8 +54,8 @@ MUTANTS = [
         "dropout_backprop",
         "dropout mask left out of back-propagation (forward still drops units)",
         [(NET,
-          "        if mask != NULL:\n            for p in range(nrows * fan_in):",
-          "        if False:\n            for p in range(nrows * fan_in):")],
+          "    if mask != NULL:\n        mask += off\n        for p in range(n):",
+          "    if False:\n        mask += off\n        for p in range(n):")],
         ["tests/test_dropout.py", "tests/test_reference_training.py"],
     ),
     Mutant(
@@ -209,6 +211,32 @@ MUTANTS = [
         "Nesterov's momentum treated as classical momentum",
         [(STOCHASTIC, "bool(est.nesterovs_momentum)", "False")],
         ["tests/test_parity.py"],
+    ),
+    Mutant(
+        "gemm_tail_mask",
+        "own kernels: the last, partial vector of a tile row loses its last column",
+        [(GEMM_SIMD,
+          "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL));",
+          "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL) > 1\n"
+          "                            ? (int)(w - (nv - 1) * FM_VL) - 1 : 1);")],
+        ["tests/test_own_kernels.py"],
+    ),
+    Mutant(
+        "gemm_colsum_first_row",
+        "own kernels: the intercept gradient's column sums skip the batch's first row",
+        [(GEMM_SIMD,
+          "            for (v = 0; v < nv; v++) acc[0][v] = FM_ADD(acc[0][v], bv[v]);",
+          "            for (v = 0; v < nv; v++)\n"
+          "                if (p > 0) acc[0][v] = FM_ADD(acc[0][v], bv[v]);")],
+        ["tests/test_own_kernels.py"],
+    ),
+    Mutant(
+        "gemm_dot_tail",
+        "own kernels, dot-product form: the masked tail of the inner dimension dropped",
+        [(GEMM_SIMD,
+          "    if (p < k) {\n        FM_M tail",
+          "    if (0) {\n        FM_M tail")],
+        ["tests/test_own_kernels.py"],
     ),
 ]
 
