@@ -24,11 +24,12 @@
 #define FM_INLINE static inline __attribute__((always_inline))
 
 /* One tile: rows i0..i0+mr of C (mr <= FM_MR), nv vectors of columns from j0,
- * the last masked with `last`.  mode: 0 A(i,p) = ar[i][p]; 1 A(i,p) =
+ * the last masked with `last` when `masked` (a full tile uses plain loads and
+ * stores, and keeps no mask in a vector register: AVX2 has 16 of them).  mode: 0 A(i,p) = ar[i][p]; 1 A(i,p) =
  * row_p[i] with row_p the stored row of A holding p; 2 every A(i,p) = 1 (the
  * column sums of B, into the single row c). */
 FM_INLINE void FM_NAME(fm_tile)(
-        const int mode, const int mr, const int nv, ptrdiff_t k,
+        const int mode, const int mr, const int nv, const int masked, ptrdiff_t k,
         const FM_T *const *ar, const FM_T *a, ptrdiff_t lda, const ptrdiff_t *rows,
         const FM_T *b, ptrdiff_t ldb, FM_M last, int accumulate, FM_T *c,
         ptrdiff_t ldc) {
@@ -47,7 +48,8 @@ FM_INLINE void FM_NAME(fm_tile)(
         FM_V bv[FM_NV];
 #pragma GCC unroll 4
         for (v = 0; v < nv; v++)
-            bv[v] = v == nv - 1 ? FM_LOADM(bp + v * FM_VL, last) : FM_LOAD(bp + v * FM_VL);
+            bv[v] = masked && v == nv - 1 ? FM_LOADM(bp + v * FM_VL, last)
+                                          : FM_LOAD(bp + v * FM_VL);
         if (mode == 2) {
 #pragma GCC unroll 4
             for (v = 0; v < nv; v++) acc[0][v] = FM_ADD(acc[0][v], bv[v]);
@@ -74,7 +76,7 @@ FM_INLINE void FM_NAME(fm_tile)(
 #pragma GCC unroll 4
         for (v = 0; v < nv; v++) {
             FM_V x = acc[i][v];
-            if (v == nv - 1) {
+            if (masked && v == nv - 1) {
                 if (accumulate) x = FM_ADD(FM_LOADM(cr + v * FM_VL, last), x);
                 FM_STOREM(cr + v * FM_VL, last, x);
             } else {
@@ -107,16 +109,19 @@ FM_INLINE void FM_NAME(fm_strip)(
         ptrdiff_t w = g->n - j0 < width ? g->n - j0 : width;
         int nv = (int)((w + FM_VL - 1) / FM_VL);
         FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL));
-        if (nv == FM_NV)
-            FM_NAME(fm_tile)(mode, mr, FM_NV, g->k, ar, a, g->lda, g->rows, b + j0, ldb,
-                             last, accumulate, c + j0, g->ldc);
+        if (w == width)
+            FM_NAME(fm_tile)(mode, mr, FM_NV, 0, g->k, ar, a, g->lda, g->rows, b + j0,
+                             ldb, last, accumulate, c + j0, g->ldc);
+        else if (nv == FM_NV)
+            FM_NAME(fm_tile)(mode, mr, FM_NV, 1, g->k, ar, a, g->lda, g->rows, b + j0,
+                             ldb, last, accumulate, c + j0, g->ldc);
 #if FM_NV > 2
         else if (nv == 2)
-            FM_NAME(fm_tile)(mode, mr, 2, g->k, ar, a, g->lda, g->rows, b + j0, ldb,
+            FM_NAME(fm_tile)(mode, mr, 2, 1, g->k, ar, a, g->lda, g->rows, b + j0, ldb,
                              last, accumulate, c + j0, g->ldc);
 #endif
         else
-            FM_NAME(fm_tile)(mode, mr, 1, g->k, ar, a, g->lda, g->rows, b + j0, ldb,
+            FM_NAME(fm_tile)(mode, mr, 1, 1, g->k, ar, a, g->lda, g->rows, b + j0, ldb,
                              last, accumulate, c + j0, g->ldc);
     }
 }

@@ -99,6 +99,10 @@ cdef int _vector_bytes() noexcept nogil:
 cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
                   int vector_bytes) noexcept nogil:
     cdef Py_ssize_t weight_bytes = k * n * itemsize
+    if vector_bytes < 32:
+        return False    # the portable loops: OpenBLAS is faster on every shape
+    if vector_bytes == 32:
+        return weight_bytes <= 64 * 1024
     if op == _DELTA:
         return weight_bytes <= 256 * 1024
     if weight_bytes > 1024 * 1024:
@@ -111,9 +115,11 @@ def choose(op, k, n, itemsize, mode=None):
     times (k x n)^T; WEIGHT_GRAD: (rows x k)^T times rows x n) of a layer with
     k inputs and n outputs runs on the own kernels.
 
-    The rule (mode "auto") is measured (benchmarks/kernels.py): the own kernels
-    are as fast as OpenBLAS or faster on the products of a mini-batch, and
-    their epilogues save a pass over the output, except where
+    The rule (mode "auto") is measured (benchmarks/kernels.py) per variant,
+    against the OpenBLAS kernels a CPU of that kind gets.  With AVX-512
+    (OpenBLAS's SkylakeX kernels, strong on small products too) the own
+    kernels are as fast or faster on the products of a mini-batch, and their
+    epilogues save a pass over the output, except where
       * the n columns fill less than one vector (an output layer of a few
         classes): each tile row is then one partly empty vector (or, in the
         dot-product form, each element of C a horizontal sum), and OpenBLAS's
@@ -122,6 +128,9 @@ def choose(op, k, n, itemsize, mode=None):
         WEIGHT_GRAD), or 256 KiB for DELTA, which first copies them
         transposed: then every strip of rows streams them from memory, where
         OpenBLAS's packed blocks stay in cache.
+    With AVX2 + FMA (OpenBLAS's Haswell kernels: 1.2-3x slower than the own
+    ones on thin and small products, up to 1.8x faster on large ones): the
+    own kernels for weights up to 64 KiB.  The portable variant never.
     It depends on the layer's shape, never on the number of rows, so a
     layer's products are the same in training and prediction at any batch or
     chunk size."""
