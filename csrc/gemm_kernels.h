@@ -52,6 +52,7 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_VL 8
 #define FM_MR 8
 #define FM_NV 3
+#define FM_KC 64
 #define FM_T double
 #define FM_SFX _avx512_d
 #define FM_V __m512d
@@ -117,6 +118,7 @@ FM_GEMM_GENERIC(float, _s)
 #undef FM_ADD
 #undef FM_HSUM
 #undef FM_DOT_NC
+#undef FM_KC
 #pragma GCC pop_options
 
 #pragma GCC push_options
@@ -132,6 +134,7 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 }
 #define FM_MR 4
 #define FM_NV 3
+#define FM_KC 64
 #define FM_VL 4
 #define FM_T double
 #define FM_SFX _avx2_d
@@ -199,6 +202,7 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #undef FM_ADD
 #undef FM_HSUM
 #undef FM_DOT_NC
+#undef FM_KC
 #pragma GCC pop_options
 #endif /* x86-64 GCC */
 

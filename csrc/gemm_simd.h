@@ -11,6 +11,7 @@
  *   FM_SET1(x)  FM_ZERO()  FM_FMA(a, b, c) = a * b + c  FM_ADD(a, b)
  *   FM_HSUM(v)      the sum of v's elements
  *   FM_DOT_NC       most columns of a tile of the dot-product form (1..4)
+ *   FM_KC           rows of A and B per block of the transposed product
  *
  * and wraps the include in a target pragma.  Every element of C is one chain
  * of fused multiply-adds over p = 0..k-1 in increasing order (in the dot
@@ -238,8 +239,73 @@ static void FM_NAME(fm_gemm_dot)(const fm_gemm_args *g, const FM_T *bt, ptrdiff_
     }
 }
 
+/* One column block (from j0) of rows i0..i0+mr of C = A^T B over the rows
+ * k0..k0+kc of A and B (accumulating into C after the first block). */
+FM_INLINE void FM_NAME(fm_block_t)(
+        const int mr, const fm_gemm_args *g, ptrdiff_t i0, ptrdiff_t j0, ptrdiff_t k0,
+        ptrdiff_t kc, const FM_T *b, ptrdiff_t ldb) {
+    const ptrdiff_t width = FM_NV * FM_VL;
+    const FM_T *a = (const FM_T *)g->a + i0 + (g->rows ? 0 : k0 * g->lda);
+    const ptrdiff_t *rows = g->rows ? g->rows + k0 : NULL;
+    FM_T *c = (FM_T *)g->c + i0 * g->ldc + j0;
+    int accumulate = k0 ? 1 : g->accumulate;
+    ptrdiff_t w = g->n - j0 < width ? g->n - j0 : width;
+    int nv = (int)((w + FM_VL - 1) / FM_VL);
+    FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL));
+    b += k0 * ldb + j0;
+    if (w == width)
+        FM_NAME(fm_tile)(1, mr, FM_NV, 0, kc, NULL, a, g->lda, rows, b, ldb, last,
+                         accumulate, c, g->ldc);
+    else if (nv == FM_NV)
+        FM_NAME(fm_tile)(1, mr, FM_NV, 1, kc, NULL, a, g->lda, rows, b, ldb, last,
+                         accumulate, c, g->ldc);
+#if FM_NV > 2
+    else if (nv == 2)
+        FM_NAME(fm_tile)(1, mr, 2, 1, kc, NULL, a, g->lda, rows, b, ldb, last,
+                         accumulate, c, g->ldc);
+#endif
+    else
+        FM_NAME(fm_tile)(1, mr, 1, 1, kc, NULL, a, g->lda, rows, b, ldb, last,
+                         accumulate, c, g->ldc);
+}
+
+/* C = A^T B (the weight gradient: the sum runs over a batch's rows) for C of
+ * many rows (a first layer of hundreds of inputs), in blocks of FM_KC rows of
+ * A and B and, inside a block, column block by column block, so that the
+ * block of B a column block reads (FM_KC x FM_NV vectors) stays in the
+ * first-level cache for every strip of C's rows, and A is read once per
+ * column block rather than B once per strip (measured: a 784 x 100 weight
+ * gradient of 200 rows at 72 GFLOP/s against 51 in float64 with AVX-512; for
+ * C of a few hundred rows or fewer the strip order is faster).  Each element
+ * of C is the sum of its blocks' chains, in block order: the same for every
+ * split of C's rows. */
+static void FM_NAME(fm_gemm_t)(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb) {
+    ptrdiff_t k0, j0, i0;
+    for (k0 = 0; k0 < g->k; k0 += FM_KC) {
+        ptrdiff_t kc = g->k - k0 < FM_KC ? g->k - k0 : FM_KC;
+        for (j0 = 0; j0 < g->n; j0 += FM_NV * FM_VL) {
+            for (i0 = 0; i0 + FM_MR <= g->m; i0 += FM_MR)
+                FM_NAME(fm_block_t)(FM_MR, g, i0, j0, k0, kc, b, ldb);
+            if (FM_MR > 4 && i0 + 4 <= g->m) {
+                FM_NAME(fm_block_t)(4, g, i0, j0, k0, kc, b, ldb);
+                i0 += 4;
+            }
+            if (i0 + 2 <= g->m) {
+                FM_NAME(fm_block_t)(2, g, i0, j0, k0, kc, b, ldb);
+                i0 += 2;
+            }
+            if (i0 < g->m) FM_NAME(fm_block_t)(1, g, i0, j0, k0, kc, b, ldb);
+        }
+    }
+    if (g->k == 0 && !g->accumulate)
+        for (i0 = 0; i0 < g->m; i0++)
+            for (j0 = 0; j0 < g->n; j0++) ((FM_T *)g->c)[i0 * g->ldc + j0] = 0;
+}
+
 static void FM_NAME(fm_gemm)(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb) {
-    if (g->trans_a)
+    if (g->trans_a && !g->epi && g->m >= 512)
+        FM_NAME(fm_gemm_t)(g, b, ldb);
+    else if (g->trans_a)
         FM_STRIPS(1);
     else
         FM_STRIPS(0);
