@@ -10,8 +10,11 @@
 /* ---------------------------------------------------------------------- */
 /* Portable C                                                              */
 /* ---------------------------------------------------------------------- */
+/* B(p, j) = b[p * sp + j * sj]: B as stored (sp = ldb, sj = 1), or B^T read
+ * in place (sp = 1, sj = ldb) when no transposed copy can be allocated. */
 #define FM_GEMM_GENERIC(T, SFX)                                                   \
-static void fm_gemm_generic##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t ldb) { \
+static void fm_gemm_generic##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t sp,  \
+                                 ptrdiff_t sj) {                                  \
     const T *a = (const T *)g->a;                                                 \
     ptrdiff_t i0, i, j, p;                                                        \
     for (i0 = 0; i0 < g->m; i0 += 8) {                                            \
@@ -24,8 +27,8 @@ static void fm_gemm_generic##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t ld
                 T aip = g->trans_a                                                \
                     ? a[(g->rows ? g->rows[p] : p) * g->lda + i]                  \
                     : a[(g->rows ? g->rows[i] : i) * g->lda + p];                 \
-                const T *bp = b + p * ldb;                                        \
-                for (j = 0; j < g->n; j++) cr[j] += aip * bp[j];                  \
+                const T *bp = b + p * sp;                                         \
+                for (j = 0; j < g->n; j++) cr[j] += aip * bp[j * sj];             \
             }                                                                     \
         }                                                                         \
         if (g->epi) g->epi(g->ctx, i0, i1);                                       \
@@ -33,7 +36,7 @@ static void fm_gemm_generic##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t ld
     if (g->colsum) {                                                              \
         T *s = (T *)g->colsum;                                                    \
         for (p = 0; p < g->k; p++)                                                \
-            for (j = 0; j < g->n; j++) s[j] += b[p * ldb + j];                    \
+            for (j = 0; j < g->n; j++) s[j] += b[p * sp + j * sj];                \
     }                                                                             \
 }
 FM_GEMM_GENERIC(double, _d)
@@ -69,21 +72,6 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_HSUM(v) _mm512_reduce_add_pd(v)
 #define FM_DOT_NC 4
 #include "gemm_simd.h"
-#undef FM_VL
-#undef FM_T
-#undef FM_SFX
-#undef FM_V
-#undef FM_M
-#undef FM_MASK
-#undef FM_LOAD
-#undef FM_LOADM
-#undef FM_STORE
-#undef FM_STOREM
-#undef FM_SET1
-#undef FM_ZERO
-#undef FM_FMA
-#undef FM_ADD
-#undef FM_HSUM
 #define FM_VL 16
 #define FM_T float
 #define FM_SFX _avx512_s
@@ -100,23 +88,8 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_ADD(a, b) _mm512_add_ps(a, b)
 #define FM_HSUM(v) _mm512_reduce_add_ps(v)
 #include "gemm_simd.h"
-#undef FM_VL
 #undef FM_MR
 #undef FM_NV
-#undef FM_T
-#undef FM_SFX
-#undef FM_V
-#undef FM_M
-#undef FM_MASK
-#undef FM_LOAD
-#undef FM_LOADM
-#undef FM_STORE
-#undef FM_STOREM
-#undef FM_SET1
-#undef FM_ZERO
-#undef FM_FMA
-#undef FM_ADD
-#undef FM_HSUM
 #undef FM_DOT_NC
 #undef FM_KC
 #pragma GCC pop_options
@@ -152,21 +125,6 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_HSUM(v) fm_hsum_avx2_d(v)
 #define FM_DOT_NC 2
 #include "gemm_simd.h"
-#undef FM_VL
-#undef FM_T
-#undef FM_SFX
-#undef FM_V
-#undef FM_M
-#undef FM_MASK
-#undef FM_LOAD
-#undef FM_LOADM
-#undef FM_STORE
-#undef FM_STOREM
-#undef FM_SET1
-#undef FM_ZERO
-#undef FM_FMA
-#undef FM_ADD
-#undef FM_HSUM
 #define FM_VL 8
 #define FM_T float
 #define FM_SFX _avx2_s
@@ -184,23 +142,8 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_ADD(a, b) _mm256_add_ps(a, b)
 #define FM_HSUM(v) fm_hsum_avx2_s(v)
 #include "gemm_simd.h"
-#undef FM_VL
 #undef FM_MR
 #undef FM_NV
-#undef FM_T
-#undef FM_SFX
-#undef FM_V
-#undef FM_M
-#undef FM_MASK
-#undef FM_LOAD
-#undef FM_LOADM
-#undef FM_STORE
-#undef FM_STOREM
-#undef FM_SET1
-#undef FM_ZERO
-#undef FM_FMA
-#undef FM_ADD
-#undef FM_HSUM
 #undef FM_DOT_NC
 #undef FM_KC
 #pragma GCC pop_options
@@ -262,8 +205,8 @@ static void fm_gemm##SFX(const fm_gemm_args *g, int trans_b, const T *b,        
         copy = (T *)malloc((size_t)(g->k * g->n) * sizeof(T));                    \
         if (copy == NULL) {                                                       \
             /* No memory for the copy: the portable loops on B as it is. */       \
-            if (trans_b) fm_gemm_strided##SFX(g, b, ldb);                         \
-            else fm_gemm_generic##SFX(g, b, ldb);                                 \
+            if (trans_b) fm_gemm_generic##SFX(g, b, 1, ldb);                      \
+            else fm_gemm_generic##SFX(g, b, ldb, 1);                              \
             return;                                                               \
         }                                                                         \
         if (trans_b) {                                                            \
@@ -290,43 +233,11 @@ static void fm_gemm##SFX(const fm_gemm_args *g, int trans_b, const T *b,        
     else if (thin) fm_gemm_dot_avx2##SFX(g, b, ldb);                              \
     else if (isa == FM_ISA_AVX512) fm_gemm_avx512##SFX(g, b, ldb);                \
     else if (isa == FM_ISA_AVX2) fm_gemm_avx2##SFX(g, b, ldb);                    \
-    else fm_gemm_generic##SFX(g, b, ldb);
+    else fm_gemm_generic##SFX(g, b, ldb, 1);
 #else
-#define FM_GEMM_DISPATCH(SFX) (void)isa; (void)thin; fm_gemm_generic##SFX(g, b, ldb);
+#define FM_GEMM_DISPATCH(SFX) (void)isa; (void)thin; fm_gemm_generic##SFX(g, b, ldb, 1);
 #endif
 
-/* C = op(A) B^T (+ C) with B^T read in place (b[j * ldb + p]); only when the
- * copy of B^T cannot be allocated. */
-#define FM_GEMM_STRIDED(T, SFX)                                                   \
-static void fm_gemm_strided##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t ldb) { \
-    const T *a = (const T *)g->a;                                                 \
-    ptrdiff_t i0, i, j, p;                                                        \
-    for (i0 = 0; i0 < g->m; i0 += 8) {                                            \
-        ptrdiff_t i1 = i0 + 8 < g->m ? i0 + 8 : g->m;                             \
-        for (i = i0; i < i1; i++) {                                               \
-            T *cr = (T *)g->c + i * g->ldc;                                       \
-            for (j = 0; j < g->n; j++) {                                          \
-                T s = g->accumulate ? cr[j] : 0;                                  \
-                for (p = 0; p < g->k; p++) {                                      \
-                    T aip = g->trans_a                                            \
-                        ? a[(g->rows ? g->rows[p] : p) * g->lda + i]              \
-                        : a[(g->rows ? g->rows[i] : i) * g->lda + p];             \
-                    s += aip * b[j * ldb + p];                                    \
-                }                                                                 \
-                cr[j] = s;                                                        \
-            }                                                                     \
-        }                                                                         \
-        if (g->epi) g->epi(g->ctx, i0, i1);                                       \
-    }                                                                             \
-    if (g->colsum) {                                                              \
-        T *s = (T *)g->colsum;                                                    \
-        for (p = 0; p < g->k; p++)                                                \
-            for (j = 0; j < g->n; j++) s[j] += b[j * ldb + p];                    \
-    }                                                                             \
-}
-FM_GEMM_STRIDED(double, _d)
-FM_GEMM_STRIDED(float, _s)
-#undef FM_GEMM_STRIDED
 
 FM_GEMM_ENTRY(double, _d)
 FM_GEMM_ENTRY(float, _s)

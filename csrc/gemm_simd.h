@@ -13,7 +13,9 @@
  *   FM_DOT_NC       most columns of a tile of the dot-product form (1..4)
  *   FM_KC           rows of A and B per block of the transposed product
  *
- * and wraps the include in a target pragma.  Every element of C is one chain
+ * and wraps the include in a target pragma.  The per-type macros (FM_T to
+ * FM_HSUM) are undefined at the end of this file; FM_MR, FM_NV, FM_DOT_NC and
+ * FM_KC stay for the next element type of the same instruction set.  Every element of C is one chain
  * of fused multiply-adds over p = 0..k-1 in increasing order (in the dot
  * form: FM_VL chains over p = l, l + FM_VL, ..., summed by FM_HSUM), whatever
  * tile or strip it falls in, so a row's result does not depend on how rows
@@ -314,6 +316,21 @@ static void FM_NAME(fm_gemm)(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb
 
 #undef FM_STRIPS
 #undef FM_INLINE
+#undef FM_T
+#undef FM_SFX
+#undef FM_V
+#undef FM_VL
+#undef FM_M
+#undef FM_MASK
+#undef FM_LOAD
+#undef FM_LOADM
+#undef FM_STORE
+#undef FM_STOREM
+#undef FM_SET1
+#undef FM_ZERO
+#undef FM_FMA
+#undef FM_ADD
+#undef FM_HSUM
 #undef FM_NAME
 #undef FM_CAT
 #undef FM_CAT2

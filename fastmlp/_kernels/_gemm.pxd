@@ -6,6 +6,8 @@
 # of rows); beside _blas, which it replaces product by product (NetSpec's
 # per-layer choice, _gemm.choose).
 
+from cython cimport floating
+
 cdef extern from "gemm.h" nogil:
     ctypedef void (*fm_epilogue_t)(void *ctx, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil
     ctypedef struct fm_gemm_args:
@@ -25,3 +27,32 @@ cdef void gemm_own_d(const fm_gemm_args *g, bint trans_b, const double *b,
                      Py_ssize_t ldb) noexcept nogil
 cdef void gemm_own_s(const fm_gemm_args *g, bint trans_b, const float *b,
                      Py_ssize_t ldb) noexcept nogil
+
+
+cdef inline void own_gemm(fm_gemm_args *g, bint trans_b, const floating *b,
+                          Py_ssize_t ldb) noexcept nogil:
+    """The own kernels on g, B at b (its transpose when trans_b)."""
+    if floating is float:
+        gemm_own_s(g, trans_b, b, ldb)
+    else:
+        gemm_own_d(g, trans_b, b, ldb)
+
+
+cdef inline void gemm_args(fm_gemm_args *g, bint trans_a, Py_ssize_t m, Py_ssize_t n,
+                           Py_ssize_t k, const void *a, Py_ssize_t lda,
+                           const Py_ssize_t *rows, void *c, Py_ssize_t ldc,
+                           bint accumulate) noexcept nogil:
+    """g for C (m x n) = op(A) B (+ C), with no column sums and no epilogue."""
+    g.trans_a = trans_a
+    g.m = m
+    g.n = n
+    g.k = k
+    g.a = a
+    g.lda = lda
+    g.rows = rows
+    g.accumulate = accumulate
+    g.c = c
+    g.ldc = ldc
+    g.colsum = NULL
+    g.epi = NULL
+    g.ctx = NULL

@@ -184,23 +184,9 @@ cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssiz
     cdef fm_gemm_args g
     cdef Py_ssize_t r, width
     if own:
-        g.trans_a = trans_a
-        g.m = m
-        g.n = n
-        g.k = k
-        g.a = a
-        g.lda = lda
-        g.rows = rows
-        g.accumulate = accumulate
-        g.c = c
-        g.ldc = ldc
+        gemm_args(&g, trans_a, m, n, k, a, lda, rows, c, ldc, accumulate)
         g.colsum = cs
-        g.epi = NULL
-        g.ctx = NULL
-        if floating is float:
-            gemm_own_s(&g, trans_b, b, ldb)
-        else:
-            gemm_own_d(&g, trans_b, b, ldb)
+        own_gemm(&g, trans_b, b, ldb)
         return
     if rows != NULL:
         width = m if trans_a else k

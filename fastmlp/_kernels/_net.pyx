@@ -30,7 +30,7 @@ from libc.stdlib cimport calloc
 from libc.string cimport memset, memcpy
 
 from ._blas cimport gemm_rm, axpy
-from ._gemm cimport fm_gemm_args, fm_epilogue_t, gemm_own_d, gemm_own_s
+from ._gemm cimport fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
     _colsum_add, _dropout, _score_rows,
@@ -144,33 +144,6 @@ cdef inline bint _own(const Net *net, Py_ssize_t i, int op,
         return net.own_s[3 * i + op]
     else:
         return net.own_d[3 * i + op]
-
-
-cdef inline void _own_gemm(fm_gemm_args *g, bint trans_b, const floating *b,
-                           Py_ssize_t ldb) noexcept nogil:
-    if floating is float:
-        gemm_own_s(g, trans_b, b, ldb)
-    else:
-        gemm_own_d(g, trans_b, b, ldb)
-
-
-cdef inline void _gemm_args(fm_gemm_args *g, bint trans_a, Py_ssize_t m, Py_ssize_t n,
-                            Py_ssize_t k, const void *a, Py_ssize_t lda,
-                            const Py_ssize_t *rows, void *c, Py_ssize_t ldc,
-                            bint accumulate) noexcept nogil:
-    g.trans_a = trans_a
-    g.m = m
-    g.n = n
-    g.k = k
-    g.a = a
-    g.lda = lda
-    g.rows = rows
-    g.accumulate = accumulate
-    g.c = c
-    g.ldc = ldc
-    g.colsum = NULL
-    g.epi = NULL
-    g.ctx = NULL
 
 
 cdef struct ForwardRows:
@@ -413,12 +386,12 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
             a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                     else buf.acts[i]), r0 * fan_in)
         if _own(net, i, _FORWARD, params):
-            _gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
+            gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
                        z, fan_out, False)
             g.epi = <fm_epilogue_t>(_forward_rows_s if floating is float
                                     else _forward_rows_d)
             g.ctx = &epi
-            _own_gemm(&g, False, W, fan_out)
+            own_gemm(&g, False, W, fan_out)
         else:
             gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
                     fan_in, W, fan_out, <floating>0.0, z, fan_out)
@@ -497,12 +470,12 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         epi.act = net.act[i - 1]
         epi.width = fan_in
         if _own(net, i, _DELTA, params):
-            _gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
+            gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
                        fan_in, False)
             g.epi = <fm_epilogue_t>(_delta_rows_s if floating is float
                                     else _delta_rows_d)
             g.ctx = &epi
-            _own_gemm(&g, True, params + net.coef_off[i], fan_out)
+            own_gemm(&g, True, params + net.coef_off[i], fan_out)
         else:
             gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
                     params + net.coef_off[i], fan_out, <floating>0.0, d_prev, fan_in)
@@ -561,11 +534,11 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
         a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                      else buf.acts[i])
     if _own(net, i, _WEIGHT_GRAD, grad):
-        _gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
+        gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
                    gW + c0 * fan_out, fan_out, accumulate)
         if intercepts:
             g.colsum = gb
-        _own_gemm(&g, False, d, fan_out)
+        own_gemm(&g, False, d, fan_out)
     else:
         gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
                 fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
