@@ -503,13 +503,10 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
     cdef floating *gb = grad + net.icpt_off[i]
     cdef floating beta = 1.0 if accumulate else 0.0
     cdef fm_gemm_args g
+    cdef bint summed = False     # the intercept gradient taken by the own kernel
     if intercepts and not accumulate:
         memset(gb, 0, fan_out * sizeof(floating))
-    if c1 <= c0:
-        if intercepts:
-            _colsum_add(d, gb, nrows, fan_out)
-        return
-    if i == 0 and data != NULL:
+    if c1 > c0 and i == 0 and data != NULL:
         if not accumulate:
             memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
         for r in range(nrows):
@@ -518,32 +515,31 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
                 col = X.indices[p]
                 if c0 <= col < c1:
                     axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
-        if intercepts:
-            _colsum_add(d, gb, nrows, fan_out)
-        return
-    if i == 0:
-        if rows == NULL:
-            a_in = (<const floating *>X.dense) + start * fan_in
-        elif _own(net, 0, _WEIGHT_GRAD, grad):
-            a_in = <const floating *>X.dense
-            a_rows = rows + start
+    elif c1 > c0:
+        if i == 0:
+            if rows == NULL:
+                a_in = (<const floating *>X.dense) + start * fan_in
+            elif _own(net, 0, _WEIGHT_GRAD, grad):
+                a_in = <const floating *>X.dense
+                a_rows = rows + start
+            else:
+                a_in = <const floating *>buf.acts[0]
         else:
-            a_in = <const floating *>buf.acts[0]
-    else:
-        # Hidden layer i after dropout, if any.
-        a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
-                                     else buf.acts[i])
-    if _own(net, i, _WEIGHT_GRAD, grad):
-        gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
-                   gW + c0 * fan_out, fan_out, accumulate)
-        if intercepts:
-            g.colsum = gb
-        own_gemm(&g, False, d, fan_out)
-    else:
-        gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
-                fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
-        if intercepts:
-            _colsum_add(d, gb, nrows, fan_out)
+            # Hidden layer i after dropout, if any.
+            a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
+                                         else buf.acts[i])
+        if _own(net, i, _WEIGHT_GRAD, grad):
+            gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
+                      gW + c0 * fan_out, fan_out, accumulate)
+            if intercepts:
+                g.colsum = gb
+                summed = True
+            own_gemm(&g, False, d, fan_out)
+        else:
+            gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
+                    fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
+    if intercepts and not summed:
+        _colsum_add(d, gb, nrows, fan_out)
 
 
 cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
