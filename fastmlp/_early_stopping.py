@@ -1,5 +1,6 @@
 """Early stopping: the validation split, the validation loss and score of each
-epoch, and the best parameters seen.
+epoch, and the best parameters seen (the stopping rule itself is the epoch
+loop's, `_stochastic.py`).
 
 The split is of row indices, as scikit-learn's (same random draws, stratified
 for single-output classification): the engine trains on the training rows of X
@@ -8,11 +9,10 @@ pass of the engine that gives the loss and the sums the score is made of.
 """
 
 import numpy as np
-from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
 from ._kernels import _codes
-from ._objective import EngineInput, FullBatchObjective
+from ._objective import FullBatchObjective
 
 
 class _Accuracy:
@@ -66,50 +66,59 @@ class _R2:
         return float(np.mean(per_output))
 
 
-class ValidationSet:
-    """The rows held out of a fit with ``early_stopping=True``.
+def validation_split(n_rows, stratify, random_state, validation_fraction):
+    """(train_rows, val_rows): the rows a fit with ``early_stopping=True`` trains
+    on and holds out, as scikit-learn draws them (`stratify`: the labels of a
+    single-output classification, else None)."""
+    train_rows, val_rows = train_test_split(
+        np.arange(n_rows),
+        random_state=random_state,
+        test_size=validation_fraction,
+        stratify=stratify,
+    )
+    if val_rows.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    return train_rows.astype(np.intp), val_rows
 
-    ``train_rows`` are the rows the epochs train on; `evaluate` gives the
-    validation loss (the data loss without the penalty) and the score
-    (accuracy or R², with the sample weights) of the current parameters;
-    `record` keeps the best parameters.
+
+class ValidationSet:
+    """The rows early stopping scores after every epoch.
+
+    `evaluate` gives the validation loss (the data loss without the penalty)
+    and the score (accuracy or R², with the sample weights when the fit has
+    any) of given parameters; `keep` copies the parameters of a new best score
+    into a buffer of this fit's own, `best_params`.
+
+    Parameters
+    ----------
+    spec : NetSpec
+        The network, without dropout.
+    data : Dataset
+        The held-out rows with their targets and weights (ones when none).
+    rule : str
+        A key of _codes.SCORE_RULES: how the estimator's predict decides.
+    weighted : bool
+        Whether the score weighs the rows by data.sample_weight.
+    best_params : ndarray
+        The parameters to restore should no epoch of this fit score best (the
+        best of an earlier call with warm_start).
     """
 
-    def __init__(self, est, training_set, layout):
-        X, y, Y, sw = training_set.X, training_set.y, training_set.Y, training_set.sample_weight
-        n_total = Y.shape[0]
-        stratify = y if (is_classifier(est) and est.n_outputs_ == 1) else None
-        train_rows, val_rows = train_test_split(
-            np.arange(n_total),
-            random_state=est._random_state,
-            test_size=est.validation_fraction,
-            stratify=stratify,
-        )
-        if val_rows.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        self.train_rows = train_rows.astype(np.intp)
-        dtype = Y.dtype
-        Y_val, sw_val = Y[val_rows], sw[val_rows]  # weights: ones when none were given
-        self._pass = FullBatchObjective(
-            est._net_spec(layout, dropout=False),
-            EngineInput.from_X(X[val_rows], dtype),
-            Y_val,
-            sw_val,
-            layout,
-        )
-        rule = est._score_rule()
+    def __init__(self, spec, data, rule, weighted, best_params):
+        self._pass = FullBatchObjective(spec, data)
         self._rule = _codes.SCORE_RULES[rule]
-        weights = sw_val if training_set.weighted else None
+        weights = data.sample_weight if weighted else None
         if rule == "residuals":
-            self._score = _R2(Y_val, weights)
+            self._score = _R2(data.Y, weights)
         else:
-            self._score = _Accuracy(val_rows.shape[0], weights, dtype)
+            self._score = _Accuracy(data.n_rows, weights, data.dtype)
+        self.best_params = best_params
         # A buffer of this fit's own: the estimator's snapshot (roll-back of a
-        # failed call) may hold the array _best_params was before.
-        self._best = np.empty(layout.n_params, dtype=dtype)
+        # failed call) may hold the array best_params was before.
+        self._best = np.empty_like(best_params)
 
     def evaluate(self, params, n_threads):
         """(validation loss, validation score) at `params`."""
@@ -118,17 +127,8 @@ class ValidationSet:
                                                   score.correct, n_threads)
         return loss, score.score(finite)
 
-    def record(self, est, score):
-        """Append the epoch's validation score; count epochs without improvement
-        by more than tol; keep the parameters of the best score."""
-        est.validation_scores_.append(score)
-        if est.verbose:
-            print("Validation score: %f" % score)
-        if score < est.best_validation_score_ + est.tol:
-            est._no_improvement_count += 1
-        else:
-            est._no_improvement_count = 0
-        if score > est.best_validation_score_:
-            est.best_validation_score_ = score
-            np.copyto(self._best, est._params)
-            est._best_params = self._best
+    def keep(self, params):
+        """Remember `params` as the best parameters; returns the buffer."""
+        np.copyto(self._best, params)
+        self.best_params = self._best
+        return self._best

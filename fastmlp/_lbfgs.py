@@ -4,22 +4,49 @@ Each evaluation is one call of the full-batch objective (`_objective.py`);
 scipy keeps its iterate in float64 while the objective runs in the network's
 dtype, as in scikit-learn.  Callbacks see one task per iteration, and an
 interrupted run (Ctrl-C) ends at the last accepted iterate.
+
+`run_lbfgs` changes the parameters in place and records what happened in an
+`LbfgsOutcome` (iterations, loss, a warning to emit), which the estimator
+applies to itself, also when the run is interrupted.
 """
 
-import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
 
 from . import _threads
 from .exceptions import NON_FINITE_WEIGHTS
 
 
-def fit_lbfgs(est, objective, layout, hooks=None):
-    """Minimise `objective` from ``est._params``; sets n_iter_ and loss_."""
-    params = est._params
+@dataclass(frozen=True)
+class LbfgsSettings:
+    """What the driver reads of the estimator's parameters."""
+
+    max_iter: int
+    max_fun: int
+    tol: float
+    verbose: bool
+
+
+@dataclass
+class LbfgsOutcome:
+    """What a run did, filled in as it goes: the iterations accepted, the loss
+    of the last one (None before the first) and ConvergenceWarning messages to
+    emit."""
+
+    n_iter: int = 0
+    loss: object = None
+    warnings: list = field(default_factory=list)
+
+
+def run_lbfgs(objective, params, settings, outcome, hooks=None):
+    """Minimise `objective` (a FullBatchObjective) from `params` (changed in
+    place), recording in `outcome`.  A non-finite objective at the end raises
+    ValueError; an interrupted run leaves `params` at the last accepted
+    iterate."""
     dtype = params.dtype
+    layout = objective.spec.layout
     grad = np.empty(layout.n_params, dtype=dtype)
     threads_now = None  # set by the session below
 
@@ -40,13 +67,14 @@ def fit_lbfgs(est, objective, layout, hooks=None):
             return evaluate(x)
 
     # The last accepted iterate: an interrupted run (Ctrl-C) ends there.
-    accepted = {"x": params.astype(np.float64), "nit": 0, "fun": None, "stop": False}
+    accepted = {"x": params.astype(np.float64), "stop": False}
 
     def accept(intermediate_result):
-        accepted.update(x=intermediate_result.x.copy(), fun=intermediate_result.fun)
-        accepted["nit"] += 1
-        if est.verbose:
-            print(f"Iteration {accepted['nit']}, loss = {intermediate_result.fun:.8f}")
+        accepted["x"] = intermediate_result.x.copy()
+        outcome.loss = float(intermediate_result.fun)
+        outcome.n_iter += 1
+        if settings.verbose:
+            print(f"Iteration {outcome.n_iter}, loss = {intermediate_result.fun:.8f}")
         if step_hooks is not None:
             x = accepted["x"]
             if step_hooks.step_end(lambda: layout.views(x.astype(dtype))):
@@ -63,33 +91,32 @@ def fit_lbfgs(est, objective, layout, hooks=None):
                 method="L-BFGS-B",
                 jac=True,
                 callback=accept,
-                options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
-            )
+                options={"maxfun": settings.max_fun, "maxiter": settings.max_iter,
+                         "gtol": settings.tol},
+            )  # fmt: skip
     except BaseException:
         params[...] = accepted["x"]
-        est.n_iter_ = accepted["nit"]
-        if accepted["fun"] is not None:
-            est.loss_ = float(accepted["fun"])
         raise
     if step_hooks is not None:
         step_hooks.step_end()  # an iteration begun but not completed (max_fun)
-    est.n_iter_ = min(result.nit, est.max_iter)
+    outcome.n_iter = min(result.nit, settings.max_iter)
     if result.status != 0 and not accepted["stop"]:
         message = (
-            f"lbfgs failed to converge after {est.n_iter_} iteration(s) "
+            f"lbfgs failed to converge after {outcome.n_iter} iteration(s) "
             f"(status={result.status}):\n{result.message}\n"
         )
-        if est.n_iter_ >= est.max_iter:
+        if outcome.n_iter >= settings.max_iter:
             message += (
                 "\nIncrease the number of iterations to improve the convergence "
-                f"(max_iter={est.max_iter})."
+                f"(max_iter={settings.max_iter})."
             )
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        outcome.warnings.append(message)
     if not np.isfinite(result.fun):
         raise ValueError(
             f"{NON_FINITE_WEIGHTS} The L-BFGS objective became non-finite after "
-            f"{est.n_iter_} iteration(s). Scaling the input data with StandardScaler or "
+            f"{outcome.n_iter} iteration(s). Scaling the input data with StandardScaler or "
             "MinMaxScaler might help."
         )
-    est.loss_ = float(result.fun)
+    outcome.loss = float(result.fun)
     params[...] = result.x
+    return outcome

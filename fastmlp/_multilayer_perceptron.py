@@ -3,9 +3,11 @@
 This module holds what a scikit-learn user sees: the parameters and their
 checks, validation of X and y, initialisation and warm starts, the roll-back of
 a failed call, prediction, and the dispatch of a fit to its driver:
-`_stochastic.fit_stochastic` (the epoch loop; early stopping in
-`_early_stopping.py`) or `_lbfgs.fit_lbfgs` (scipy's L-BFGS-B over the
-full-batch objective of `_objective.py`).  Each epoch, objective evaluation and
+`_stochastic.run_epochs` (the epoch loop; early stopping's validation set in
+`_early_stopping.py`) or `_lbfgs.run_lbfgs` (scipy's L-BFGS-B over the
+full-batch objective of `_objective.py`).  The drivers change the parameters
+and return (or yield) what happened; the estimator applies that to its fitted
+attributes, here and nowhere else.  Each epoch, objective evaluation and
 prediction runs in the compiled engine (`fastmlp._kernels._engine`) without
 the GIL.
 """
@@ -17,6 +19,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
@@ -36,10 +39,13 @@ from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_c
 from . import _threads
 from ._export import to_sklearn
 from ._kernels import _codes, _engine
-from ._lbfgs import fit_lbfgs
+from ._early_stopping import ValidationSet, validation_split
+from ._lbfgs import LbfgsOutcome, LbfgsSettings, run_lbfgs
 from ._network import BoundParams, Layout
-from ._objective import EngineInput, FullBatchObjective, TrainingSet, chunk_rows
-from ._stochastic import OptimizerState, fit_stochastic
+from ._objective import FullBatchObjective, TrainingSet, chunk_rows, row_flops
+from ._stochastic import (
+    Epoch, EpochSettings, MaxIterReached, OptimizerState, Progress, run_epochs,
+)
 from ._version import __version__
 from .exceptions import NON_FINITE_WEIGHTS, InconsistentVersionWarning
 
@@ -243,11 +249,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             spec = bound.specs.get(key)
             if spec is not None:
                 return spec
-        spec = _engine.NetSpec(
-            layout.units, layout.coef_off, layout.icpt_off, acts, loss,
-            loss_param=loss_param, alpha=alpha, l1_ratio=l1_ratio, dropout=rates,
-            kernels=None if bound is None else bound.kernels,
-        )  # fmt: skip
+        spec = _engine.NetSpec(layout, acts, loss, loss_param=loss_param, alpha=alpha,
+                               l1_ratio=l1_ratio, dropout=rates)
         if bound is not None:
             bound.specs[key] = spec
         return spec
@@ -436,14 +439,118 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if hooks is not None:
             hooks.fit_begin()
         if self.solver in _STOCHASTIC_SOLVERS:
-            fit_stochastic(self, spec, training_set, layout, incremental, hooks)
+            self._train_stochastic(spec, training_set, incremental, hooks)
         else:
-            objective = FullBatchObjective(spec, training_set.inputs, training_set.Y,
-                                           training_set.sample_weight, layout)
-            fit_lbfgs(self, objective, layout, hooks)
+            self._train_lbfgs(FullBatchObjective(spec, training_set.data), hooks)
         self._check_finite_fit(X)
         if hooks is not None:
             hooks.fit_end()
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _stochastic_optimizer(self, layout, dtype, incremental):
+        """The solver's state: kept by partial_fit, new for fit; configured with
+        the current parameters for this call."""
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = OptimizerState(self.solver, layout.n_params, dtype,
+                                             self.learning_rate_init)
+        opt = self._optimizer
+        opt.configure(self.learning_rate, self.learning_rate_init, self.power_t,
+                      momentum=float(self.momentum),
+                      nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
+                      beta_2=float(self.beta_2), epsilon=float(self.epsilon),
+                      rho=float(self.rho), weight_decay=float(self.weight_decay))
+        return opt
+
+    def _validation_set(self, spec, training_set):
+        """(training rows, ValidationSet) of a fit with early stopping."""
+        stratify = training_set.y if is_classifier(self) and self.n_outputs_ == 1 else None
+        data = training_set.data
+        train_rows, val_rows = validation_split(data.n_rows, stratify, self._random_state,
+                                                self.validation_fraction)
+        X_val = training_set.X[val_rows]
+        # weights: ones when none were given
+        val_data = _engine.Dataset(X_val, data.dtype, data.Y[val_rows],
+                                   data.sample_weight[val_rows])
+        self._best_params = np.require(self._best_params, requirements="W")
+        validation = ValidationSet(self._net_spec(spec.layout, dropout=False), val_data,
+                                   self._score_rule(), training_set.weighted,
+                                   self._best_params)
+        return train_rows, validation
+
+    def _progress(self):
+        """The stopping rule's state as the fitted attributes hold it, at the
+        start of a call (n_iter_ counts the epochs of the last call)."""
+        return Progress(0, self.t_, self.best_loss_, self.best_validation_score_,
+                        self._no_improvement_count)
+
+    def _apply_progress(self, progress):
+        self.n_iter_ = progress.n_iter
+        self.t_ = progress.samples_seen
+        self.best_loss_ = progress.best_loss
+        self.best_validation_score_ = progress.best_validation_score
+        self._no_improvement_count = progress.no_improvement_count
+
+    def _train_stochastic(self, spec, training_set, incremental, hooks):
+        """Up to max_iter epochs (one for partial_fit) of the stochastic solver,
+        each applied to the fitted attributes as it ends."""
+        layout = spec.layout
+        dtype = self._params.dtype
+        validation = None
+        if self.early_stopping:
+            train_rows, validation = self._validation_set(spec, training_set)
+            training_set = training_set._replace(rows=train_rows)
+        optimizer = self._stochastic_optimizer(layout, dtype, incremental)
+        n_hidden = layout.n_weight_layers - 1
+        settings = EpochSettings(
+            max_iter=int(self.max_iter), batch_size=self._batch_size(training_set.n_samples),
+            shuffle=bool(self.shuffle), tol=float(self.tol),
+            n_iter_no_change=int(self.n_iter_no_change), verbose=bool(self.verbose),
+            incremental=incremental,
+            # Dropout masks come from random_state too, one seed per epoch (drawn
+            # only when dropout is on, so the default path consumes scikit-learn's
+            # stream).
+            dropout=any(r > 0 for r in self._dropout_rates(n_hidden)),
+        )  # fmt: skip
+        network = _engine.Network(spec, self._params)
+        for record in run_epochs(network, optimizer, training_set, settings,
+                                 self._progress(), self._random_state, validation, hooks):
+            if isinstance(record, Epoch):
+                self._apply_progress(record.progress)
+                self.loss_ = record.loss
+                self.loss_curve_.append(record.loss)
+                if validation is not None:
+                    self.validation_loss_curve_.append(record.validation_loss)
+                    self.validation_scores_.append(record.validation_score)
+                    if record.best_params is not None:
+                        self._best_params = record.best_params
+            elif isinstance(record, Progress):
+                self._apply_progress(record)
+            elif isinstance(record, MaxIterReached):
+                warnings.warn(record.message, ConvergenceWarning)
+
+    def _train_lbfgs(self, objective, hooks):
+        """scipy's L-BFGS-B from the current parameters; n_iter_ and loss_ are
+        set also when the run is interrupted."""
+        settings = LbfgsSettings(max_iter=int(self.max_iter), max_fun=int(self.max_fun),
+                                 tol=float(self.tol), verbose=bool(self.verbose))
+        outcome = LbfgsOutcome()
+        try:
+            run_lbfgs(objective, self._params, settings, outcome, hooks)
+        finally:
+            self.n_iter_ = outcome.n_iter
+            if outcome.loss is not None:
+                self.loss_ = outcome.loss
+            for message in outcome.warnings:
+                warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
     def _check_finite_fit(self, X):
         """The last step can overflow after the last loss was computed: check the
@@ -625,7 +732,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         n = X.shape[0]
         out = np.empty((n, layout.units[-1]), dtype=dtype)
         spec = self._net_spec(layout, out_activation=out_activation, dropout=False)
-        data = EngineInput.from_X(X, dtype)
+        data = _engine.Dataset(X, dtype)
         # The chunks do not depend on the number of threads, nor do the results.
         row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
         # Two chunks at least when each carries enough work to pay for a second
@@ -634,10 +741,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         chunk = min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes),
                     max(min_rows, -(-n // 2)))
         # a forward pass: a third of the work of a training pass
-        with _threads.session(n, n * data.row_flops(layout) / 3) as threads_now:
-            finite = _engine.predict(
-                spec, *data, params, out, chunk, threads_now(), check_input
-            )
+        network = _engine.Network(spec, params)
+        with _threads.session(n, n * row_flops(data, layout) / 3) as threads_now:
+            finite = _engine.predict(network, data, out, chunk, threads_now(), check_input)
         if not finite:
             # Raises scikit-learn's own error message for X.
             _assert_all_finite(data.values, input_name="X",
@@ -670,8 +776,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         params = self._current_params(layout)
         dtype = params.dtype
         rows = TrainingSet.build(X, y, weights, dtype)
-        full_batch = FullBatchObjective(self._net_spec(layout, dropout=False), rows.inputs,
-                                        rows.Y, rows.sample_weight, layout)
+        full_batch = FullBatchObjective(self._net_spec(layout, dropout=False), rows.data)
 
         def objective(flat):
             grad = np.empty(layout.n_params, dtype=dtype)

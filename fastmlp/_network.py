@@ -8,8 +8,6 @@ part the L2 term touches, is one contiguous prefix of the buffer.  `coefs_` and
 
 import numpy as np
 
-from ._kernels import _gemm
-
 
 class Layout:
     """Offsets of every layer's coefficients and intercepts in the flat buffer.
@@ -130,8 +128,8 @@ class Layout:
 class BoundParams:
     """A flat buffer and the coefs_ / intercepts_ lists of its views, as handed
     to an estimator, with what predictions reuse (the compiled network
-    descriptions in `specs`, and `kernels`: FASTMLP_KERNELS as read when the
-    buffer was bound, so a prediction does not read the environment).
+    descriptions in `specs`, each built once: FASTMLP_KERNELS is read then,
+    not on every prediction).
 
     `holds` tells in a few identity checks whether an estimator still has
     exactly these lists and arrays: a user may replace either (edits in place
@@ -145,7 +143,6 @@ class BoundParams:
         self._arrays = (*self.coefs, *self.intercepts)
         self._shapes = tuple(a.shape for a in self._arrays)
         self.specs = {}
-        self.kernels = _gemm.kernel_mode()
 
     def holds(self, coefs, intercepts):
         if coefs is not self.coefs or intercepts is not self.intercepts:

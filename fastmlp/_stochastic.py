@@ -3,225 +3,292 @@ adadelta, adamw).
 
 Each epoch of mini-batches runs in one call of the compiled engine; around it
 Python keeps what scikit-learn keeps: the shuffling draws, the learning-rate
-schedule (`OptimizerState`), the loss curve, the stopping rules (training loss
-or, with early stopping, validation score: `_early_stopping.py`) and, should an
-epoch be interrupted, the roll-back to the parameters it started from
-(`_EpochCheckpoint`).
+schedule and plateau rule (`OptimizerState`), the stopping rule (training loss
+or, with early stopping, validation score, `_early_stopping.py` scoring the
+held-out rows) and, should an epoch be interrupted, the roll-back to the
+parameters it started from (`_EpochCheckpoint`).
+
+`run_epochs` takes the network, the optimizer, the rows, the settings it needs
+and the progress of earlier calls, and yields what happened: an `Epoch` after
+every epoch (and the other records run_epochs lists), then a `Stop`.  It changes the network's parameters and the
+optimizer's state in place and nothing else; the estimator applies each record
+to its fitted attributes as it comes (so callbacks at the end of an epoch see
+them).
 """
 
-import warnings
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from . import _threads
-from ._early_stopping import ValidationSet
-from ._kernels import _codes, _engine
+from ._kernels import _engine, _optim
+from ._objective import row_flops
 from .exceptions import NON_FINITE_WEIGHTS
 
 
 class OptimizerState:
-    """Learning rate, step count and per-parameter buffers of a stochastic solver.
-
-    Kept between `partial_fit` calls; rebuilt by `fit`.
-    """
+    """A stochastic solver between calls (kept by partial_fit): the compiled
+    step (`solver`: its settings, per-parameter buffers, step count and
+    learning rate) and, around it, the learning-rate schedule of sgd and the
+    rule on a plateau, as scikit-learn's SGDOptimizer and AdamOptimizer."""
 
     def __init__(self, solver, n_params, dtype, learning_rate_init):
-        self.solver = solver
-        self.learning_rate = float(learning_rate_init)
-        self.t = 0
-        self.state1 = np.zeros(n_params, dtype=dtype)  # velocities / first moments
-        two = solver in _codes.TWO_STATE_SOLVERS
-        self.state2 = np.zeros(n_params if two else 0, dtype=dtype)  # second moments
+        self.solver = _optim.Solver(solver, n_params, dtype, float(learning_rate_init))
+        self.configure("constant", learning_rate_init, 0.5)
+
+    def configure(self, schedule, learning_rate_init, power_t, **settings):
+        """The schedule ('constant', 'invscaling', 'adaptive': sgd only) and the
+        solver's settings (see _optim.Solver) for the epochs of one call."""
+        self.schedule = schedule if self.solver.name == "sgd" else "constant"
+        self.learning_rate_init = float(learning_rate_init)
+        self.power_t = float(power_t)
+        self.solver.configure(**settings)
+
+    @property
+    def learning_rate(self):
+        return self.solver.learning_rate
 
     def copy(self):
         other = OptimizerState.__new__(OptimizerState)
         other.__dict__.update(self.__dict__)
-        other.state1 = self.state1.copy()
-        other.state2 = self.state2.copy()
+        other.solver = self.solver.copy()
         return other
 
-    def iteration_ends(self, est):
-        """The 'invscaling' schedule of sgd, after each epoch (t_ samples seen)."""
-        if self.solver == "sgd" and est.learning_rate == "invscaling":
-            self.learning_rate = float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t
+    def __setstate__(self, state):
+        if "state1" in state:
+            # Pickled by fastmlp before the solver became one compiled object.
+            name, buffers = state["solver"], {}
+            names = _optim.SOLVER_BUFFERS[name]
+            for key, arr in zip(names, (state["state1"], state["state2"])):
+                buffers[key] = arr
+            solver = _optim._rebuild_solver(name, state["state1"].dtype,
+                                            state["learning_rate"], state["t"],
+                                            _optim.SOLVER_SETTINGS, buffers)
+            state = {"solver": solver, "schedule": "constant",
+                     "learning_rate_init": state["learning_rate"], "power_t": 0.5}
+        self.__dict__.update(state)
 
-    def trigger_stopping(self, msg, est):
+    def iteration_ends(self, samples_seen):
+        """After each epoch: the 'invscaling' schedule (samples_seen = t_)."""
+        if self.schedule == "invscaling":
+            self.solver.learning_rate = (
+                self.learning_rate_init / (samples_seen + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
         """Whether to stop on a plateau; sgd's 'adaptive' schedule instead divides
         the learning rate by 5 and goes on while it is above 1e-6."""
-        if self.solver != "sgd" or est.learning_rate != "adaptive":
-            if est.verbose:
+        if self.schedule != "adaptive":
+            if verbose:
                 print(msg + " Stopping.")
             return True
-        if self.learning_rate <= 1e-6:
-            if est.verbose:
+        if self.solver.learning_rate <= 1e-6:
+            if verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        self.learning_rate /= 5.0
-        if est.verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        self.solver.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.solver.learning_rate)
         return False
 
 
+@dataclass(frozen=True)
+class EpochSettings:
+    """What the epoch loop reads of the estimator's parameters."""
+
+    max_iter: int
+    batch_size: int  # resolved ('auto' is min(200, n_samples))
+    shuffle: bool
+    tol: float
+    n_iter_no_change: int
+    verbose: bool
+    incremental: bool  # partial_fit: one epoch
+    dropout: bool  # draw a dropout seed per epoch from the random state
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the stopping rule carries from one call to the next (warm_start,
+    partial_fit): the estimator's t_, best_loss_, best_validation_score_ and its
+    count of epochs without improvement; and n_iter, the epochs of this call
+    (the estimator's n_iter_)."""
+
+    n_iter: int
+    samples_seen: int
+    best_loss: object  # float, or None with early stopping
+    best_validation_score: object  # float, or None without early stopping
+    no_improvement_count: int
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """What one epoch did."""
+
+    loss: float  # mean batch loss (scikit-learn's loss_)
+    validation_loss: object  # float with early stopping, else None
+    validation_score: object  # float with early stopping, else None
+    progress: Progress  # after this epoch
+    best_params: object  # the buffer holding the best parameters when this
+    # epoch's validation score is the best so far, else None
+
+
+@dataclass(frozen=True)
+class MaxIterReached:
+    """The estimator's epoch count (over warm starts) reached max_iter: a
+    ConvergenceWarning to emit, as scikit-learn does, whether or not this call
+    goes on."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why the loop ended (its last record): 'converged' (no improvement for
+    n_iter_no_change epochs), 'max_iter', 'callback', or 'partial_fit' (its one
+    epoch)."""
+
+    reason: str
+
+
 class _EpochCheckpoint:
-    """Parameters and optimizer state at the start of the current epoch: an
+    """Parameters and solver buffers at the start of the current epoch: an
     interrupted epoch (Ctrl-C) is rolled back to them."""
 
-    def __init__(self, params, opt):
-        self._live = (params, opt.state1, opt.state2)
+    def __init__(self, params, solver):
+        self._solver = solver
+        self._live = (params, *solver.buffers.values())
         self._saved = [a.copy() for a in self._live]
+        self._t = solver.t
 
     def save(self):
         for saved, live in zip(self._saved, self._live):
             np.copyto(saved, live)
+        self._t = self._solver.t
 
     def restore(self):
         for saved, live in zip(self._saved, self._live):
             np.copyto(live, saved)
+        self._solver.t = self._t
 
 
-def _batch_size(est, n_samples):
-    if est.batch_size == "auto":
-        return min(200, n_samples)
-    if est.batch_size > n_samples:
-        warnings.warn(
-            "Got `batch_size` less than 1 or larger than sample size. It is "
-            "going to be clipped"
-        )
-    return int(np.clip(est.batch_size, 1, n_samples))
+def _after_epoch(progress, loss, score, settings):
+    """The progress after an epoch of training `loss` (or, with early stopping,
+    validation `score`): an epoch counts as no improvement when the loss is
+    above best - tol (the score below best + tol)."""
+    count = progress.no_improvement_count
+    if score is None:
+        worse = loss > progress.best_loss - settings.tol
+        best = loss if loss < progress.best_loss else progress.best_loss
+        return dataclasses.replace(progress, no_improvement_count=count + 1 if worse else 0,
+                                   best_loss=best)
+    worse = score < progress.best_validation_score + settings.tol
+    best = score if score > progress.best_validation_score else progress.best_validation_score
+    return dataclasses.replace(progress, no_improvement_count=count + 1 if worse else 0,
+                               best_validation_score=best)
 
 
-def _optimizer(est, layout, dtype, incremental):
-    """The solver's state: kept by partial_fit, new for fit."""
-    if not incremental or not hasattr(est, "_optimizer"):
-        est._optimizer = OptimizerState(est.solver, layout.n_params, dtype, est.learning_rate_init)
-    opt = est._optimizer
-    # State loaded read-only (joblib mmap_mode='r') is copied before training.
-    opt.state1, opt.state2 = (np.require(a, requirements="W") for a in (opt.state1, opt.state2))
-    est._best_params = np.require(est._best_params, requirements="W")
-    return opt
+def run_epochs(network, optimizer, training, settings, progress, random_state,
+               validation=None, hooks=None):
+    """Train `network`'s parameters on `training` (a TrainingSet) for up to
+    settings.max_iter epochs (one for partial_fit), yielding an `Epoch` after
+    each, a `Progress` when sgd's adaptive schedule lowers the learning rate
+    instead of stopping, a `MaxIterReached` when the epoch count reaches
+    max_iter, and a `Stop` at the end.
 
-
-def _record_training_loss(est):
-    """Count epochs whose training loss did not improve by more than tol."""
-    last = est.loss_curve_[-1]
-    if last > est.best_loss_ - est.tol:
-        est._no_improvement_count += 1
-    else:
-        est._no_improvement_count = 0
-    if last < est.best_loss_:
-        est.best_loss_ = last
-
-
-def _plateau_stops(est, opt, early_stopping):
-    """After n_iter_no_change epochs without improvement: stop, or go on with
-    the next learning rate of sgd's 'adaptive' schedule."""
-    if est._no_improvement_count <= est.n_iter_no_change:
-        return False
-    what = "Validation score" if early_stopping else "Training loss"
-    msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-        what, est.tol, est.n_iter_no_change,
-    )  # fmt: skip
-    if opt.trigger_stopping(msg, est):
-        return True
-    est._no_improvement_count = 0
-    return False
-
-
-def fit_stochastic(est, spec, training_set, layout, incremental, hooks=None):
-    """Train ``est._params`` on `training_set` for up to max_iter epochs (one
-    for partial_fit)."""
-    params = est._params
-    data, Y, sw = training_set.inputs, training_set.Y, training_set.sample_weight
-    validation = None
-    if est.early_stopping:
-        validation = ValidationSet(est, training_set, layout)
-    opt = _optimizer(est, layout, params.dtype, incremental)
-    train_rows = None if validation is None else validation.train_rows
-    n_samples = Y.shape[0] if train_rows is None else train_rows.shape[0]
-    batch_size = _batch_size(est, n_samples)
-
-    use_idx = est.shuffle or train_rows is not None
-    workspace = np.empty(
-        max(1, spec.workspace_size(batch_size, use_idx and not data.sparse, True)),
-        dtype=params.dtype,
-    )
-    grad = np.empty(layout.n_params, dtype=params.dtype)
-    solver_code = _codes.SOLVER_CODES[est.solver]
-    # Dropout masks come from random_state too, one seed per epoch (drawn only
-    # when dropout is on, so the default path consumes scikit-learn's stream).
-    uses_dropout = any(r > 0 for r in est._dropout_rates(layout.n_weight_layers - 1))
+    `random_state` draws the shuffling (and dropout seeds); `validation` (a
+    ValidationSet) scores every epoch for early stopping, and the best
+    parameters are restored at the end; `hooks` are the estimator's callback
+    hooks (one step per epoch).  An epoch that fails (non-finite loss:
+    ValueError) or is interrupted leaves the parameters and the solver as they
+    were before it."""
+    params, solver = network.params, optimizer.solver
+    data, train_rows = training.data, training.rows
+    n_samples = training.n_samples
     sample_idx = np.arange(n_samples, dtype=np.intp)
-    rows = sample_idx if train_rows is None else train_rows
-
-    checkpoint = _EpochCheckpoint(params, opt)
+    # In order (None) only when neither shuffling nor a subset asks otherwise.
+    if train_rows is None:
+        order = sample_idx if settings.shuffle else None
+    else:
+        order = train_rows
+    checkpoint = _EpochCheckpoint(params, solver)
     step_hooks = hooks if hooks is not None and hooks.per_step else None
-    batch_flops = batch_size * data.row_flops(layout)
-    n_iter = 0
+    layout = network.spec.layout
+    batch_flops = settings.batch_size * row_flops(data, layout)
+    stop = Stop("max_iter")
     # One session for the whole loop: while another Python thread trains or
     # predicts too, each epoch runs on one thread (see _threads.session).
-    with _threads.session(batch_size, batch_flops) as threads_now:
-        for _ in range(est.max_iter):
+    with _threads.session(settings.batch_size, batch_flops) as threads_now:
+        for _ in range(settings.max_iter):
             if step_hooks is not None:
                 step_hooks.step_begin("epoch")
-            if est.shuffle:
+            if settings.shuffle:
                 # The permutation sklearn.utils.shuffle draws, without its overhead.
                 perm = np.arange(n_samples)
-                est._random_state.shuffle(perm)
+                random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
-                rows = sample_idx if train_rows is None else train_rows[sample_idx]
-            seed = int(est._random_state.randint(0, 2**62, dtype=np.int64)) if uses_dropout else 0
+                order = sample_idx if train_rows is None else train_rows[sample_idx]
+            seed = (int(random_state.randint(0, 2**62, dtype=np.int64))
+                    if settings.dropout else 0)  # fmt: skip
             checkpoint.save()
             # An epoch (training and validation) either completes or, interrupted,
-            # leaves parameters and optimizer state as they were before it.
+            # leaves parameters and solver as they were before it.
+            val_loss = val_score = None
             try:
-                accumulated, t, status = _engine.train_epoch(
-                    spec, *data, Y, sw, rows, use_idx, batch_size, params, grad,
-                    workspace, solver_code, opt.state1, opt.state2,
-                    opt.learning_rate, float(est.momentum),
-                    bool(est.nesterovs_momentum), float(est.beta_1),
-                    float(est.beta_2), float(est.epsilon), float(est.rho),
-                    float(est.weight_decay), opt.t, seed, threads_now(),
-                )  # fmt: skip
-                if status != _engine.STATUS_OK or not np.isfinite(accumulated):
+                loss_sum, status = _engine.train_epoch(
+                    network, solver, data, order, settings.batch_size, seed,
+                    threads_now())  # fmt: skip
+                if status != _engine.STATUS_OK or not np.isfinite(loss_sum):
                     raise ValueError(
                         f"{NON_FINITE_WEIGHTS} The training loss became non-finite at "
-                        f"epoch #{n_iter + 1}. Scaling the input data with StandardScaler "
-                        "or MinMaxScaler, or lowering learning_rate_init, might help."
+                        f"epoch #{progress.n_iter + 1}. Scaling the input data with "
+                        "StandardScaler or MinMaxScaler, or lowering "
+                        "learning_rate_init, might help."
                     )
                 if validation is not None:
                     val_loss, val_score = validation.evaluate(params, threads_now())
             except BaseException:
                 checkpoint.restore()
                 raise
-            opt.t = t
-            n_iter += 1
-            est.n_iter_ = n_iter
-            est.loss_ = accumulated / n_samples
-            est.t_ += n_samples
-            est.loss_curve_.append(est.loss_)
-            if est.verbose:
-                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+            loss = loss_sum / n_samples
+            progress = dataclasses.replace(progress, n_iter=progress.n_iter + 1,
+                                           samples_seen=progress.samples_seen + n_samples)
+            if settings.verbose:
+                print("Iteration %d, loss = %.8f" % (progress.n_iter, loss))
+            best_params = None
             if validation is not None:
-                est.validation_loss_curve_.append(val_loss)
-                validation.record(est, val_score)
-            else:
-                _record_training_loss(est)
-            if step_hooks is not None and step_hooks.step_end(lambda: layout.views(params.copy())):
-                if est.verbose:
+                if settings.verbose:
+                    print("Validation score: %f" % val_score)
+                if val_score > progress.best_validation_score:
+                    best_params = validation.keep(params)
+            progress = _after_epoch(progress, loss, val_score, settings)
+            yield Epoch(loss, val_loss, val_score, progress, best_params)
+            if step_hooks is not None and step_hooks.step_end(
+                lambda: layout.views(params.copy())
+            ):
+                if settings.verbose:
                     print("A callback asked to stop. Stopping.")
+                stop = Stop("callback")
                 break
-            opt.iteration_ends(est)
-            if _plateau_stops(est, opt, validation is not None):
+            optimizer.iteration_ends(progress.samples_seen)
+            if progress.no_improvement_count > settings.n_iter_no_change:
+                what = "Validation score" if validation is not None else "Training loss"
+                msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                    what, settings.tol, settings.n_iter_no_change,
+                )  # fmt: skip
+                if optimizer.trigger_stopping(msg, settings.verbose):
+                    stop = Stop("converged")
+                    break
+                progress = dataclasses.replace(progress, no_improvement_count=0)
+                yield progress
+            if settings.incremental:
+                stop = Stop("partial_fit")
                 break
-            if incremental:
-                break
-            if est.n_iter_ == est.max_iter:
-                warnings.warn(
+            if progress.n_iter == settings.max_iter:
+                yield MaxIterReached(
                     "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                    "optimization hasn't converged yet." % est.max_iter,
-                    ConvergenceWarning,
+                    "optimization hasn't converged yet." % settings.max_iter,
                 )
-
     if validation is not None:
-        params[...] = est._best_params
+        params[...] = validation.best_params
+    yield stop

@@ -26,7 +26,7 @@ from sklearn.metrics import accuracy_score, r2_score
 
 from fastmlp import MLPClassifier, MLPRegressor, _early_stopping
 from fastmlp._kernels import _codes, _engine
-from fastmlp._objective import EngineInput, TrainingSet
+from fastmlp._objective import TrainingSet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -74,29 +74,28 @@ def _fitted(Est, task, params, dtype, n=300, **extra):
 
 
 def _engine_inputs(est, X, y, sw):
-    """What the engine reads for rows (X, y, sw) of `est`: spec, data, Y, sw."""
+    """What the engine reads for rows (X, y, sw) of `est`: its Network and the
+    rows' Dataset."""
     Xv, Yv = est._validate_input(X, y, incremental=True, reset=False)
     Yv = Yv.reshape((Yv.shape[0], -1))
-    dtype = est._params.dtype
-    rows = TrainingSet.build(Xv, Yv, sw, dtype)
+    rows = TrainingSet.build(Xv, Yv, sw, est._params.dtype)
     spec = est._net_spec(est._network_layout(), dropout=False)
-    return spec, rows.inputs, rows.Y, rows.sample_weight
+    return _engine.Network(spec, est._params), rows.data
 
 
 def _passes(est, X, y, sw, chunk, n_threads):
     """(data loss of loss_grad, (data loss, finite), sums, correct of validation_pass)."""
-    spec, data, Y, sw = _engine_inputs(est, X, y, sw)
+    network, data = _engine_inputs(est, X, y, sw)
     dtype = est._params.dtype
-    workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
     grad = np.empty(est._params.shape[0], dtype=dtype)
-    _, data_loss = _engine.loss_grad(spec, *data, Y, sw, est._params, grad, workspace,
-                                     chunk, n_threads)
+    _, data_loss = _engine.loss_grad(network, data, grad, chunk, n_threads)
     rule = _codes.SCORE_RULES[est._score_rule()]
     residuals = est._score_rule() == "residuals"
-    sums = np.full(Y.shape[1] if residuals else 1, np.nan)
-    correct = np.full(0 if residuals else Y.shape[0], -1, dtype=dtype)
-    result = _engine.validation_pass(spec, *data, Y, sw, est._params, workspace, chunk,
-                                     rule, sums, correct, n_threads)
+    n_out = data.Y.shape[1]
+    sums = np.full(n_out if residuals else 1, np.nan)
+    correct = np.full(0 if residuals else data.n_rows, -1, dtype=dtype)
+    result = _engine.validation_pass(network, data, chunk, rule, sums, correct,
+                                     n_threads)
     return data_loss, result, sums, correct
 
 
@@ -147,7 +146,10 @@ def _validation(est, X, y, sw, val_rows, monkeypatch):
     Yv = Yv.reshape((Yv.shape[0], -1))
     rows = TrainingSet.build(Xv, Yv, est._sample_weights(Xv, Yv, sw, False),
                              est._params.dtype)
-    return _early_stopping.ValidationSet(est, rows, est._network_layout())
+    est._random_state = np.random.RandomState(0)
+    spec = est._net_spec(est._network_layout())
+    _, validation = est._validation_set(spec, rows)
+    return validation
 
 
 SCORE_CASES = [c for c in CASES if c[0] != "poisson"] + [
@@ -181,11 +183,9 @@ def test_validation_score_is_sklearns(case, dtype, sparse, weighted, monkeypatch
     X_val, y_val = X[val_rows], y[val_rows]
     pred = est.predict(X_val)
     sw_net = None if sw is None else sw[val_rows].astype(dtype)
-    spec, data, Y, sw_rows = _engine_inputs(est, X_val, y_val, sw_net)
-    workspace = np.empty(max(1, spec.workspace_size(70, False, True)), dtype=dtype)
+    network, data = _engine_inputs(est, X_val, y_val, sw_net)
     grad = np.empty_like(est._params)
-    assert loss == _engine.loss_grad(spec, *data, Y, sw_rows, est._params, grad,
-                                     workspace, 70)[1]
+    assert loss == _engine.loss_grad(network, data, grad, 70)[1]
     if Est is MLPClassifier:
         # the weights the fit trains with: the same sums, to the last bit
         assert score == accuracy_score(y_val, pred, sample_weight=sw_net)

@@ -16,6 +16,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp._network import Layout
 from fastmlp._kernels import _engine, _gemm
 from fastmlp._multilayer_perceptron import _HIDDEN_ACTIVATIONS
 
@@ -167,8 +168,7 @@ def test_kernel_mode_from_environment(monkeypatch):
 
 def test_choice_depends_on_the_layer_shape_only(monkeypatch):
     monkeypatch.delenv("FASTMLP_KERNELS", raising=False)
-    spec = _engine.NetSpec([40, 100, 3], [0, 4000], [4300, 4400], ["relu", "softmax"],
-                           "log_loss")
+    spec = _engine.NetSpec(Layout([40, 100, 3]), ["relu", "softmax"], "log_loss")
     ops = (_gemm.FORWARD, _gemm.DELTA, _gemm.WEIGHT_GRAD)
     for itemsize, own in ((8, spec.own_d), (4, spec.own_s)):
         expected = [_gemm.choose(op, k, n, itemsize) for k, n in ((40, 100), (100, 3))

@@ -49,7 +49,7 @@ def engine_calls(monkeypatch):
     predict = _engine.predict
 
     def spy(*args):
-        calls.append((args[8], args[9]))
+        calls.append((args[3], args[4]))  # predict(network, data, out, chunk, n_threads
         return predict(*args)
 
     monkeypatch.setattr(_engine, "predict", spy)

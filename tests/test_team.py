@@ -411,16 +411,13 @@ SW_BIG = _rng_big.uniform(0.2, 3.0, 2100)
 def _objective(est, X, Y, sw, chunk, n_threads):
     """(objective, data loss, gradient) of est's network at its parameters."""
     from fastmlp._kernels import _engine
-    from fastmlp._objective import EngineInput
 
     layout = est._network_layout()
     spec = est._net_spec(layout, dropout=False)
     dtype = est._params.dtype
-    workspace = np.empty(max(1, spec.workspace_size(chunk, False, True)), dtype=dtype)
     grad = np.empty(layout.n_params, dtype=dtype)
     value, data_loss = _engine.loss_grad(
-        spec, *EngineInput.from_X(X, dtype), np.ascontiguousarray(Y, dtype=dtype),
-        np.ascontiguousarray(sw, dtype=dtype), est._params, grad, workspace, chunk,
+        _engine.Network(spec, est._params), _engine.Dataset(X, dtype, Y, sw), grad, chunk,
         n_threads)
     return value, data_loss, grad
 

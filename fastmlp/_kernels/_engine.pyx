@@ -1,24 +1,33 @@
 # cython: language_level=3
-"""Compiled training engine: one epoch of mini-batches, the full-batch
-objective for L-BFGS and gradient checks, the validation pass of early
-stopping, and prediction, each on a team of threads; the Python entry points
-of them all.
+"""The compiled engine's entry points: one epoch of mini-batches, the full-batch
+objective (L-BFGS, gradient checks), the validation pass of early stopping and
+prediction, each on a team of threads, without the GIL.
+
+They take objects, not field lists:
+  * Network   the network's description (_net.NetSpec: layers, activations,
+              loss, penalty, dropout, which products run on the own kernels)
+              and its flat parameters
+  * Dataset   the rows: X (dense or CSR), targets and sample weights
+  * Solver    a stochastic solver (_optim.Solver): settings, step count,
+              learning rate and per-parameter buffers
+and a handful of per-call values (the epoch's row order, the batch size, the
+dropout seed, the number of threads).
 
 Layering:
-  * csrc/team.h              barriers of the thread team
-  * _net                     NetSpec; a block of rows through the network, a
-                             block of columns of the gradient
-  * _optim                   the penalty and every solver's step on ranges of
-                             the flat parameter buffer
+  * csrc/team.h              the thread team and its barriers
+  * _net                     a block of rows through the network (forward,
+                             backward), a block of the weight gradient
+  * _optim                   the penalty, a solver's step on a range of the
+                             flat parameter buffer
+  * Call                     the per-call setup here: the team, the workspace of
+                             every thread, the signal watch (Ctrl-C), one entry
+                             that dispatches every job by dtype, and teardown
   * workers here             _epoch_worker / _objective_worker /
-                             _predict_worker: the loops run by every thread
-                             of a team (csrc/team.h: threads started for the
-                             call and joined at its end; a team of one is the
-                             plain sequential loop), calling _net and _optim
-                             block by block
-  * def functions here       the Python-facing entry points, each releasing the
-                             GIL for all of its work, and Python-callable twins
-                             of the elementwise kernels for tests
+                             _predict_worker: the loops run by every thread of
+                             a team (a team of one is the plain sequential loop)
+  * def functions here       Dataset, Network, the entry points, and
+                             Python-callable twins of the elementwise kernels
+                             for tests
 
 The codes of activations, losses, solvers and score rules are in _codes
 (csrc/codes.h).
@@ -28,22 +37,24 @@ from cython cimport floating
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memcpy
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
-from ._codes cimport (
-    FM_N_SOLVERS, FM_N_SCORE_RULES, FM_SCORE_RESIDUALS, fm_has_second_state,
-)
+import numpy as np
+import scipy.sparse as sp
+
+from ._codes cimport FM_N_SCORE_RULES, FM_SCORE_RESIDUALS
 from ._elementwise cimport (
     fm_rng_skip, _bias_act, _act_deriv, _loss_delta, _add_vec, _all_finite,
 )
 from ._net cimport (
-    Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _alloc_buffers,
-    _carve_workspace, _dropout_width, _forward, _rows_pass, _grad_block,
-    _loss_grad_chunk, _loss_score_chunk,
+    Net, NetSpec as _NetSpec, Input, Data, Batch, GradientBlock, Scoring, Buffers,
+    _workspace_size, _alloc_buffers, _carve_workspace, _dropout_width, _forward,
+    _forward_backward, _weight_gradient, _gradient_chunk, _score_chunk,
 )
 from ._optim cimport (
-    StepConfig, _penalty_parts, _penalty_from_parts, _penalty, _scale_gradient,
-    _next_step, _update_range,
+    Solver, SolverState, _penalty_parts, _penalty_from_parts, _penalty,
+    _scale_gradient, _count_step, _step_range,
 )
 
 from ._net import NetSpec
@@ -73,6 +84,10 @@ STATUS_NONFINITE = _STATUS_NONFINITE
 
 # Long loops without the GIL look for signals (Ctrl-C) this often, in seconds.
 cdef double _SIGNAL_INTERVAL = 0.05
+
+# Gradient blocks start on whole register tiles of the own kernels (a multiple
+# of every variant's rows per tile).
+cdef Py_ssize_t _ROW_TILE = 8
 
 
 cdef inline double _now() noexcept nogil:
@@ -110,117 +125,390 @@ cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
 
 
 # ----------------------------------------------------------------------
+# The objects an entry point takes
+# ----------------------------------------------------------------------
+cdef const void *_address(object arr, bint single) except? NULL:
+    """The first element of a C-contiguous float32 (`single`) or float64 array
+    of any shape, or NULL when it has none."""
+    cdef const double[::1] d
+    cdef const float[::1] f
+    if arr.size == 0:
+        return NULL
+    flat = arr.reshape(-1)
+    if single:
+        f = flat
+        return &f[0]
+    d = flat
+    return &d[0]
+
+
+cdef class Dataset:
+    """Rows as the engine reads them: X, and for training and scoring the
+    targets and sample weights, all in one dtype.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features) or sparse matrix
+        Copied only where the engine needs it: to `dtype`, C-contiguous (dense)
+        or canonical CSR with intp indices (sparse).
+    dtype : float32 or float64
+    Y : ndarray of shape (n, n_outputs), default=None
+        Targets (training, scoring), converted like X.
+    sample_weight : ndarray of shape (n,), default=None
+        Weights (training, scoring); ones when Y is given without them.
+    """
+
+    cdef Data data
+    cdef readonly object dtype
+    cdef readonly bint sparse
+    cdef readonly object X, Y, sample_weight
+    cdef object _indices, _indptr
+
+    def __init__(self, X, dtype, Y=None, sample_weight=None):
+        cdef bint single
+        cdef const Py_ssize_t[::1] ind
+        cdef const Py_ssize_t[::1] ptr
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"the engine reads float32 or float64 data, not {dtype}")
+        single = dtype == np.float32
+        self.dtype = dtype
+        self.sparse = sp.issparse(X)
+        self.data.X.dense = NULL
+        self.data.X.data = NULL
+        self.data.X.indices = NULL
+        self.data.X.indptr = NULL
+        if self.sparse:
+            X = sp.csr_matrix(X, dtype=dtype)
+            if not X.has_canonical_format:
+                X = X.copy()
+                X.sum_duplicates()
+            values = np.ascontiguousarray(X.data, dtype=dtype)
+            self._indices = np.ascontiguousarray(X.indices, dtype=np.intp)
+            self._indptr = np.ascontiguousarray(X.indptr, dtype=np.intp)
+            ptr = self._indptr
+            self.data.X.indptr = &ptr[0]
+            if values.shape[0] > 0:
+                ind = self._indices
+                self.data.X.data = _address(values, single)
+                self.data.X.indices = &ind[0]
+            else:
+                # An all-zero CSR matrix: any non-NULL data pointer marks it sparse.
+                self.data.X.data = <const void *>&ptr[0]
+            self.X = (values, self._indices, self._indptr)
+        else:
+            X = np.ascontiguousarray(X, dtype=dtype)
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-D, got {X.ndim}-D")
+            self.data.X.dense = _address(X, single)
+            self.X = X
+        self.data.n = X.shape[0]
+        self.data.X.n_features = X.shape[1]
+        self.data.Y = NULL
+        self.data.SW = NULL
+        self.Y = self.sample_weight = None
+        if Y is not None:
+            Y = np.ascontiguousarray(Y, dtype=dtype)
+            if Y.ndim != 2 or Y.shape[0] != self.data.n:
+                raise ValueError("Y must be 2-D with one row per row of X")
+            if sample_weight is None:
+                sample_weight = np.ones(self.data.n, dtype=dtype)
+            sample_weight = np.ascontiguousarray(sample_weight, dtype=dtype)
+            if sample_weight.shape != (self.data.n,):
+                raise ValueError("sample_weight must have one entry per row of X")
+            self.Y, self.sample_weight = Y, sample_weight
+            self.data.Y = _address(Y, single)
+            self.data.SW = _address(sample_weight, single)
+
+    @property
+    def n_rows(self):
+        return self.data.n
+
+    @property
+    def n_features(self):
+        return self.data.X.n_features
+
+    @property
+    def values(self):
+        """X's stored values: what a finiteness check reads."""
+        return self.X[0] if self.sparse else self.X
+
+    @property
+    def n_stored(self):
+        """Values X stores (n * n_features when dense)."""
+        return self.values.size
+
+
+cdef class Network:
+    """A network: its description `spec` (NetSpec) and its flat parameters
+    (n_params,), float32 or float64, in the layout of the spec."""
+
+    cdef readonly _NetSpec spec
+    cdef readonly object params
+    cdef const void *p
+    cdef bint single
+
+    def __init__(self, _NetSpec spec not None, params):
+        if not isinstance(params, np.ndarray) or params.ndim != 1 or \
+                params.dtype not in (np.float32, np.float64) or \
+                not params.flags.c_contiguous:
+            raise TypeError("params must be a contiguous 1-D float32 or float64 array")
+        if params.shape[0] != spec.n_params:
+            raise ValueError("the parameter buffer does not match the network layout")
+        self.spec = spec
+        self.params = params
+        self.single = params.dtype == np.float32
+        self.p = _address(params, self.single)
+
+    @property
+    def dtype(self):
+        return self.params.dtype
+
+
+cdef int _check_data(Network network, Dataset data, bint targets) except -1:
+    cdef const Net *net = &network.spec.net
+    if data.dtype != network.params.dtype:
+        raise TypeError(f"the data are {data.dtype}, the network {network.params.dtype}")
+    if data.data.X.n_features != net.units[0]:
+        raise ValueError(f"X has {data.data.X.n_features} features, the network "
+                         f"{net.units[0]} inputs")
+    if targets and (data.data.Y == NULL and data.data.n > 0 or
+                    data.Y is not None and data.Y.shape[1] != net.units[net.n_weights]):
+        raise ValueError("Y or sample_weight do not match the network")
+    return 0
+
+
+cdef int _check_team(int n_threads) except -1:
+    if n_threads < 1:
+        raise ValueError("n_threads must be >= 1")
+    return 0
+
+
+# ----------------------------------------------------------------------
+# One call: the team, its workspace, the signal watch
+# ----------------------------------------------------------------------
+cdef enum Job:
+    _EPOCH = 0
+    _OBJECTIVE = 1
+    _PREDICT = 2
+
+
+cdef struct Workspace:
+    # What every thread's buffers are carved for (see _net._carve_workspace).
+    Py_ssize_t rows      # rows per block
+    bint gather          # room for rows of X gathered through an index
+    bint backward        # deltas, gathered targets and weights
+    bint dropout         # dropout masks and dropped activations
+
+
+cdef struct Call:
+    int job                # what the team runs (Job)
+    bint single            # float32 data
+    void *work             # the job's own struct (EpochJob, ObjectiveJob, PredictJob)
+    int n_threads
+    int n_bufs             # one Buffers shared by the team, or one per thread
+    Buffers *bufs
+    void *workspace        # n_bufs blocks of ws_stride elements
+    Py_ssize_t ws_stride
+    int stop               # set by any thread: leave the loop
+    int interrupted        # thread 0 saw a raising signal handler
+    SignalWatch watch
+
+
+cdef int _call_open(Call *c, const Net *net, int job, bint single, int n_threads,
+                    int n_bufs, const Workspace *ws) except -1:
+    """Set up a call: n_bufs workspaces (each carved for ws.rows rows); on
+    failure, everything allocated so far is freed (_call_close)."""
+    cdef Py_ssize_t k, item = sizeof(float) if single else sizeof(double)
+    c.job = job
+    c.single = single
+    c.n_threads = n_threads
+    c.n_bufs = n_bufs
+    c.stop = 0
+    c.interrupted = 0
+    c.ws_stride = max(1, _workspace_size(net, ws.rows, ws.gather, ws.backward,
+                                         ws.dropout))
+    c.bufs = <Buffers *>calloc(n_bufs, sizeof(Buffers))
+    c.workspace = malloc(n_bufs * c.ws_stride * item)
+    if c.bufs == NULL or c.workspace == NULL:
+        _call_close(c)
+        raise MemoryError()
+    for k in range(n_bufs):
+        try:
+            _alloc_buffers(&c.bufs[k], net.n_weights)
+        except MemoryError:
+            _call_close(c)
+            raise
+        if single:
+            _carve_workspace(net, (<float *>c.workspace) + k * c.ws_stride, ws.rows,
+                             ws.gather, ws.backward, ws.dropout, &c.bufs[k])
+        else:
+            _carve_workspace(net, (<double *>c.workspace) + k * c.ws_stride, ws.rows,
+                             ws.gather, ws.backward, ws.dropout, &c.bufs[k])
+    c.watch.next_check = _now() + _SIGNAL_INTERVAL
+    return 0
+
+
+cdef void _call_close(Call *c) noexcept:
+    cdef int k
+    if c.bufs != NULL:
+        for k in range(c.n_bufs):
+            free(c.bufs[k].acts)
+    free(c.bufs)
+    free(c.workspace)
+    c.bufs = NULL
+    c.workspace = NULL
+
+
+cdef int _call_run(Call *c) except -1:
+    """Run the call's job on its team without the GIL; a signal handler that
+    raised meanwhile (Ctrl-C) has its exception propagated."""
+    with nogil:
+        fm_team_run(c.n_threads, _team_entry, c)
+    if c.interrupted:
+        _raise_pending()
+    return 0
+
+
+cdef inline bint _watch(Call *c, int rank) noexcept nogil:
+    """Thread 0 looks for signals; True once the call must stop."""
+    if rank == 0 and _signalled(&c.watch):
+        c.interrupted = 1
+        c.stop = 1
+    return c.stop != 0
+
+
+cdef void _team_entry(void *arg, fm_team_t *team, int rank) noexcept nogil:
+    """Every thread of a call starts here: its job, for the call's dtype."""
+    cdef Call *c = <Call *>arg
+    if c.job == _EPOCH:
+        if c.single:
+            _epoch_worker(c, team, rank, <float *>NULL)
+        else:
+            _epoch_worker(c, team, rank, <double *>NULL)
+    elif c.job == _OBJECTIVE:
+        if c.single:
+            _objective_worker(c, rank, <float *>NULL)
+        else:
+            _objective_worker(c, rank, <double *>NULL)
+    elif c.single:
+        _predict_worker(c, rank, <float *>NULL)
+    else:
+        _predict_worker(c, rank, <double *>NULL)
+
+
+# ----------------------------------------------------------------------
 # One epoch on a team of threads
 # ----------------------------------------------------------------------
-# The column phase of a batch is cut into work items: for every layer, blocks
-# of rows of its coefficient matrix (gradient product and optimizer step of
-# those rows); a layer's last block also takes its intercepts (their gradient,
-# the column sums of the delta, comes from the same pass over the delta).  The
-# cut depends on the network and the batch size only, never on the team, and
-# every item's penalty part has its own slot summed in item order, so which
-# thread takes which item changes no result.
+# The gradient of a batch is cut into blocks: for every layer, blocks of rows of
+# its coefficient matrix (their gradient product and optimizer step); a layer's
+# last block also takes its intercepts (their gradient, the column sums of the
+# delta, comes from the same pass over the delta).  The cut depends on the
+# network and the batch size only, never on the team, and every block's penalty
+# part has its own slot summed in block order, so which thread takes which
+# block changes no result.
 cdef enum:
-    _ITEM_WORK = 1 << 18     # at least this many multiply-adds per coefficient block
-                             # (a (40, 100) first layer at batch 200: 3 blocks, so a
-                             # team of 2 shares its weight gradient)
+    _BLOCK_WORK = 1 << 18    # at least this many multiply-adds per coefficient block
     _MAX_BLOCKS = 8          # and at most this many blocks per layer: every block's
                              # product streams the layer's whole delta again
 
 
-cdef inline Py_ssize_t _coef_blocks(const Net *net, Py_ssize_t i,
-                                    Py_ssize_t batch_size) noexcept nogil:
+cdef inline Py_ssize_t _layer_blocks(const Net *net, Py_ssize_t i,
+                                     Py_ssize_t batch_size) noexcept nogil:
     cdef Py_ssize_t fan_in = net.units[i]
     cdef Py_ssize_t per_row = max(1, net.units[i + 1] * batch_size)
-    return max(1, min(fan_in, _MAX_BLOCKS, (fan_in * per_row) // _ITEM_WORK))
+    return max(1, min(fan_in, _MAX_BLOCKS, (fan_in * per_row) // _BLOCK_WORK))
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t fan_in, Py_ssize_t nb,
                                     Py_ssize_t k) noexcept nogil:
-    """First coefficient row of block k of nb: whole register tiles of the own
-    kernels (multiples of 8 rows), the last block taking the rest."""
+    """First coefficient row of block k of nb: whole register tiles, the last
+    block taking the rest."""
     cdef Py_ssize_t start
     if k >= nb:
         return fan_in
     start = _split(fan_in, <int>nb, <int>k)
-    return start - start % 8
+    return start - start % _ROW_TILE
 
 
-cdef Py_ssize_t _n_items(const Net *net, Py_ssize_t batch_size) noexcept nogil:
+cdef Py_ssize_t _n_blocks(const Net *net, Py_ssize_t batch_size) noexcept nogil:
     cdef Py_ssize_t i, n = 0
     for i in range(net.n_weights):
-        n += _coef_blocks(net, i, batch_size)
+        n += _layer_blocks(net, i, batch_size)
     return n
 
 
-cdef void _item_step(const Net *net, const Input *X, const Py_ssize_t *rows,
-                     Py_ssize_t start, Py_ssize_t nrows, Py_ssize_t batch_size,
-                     Buffers *buf, floating *params, floating *grad, floating *s1,
-                     floating *s2, double sw_sum, const StepConfig *cfg,
-                     Py_ssize_t item, double *sq, double *ab) noexcept nogil:
-    """Work item `item` of a batch's column phase: a block of a layer's
-    coefficient gradient and its optimizer step (with, for the layer's last
-    block, the intercept gradient and step); the penalty parts of the block's
-    new coefficients (the next batch's penalty) go to sq[0] and ab[0].  With
-    cfg == NULL, only the penalty parts of the block's current coefficients."""
-    cdef Py_ssize_t i = 0, nb, c0, c1, lo, hi, fan_in, fan_out
-    cdef bint intercepts
+cdef GradientBlock _gradient_block(const Net *net, Py_ssize_t batch_size,
+                                   Py_ssize_t k) noexcept nogil:
+    """Block k of the cut of a batch's gradient (see above)."""
+    cdef GradientBlock block
+    cdef Py_ssize_t i = 0, nb
     while True:
-        nb = _coef_blocks(net, i, batch_size)
-        if item < nb:
+        nb = _layer_blocks(net, i, batch_size)
+        if k < nb:
             break
-        item -= nb
+        k -= nb
         i += 1
-    fan_in = net.units[i]
-    fan_out = net.units[i + 1]
-    intercepts = item == nb - 1
-    c0 = _block_start(fan_in, nb, item)
-    c1 = _block_start(fan_in, nb, item + 1)
-    lo = net.coef_off[i] + c0 * fan_out
-    hi = net.coef_off[i] + c1 * fan_out
-    if cfg != NULL:
-        _grad_block(net, X, rows, start, nrows, buf, grad, False, i, c0, c1, intercepts)
-        _update_range(net, params, grad, s1, s2, lo, hi, True, sw_sum, cfg)
-        if intercepts:
-            _update_range(net, params, grad, s1, s2, net.icpt_off[i],
-                          net.icpt_off[i] + fan_out, False, sw_sum, cfg)
-    if net.alpha != 0:
-        _penalty_parts(net, params + lo, hi - lo, sq, ab)
+    block.layer = i
+    block.c0 = _block_start(net.units[i], nb, k)
+    block.c1 = _block_start(net.units[i], nb, k + 1)
+    block.intercepts = k == nb - 1
+    return block
 
 
-# Per-thread slots of Team.part, a cache line apart.
-cdef enum:
-    _PART_STRIDE = 8
-    _PART_LOSS = 0
-    _PART_SW = 1
-
-
-cdef struct Team:
+cdef struct EpochJob:
     # Read-only for the team
     const Net *net
-    const Input *inp
-    const Py_ssize_t *rows
-    Py_ssize_t n
+    const Data *data
+    const Py_ssize_t *order  # the epoch's rows in order, or NULL: rows 0..n-1
+    Py_ssize_t n             # rows of the epoch
     Py_ssize_t batch_size
-    Py_ssize_t n_items
-    Buffers *buf
-    StepConfig cfg
-    uint64_t seed
-    const void *Y
-    const void *SW
-    void *params
-    void *grad
-    void *s1
-    void *s2
+    Py_ssize_t n_blocks      # gradient blocks of a batch
+    SolverState solver       # the settings and step count the epoch starts from
+    uint64_t seed            # dropout stream
+    void *params             # (n_params,)
+    void *grad               # (n_params,): the batch's unscaled gradient
     # Written by the team, each field as documented in _epoch_worker
-    double *part           # per thread: loss and weight sums of its rows
-    double *item_penalty   # per work item: sum w^2 and sum |w| of its block
-    Py_ssize_t next_item[2]
-    double accumulated
+    double *thread_sums      # per thread: loss and weight sums of its rows
+    double *block_penalty    # per gradient block: sum w^2 and sum |w| of its block
+    Py_ssize_t next_block[2]
+    double loss_sum
     int status
-    int stop
-    int solo               # the team goes on as thread 0 alone (_end_batch)
+    int alone                # the team goes on as thread 0 alone (_end_batch)
     long long t
-    SignalWatch watch
+
+
+# Per-thread slots of EpochJob.thread_sums, a cache line apart.
+cdef enum:
+    _SUMS_STRIDE = 8
+    _SUM_LOSS = 0
+    _SUM_WEIGHT = 1
+
+
+cdef void _gradient_step(const EpochJob *job, const Batch *batch, const Buffers *buf,
+                         const SolverState *solver, double sw_sum, Py_ssize_t k,
+                         floating *params, floating *grad,
+                         double *penalty) noexcept nogil:
+    """Gradient block k of a batch and the solver's step on exactly those
+    parameters (params and grad: (n_params,)); the penalty parts of the block's
+    new coefficients (the next batch's penalty) go to penalty[0] (sum w^2) and
+    penalty[1] (sum |w|).  With solver == NULL, only the penalty parts of its
+    current coefficients."""
+    cdef const Net *net = job.net
+    cdef GradientBlock block = _gradient_block(net, job.batch_size, k)
+    cdef Py_ssize_t fan_out = net.units[block.layer + 1]
+    cdef Py_ssize_t lo = net.coef_off[block.layer] + block.c0 * fan_out
+    cdef Py_ssize_t hi = net.coef_off[block.layer] + block.c1 * fan_out
+    cdef Py_ssize_t icpt = net.icpt_off[block.layer]
+    penalty[0] = 0.0
+    penalty[1] = 0.0
+    if solver != NULL:
+        _weight_gradient(net, job.data, batch, buf, &block, grad, False)
+        _step_range(solver, net, params, grad, lo, hi, True, sw_sum)
+        if block.intercepts:
+            _step_range(solver, net, params, grad, icpt, icpt + fan_out, False, sw_sum)
+    if net.alpha != 0:
+        _penalty_parts(net, params + lo, hi - lo, &penalty[0], &penalty[1])
 
 
 cdef int _crowded = 0     # set from Python: another fit or prediction is running
@@ -233,102 +521,104 @@ def set_crowded(bint crowded):
     _crowded = crowded
 
 
-cdef inline int _end_batch(Team *tm, fm_team_t *tmt, int rank, int team,
+cdef inline int _end_batch(EpochJob *job, fm_team_t *team, int rank, int size,
                            int *sense) noexcept nogil:
     """The barrier that ends a batch; returns the team size for the next batch.
     Once another fit or prediction runs in the process, thread 0 says so before
     the barrier and the team goes on as thread 0 alone (threads > 0 leave the
     loop): a team that shares its CPUs with other work waits at every barrier
     for a thread that is not running.  The model is the same at any team size."""
-    if team == 1:
+    if size == 1:
         return 1
     if rank == 0 and _crowded:
-        tm.solo = 1
-    fm_team_barrier(tmt, sense)
-    return 1 if tm.solo else team
+        job.alone = 1
+    fm_team_barrier(team, sense)
+    return 1 if job.alone else size
 
 
-cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
-                        const floating *SW, floating *params, floating *grad,
-                        floating *s1, floating *s2) noexcept nogil:
-    """One epoch of mini-batches, run by every thread of the team.
+cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
+                        const floating *like) noexcept nogil:
+    """One epoch of mini-batches, run by every thread of the team (`like` only
+    picks the dtype).
 
     Per batch, two phases separated by barriers:
-      rows     thread k forwards and back-propagates its block of the batch's
-               rows (_rows_pass) and writes its loss and weight sums to its
-               slot of tm.part;
-      columns  after a barrier, every thread reads the sums (same values, same
-               order, so every thread takes the same decisions), then takes
-               work items (_item_step) until none is left: each computes a
-               block of the gradient and steps exactly those parameters,
-               writing the penalty of the new coefficients to the item's slot
-               of tm.item_penalty; a barrier ends the batch.
+      forward and backward  thread k forwards and back-propagates its block of
+               the batch's rows (_forward_backward) and writes its loss and
+               weight sums to its slot of job.thread_sums;
+      gradient and step  after a barrier, every thread reads the sums (same
+               values, same order, so every thread takes the same decisions),
+               then takes gradient blocks (_gradient_step) until none is left:
+               each computes a block of the gradient and steps exactly those
+               parameters, writing the penalty of the new coefficients to the
+               block's slot of job.block_penalty; a barrier ends the batch.
     Only thread 0 looks for signals (before the first barrier, so every thread
-    sees tm.stop after it), resets the item counter of the next batch (two
-    alternate, so nobody is still using it), and writes tm.status,
-    tm.accumulated and tm.t.  With a team of one thread the barriers do
+    sees c.stop after it), resets the block counter of the next batch (two
+    alternate, so nobody is still using it), and writes job.status,
+    job.loss_sum and job.t.  With a team of one thread the barriers do
     nothing and the arithmetic is that of a plain sequential pass."""
-    cdef const Net *net = tm.net
-    cdef int team = tmt.size, sense = 0
-    cdef StepConfig cfg = tm.cfg
-    cdef Py_ssize_t start = 0, nrows, k, item, batch = 0
+    cdef EpochJob *job = <EpochJob *>c.work
+    cdef const Net *net = job.net
+    cdef const Data *data = job.data
+    cdef Buffers *buf = &c.bufs[0]
+    cdef floating *params = <floating *>job.params
+    cdef floating *grad = <floating *>job.grad
+    cdef int size = team.size, sense = 0
+    cdef SolverState solver = job.solver
+    cdef Batch batch
+    cdef Py_ssize_t k, block, n_batches = 0, next_rows, r0
     cdef Py_ssize_t drop_width = _dropout_width(net)
-    cdef uint64_t rng = tm.seed
-    cdef double *mine = tm.part + _PART_STRIDE * rank
-    cdef double *pen = tm.item_penalty
-    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab, sw_mine
-    cdef Py_ssize_t next_rows, r0
-    cdef bint gather = tm.rows != NULL and tm.inp.data == NULL
+    cdef double *own_sums = job.thread_sums + _SUMS_STRIDE * rank
+    cdef double *pen = job.block_penalty
+    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab, sw_own
+    cdef bint gather = job.order != NULL and data.X.data == NULL
 
+    batch.rows = job.order
+    batch.start = 0
+    batch.rng = job.seed
     if rank == 0:
-        for k in range(tm.n_items):
-            pen[2 * k] = 0.0
-            pen[2 * k + 1] = 0.0
-            _item_step(net, tm.inp, tm.rows, 0, 0, tm.batch_size, tm.buf, params,
-                       grad, s1, s2, 0.0, NULL, k, &pen[2 * k], &pen[2 * k + 1])
-        tm.next_item[0] = 0
-        tm.next_item[1] = 0
-    if team > 1:
-        fm_team_barrier(tmt, &sense)
-    while start < tm.n:
-        nrows = min(tm.batch_size, tm.n - start)
+        for k in range(job.n_blocks):
+            _gradient_step(job, &batch, buf, NULL, 0.0, k, params, grad, &pen[2 * k])
+        job.next_block[0] = 0
+        job.next_block[1] = 0
+    if size > 1:
+        fm_team_barrier(team, &sense)
+    while batch.start < job.n:
+        batch.n = min(job.batch_size, job.n - batch.start)
         # The penalty of the parameters this batch starts from; the slots were
         # written before the last barrier and are rewritten after the next.
         penalty = 0.0
         if net.alpha != 0:
             sq = 0.0
             ab = 0.0
-            for k in range(tm.n_items):
+            for k in range(job.n_blocks):
                 sq += pen[2 * k]
                 ab += pen[2 * k + 1]
             penalty = _penalty_from_parts(net, sq, ab)
         if rank == 0:
-            tm.next_item[(batch + 1) % 2] = 0
+            job.next_block[(n_batches + 1) % 2] = 0
 
-        sw_mine = 0.0
-        mine[_PART_LOSS] = _rows_pass(net, tm.inp, Y, SW, tm.rows, start,
-                                      _split(nrows, team, rank),
-                                      _split(nrows, team, rank + 1), nrows, params,
-                                      tm.buf, &sw_mine, rng)
-        mine[_PART_SW] = sw_mine
-        if rank == 0 and _signalled(&tm.watch):
-            tm.stop = 1
-        if team > 1:
-            fm_team_barrier(tmt, &sense)
-        if tm.stop:
+        sw_own = 0.0
+        own_sums[_SUM_LOSS] = _forward_backward(
+            net, data, &batch, _split(batch.n, size, rank),
+            _split(batch.n, size, rank + 1), params, buf, &sw_own)
+        own_sums[_SUM_WEIGHT] = sw_own
+        _watch(c, rank)
+        if size > 1:
+            fm_team_barrier(team, &sense)
+        if c.stop:
             break
         data_loss = 0.0
         sw_sum = 0.0
-        for k in range(team):
-            data_loss += tm.part[_PART_STRIDE * k + _PART_LOSS]
-            sw_sum += tm.part[_PART_STRIDE * k + _PART_SW]
-        rng = fm_rng_skip(rng, nrows * drop_width)
-        start += nrows
+        for k in range(size):
+            data_loss += job.thread_sums[_SUMS_STRIDE * k + _SUM_LOSS]
+            sw_sum += job.thread_sums[_SUMS_STRIDE * k + _SUM_WEIGHT]
         if sw_sum == 0:
             # Only zero-weight samples: nothing to learn from this batch.
-            batch += 1
-            team = _end_batch(tm, tmt, rank, team, &sense)
-            if team == 1 and rank > 0:
+            batch.rng = fm_rng_skip(batch.rng, batch.n * drop_width)
+            batch.start += batch.n
+            n_batches += 1
+            size = _end_batch(job, team, rank, size, &sense)
+            if size == 1 and rank > 0:
                 break
             continue
         # The batch's loss is that of the parameters before the step.
@@ -336,121 +626,220 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
         if not isfinite(batch_loss):
             # The estimator discards this call's parameters on this status.
             if rank == 0:
-                tm.status = _STATUS_NONFINITE
+                job.status = _STATUS_NONFINITE
             break
         if rank == 0:
-            tm.accumulated += batch_loss * nrows
-        if gather and start < tm.n:
+            job.loss_sum += batch_loss * batch.n
+        if gather and batch.start + batch.n < job.n:
             # This thread's rows of the next batch, fetched while it multiplies.
-            next_rows = min(tm.batch_size, tm.n - start)
-            r0 = _split(next_rows, team, rank)
-            fm_prefetch_rows(<const char *>tm.inp.dense, tm.rows + start + r0,
-                             _split(next_rows, team, rank + 1) - r0,
+            next_rows = min(job.batch_size, job.n - batch.start - batch.n)
+            r0 = _split(next_rows, size, rank)
+            fm_prefetch_rows(<const char *>data.X.dense,
+                             job.order + batch.start + batch.n + r0,
+                             _split(next_rows, size, rank + 1) - r0,
                              net.units[0] * sizeof(floating))
-        _next_step(&cfg)
+        _count_step(&solver)
         while True:
-            item = fm_next_item(&tm.next_item[batch % 2])
-            if item >= tm.n_items:
+            block = fm_next_item(&job.next_block[n_batches % 2])
+            if block >= job.n_blocks:
                 break
-            pen[2 * item] = 0.0
-            pen[2 * item + 1] = 0.0
-            _item_step(net, tm.inp, tm.rows, start - nrows, nrows, tm.batch_size,
-                       tm.buf, params, grad, s1, s2, sw_sum, &cfg, item,
-                       &pen[2 * item], &pen[2 * item + 1])
-        batch += 1
-        team = _end_batch(tm, tmt, rank, team, &sense)
-        if team == 1 and rank > 0:
+            _gradient_step(job, &batch, buf, &solver, sw_sum, block, params, grad,
+                           &pen[2 * block])
+        batch.rng = fm_rng_skip(batch.rng, batch.n * drop_width)
+        batch.start += batch.n
+        n_batches += 1
+        size = _end_batch(job, team, rank, size, &sense)
+        if size == 1 and rank > 0:
             break
     if rank == 0:
-        tm.t = cfg.t
+        job.t = solver.t
 
 
-cdef void _epoch_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Team *tm = <Team *>arg
-    _epoch_worker(tm, tmt, rank, <const double *>tm.Y, <const double *>tm.SW,
-                  <double *>tm.params, <double *>tm.grad, <double *>tm.s1,
-                  <double *>tm.s2)
+def train_epoch(Network network not None, Solver solver not None,
+                Dataset data not None, order, Py_ssize_t batch_size,
+                unsigned long long seed, int n_threads=1):
+    """One epoch of mini-batch training of `network`'s parameters (in place) by
+    `solver` (its buffers and step count in place) on `data`.
 
+    Batches are consecutive slices of `order` (the epoch's rows of data, as an
+    intp array; None: the rows in their order), the last one short.  Each batch
+    does forward (with dropout masks drawn from a stream seeded by `seed`),
+    loss, backward, penalty and one step of the solver.  With `n_threads` > 1 a
+    team of threads shares every batch (see _epoch_worker); each thread calls
+    BLAS for its own blocks, so the caller should keep BLAS single-threaded
+    meanwhile.
 
-cdef void _epoch_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Team *tm = <Team *>arg
-    _epoch_worker(tm, tmt, rank, <const float *>tm.Y, <const float *>tm.SW,
-                  <float *>tm.params, <float *>tm.grad, <float *>tm.s1,
-                  <float *>tm.s2)
+    Returns (sum over batches of batch_loss * batch_rows, status).  On a
+    non-finite batch loss the loop stops with status STATUS_NONFINITE.  A
+    signal handler that raises (Ctrl-C) ends the loop within ~50 ms and its
+    exception propagates (the parameters are then those of a partial epoch).
+    """
+    cdef const Net *net = &network.spec.net
+    cdef EpochJob job
+    cdef Call c
+    cdef Workspace ws
+    cdef const Py_ssize_t[::1] rows
+    cdef Py_ssize_t j, n_data = data.data.n
+    cdef Py_ssize_t item = sizeof(float) if network.single else sizeof(double)
+
+    _check_data(network, data, True)
+    _check_team(n_threads)
+    if not network.params.flags.writeable:
+        raise ValueError("the network's parameters are read-only")
+    if solver.dtype != network.params.dtype or \
+            solver.n_params != network.params.shape[0]:
+        raise ValueError("the solver's buffers do not match the network's parameters")
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    job.order = NULL
+    job.n = n_data
+    if order is not None:
+        rows = order
+        job.n = rows.shape[0]
+        for j in range(job.n):
+            if rows[j] < 0 or rows[j] >= n_data:
+                raise ValueError("order holds a row index outside the data")
+        if job.n > 0:
+            job.order = &rows[0]
+    if job.n == 0:
+        return 0.0, _STATUS_OK
+    job.net = net
+    job.data = &data.data
+    job.batch_size = max(1, min(batch_size, job.n))
+    job.n_blocks = _n_blocks(net, job.batch_size)
+    job.solver = solver.state
+    job.seed = seed
+    job.params = <void *>network.p
+    job.next_block[0] = job.next_block[1] = 0
+    job.loss_sum = 0.0
+    job.status = _STATUS_OK
+    job.alone = 0
+    job.t = solver.state.t
+    job.grad = malloc(network.params.shape[0] * item)
+    job.thread_sums = <double *>calloc(_SUMS_STRIDE * n_threads, sizeof(double))
+    job.block_penalty = <double *>calloc(2 * job.n_blocks, sizeof(double))
+    c.bufs = NULL
+    c.workspace = NULL
+    try:
+        if job.grad == NULL or job.thread_sums == NULL or job.block_penalty == NULL:
+            raise MemoryError()
+        # One workspace, shared: threads work on disjoint rows of the batch.
+        ws.rows = job.batch_size
+        ws.gather = job.order != NULL and not data.sparse
+        ws.backward = True
+        ws.dropout = True
+        _call_open(&c, net, _EPOCH, network.single, n_threads, 1, &ws)
+        c.work = &job
+        _call_run(&c)
+    finally:
+        _call_close(&c)
+        free(job.grad)
+        free(job.thread_sums)
+        free(job.block_penalty)
+    solver.state.t = job.t
+    return job.loss_sum, job.status
 
 
 # ----------------------------------------------------------------------
 # Prediction on a team of threads
 # ----------------------------------------------------------------------
-cdef struct Predictor:
+cdef struct PredictJob:
     const Net *net
-    const Input *inp
-    Py_ssize_t n
+    const Data *data
     Py_ssize_t chunk
-    Buffers *bufs          # one per thread
-    void *workspace        # one block of ws_stride elements per thread
-    Py_ssize_t ws_stride
     bint check_finite
-    const void *params
-    void *out
+    const void *params     # (n_params,)
+    void *out              # (n, units[L])
     Py_ssize_t next_chunk  # the next chunk to forward (fm_next_item)
-    int stop               # set by any thread: leave the loop
     int nonfinite          # a chunk held NaN or infinity
-    int interrupted        # thread 0 saw a raising signal handler
-    SignalWatch watch
 
 
-cdef bint _rows_finite(const Input *X, const floating *values, Py_ssize_t start,
-                       Py_ssize_t nrows) noexcept nogil:
-    """Whether rows start..start+nrows of X hold only finite values; `values`
-    are X's stored values (X.data if sparse, else X.dense) as their dtype."""
+cdef bint _rows_finite(const Input *X, Py_ssize_t start, Py_ssize_t nrows,
+                       const floating *like) noexcept nogil:
+    """Whether rows start..start+nrows of X hold only finite values."""
     cdef Py_ssize_t lo, hi
     if X.data != NULL:
         lo = X.indptr[start]
         hi = X.indptr[start + nrows]
         if X.indices == NULL or hi <= lo:
             return True
-        return _all_finite(values + lo, hi - lo)
-    return _all_finite(values + start * X.n_features, nrows * X.n_features)
+        return _all_finite((<const floating *>X.data) + lo, hi - lo)
+    return _all_finite((<const floating *>X.dense) + start * X.n_features,
+                       nrows * X.n_features)
 
 
-cdef void _predict_worker(Predictor *pr, int rank, const floating *params,
-                          floating *out) noexcept nogil:
-    """Chunks of rows forwarded into `out`, each taken by whichever thread is
+cdef void _predict_worker(Call *c, int rank, const floating *like) noexcept nogil:
+    """Chunks of rows forwarded into job.out, each taken by whichever thread is
     free (a thread slowed down by other load takes fewer); thread 0 looks for
     signals.  A chunk with a non-finite input value stops every thread
-    (pr.nonfinite) before it is forwarded."""
-    cdef const Net *net = pr.net
-    cdef Py_ssize_t start, nrows, n_out = net.units[net.n_weights]
-    cdef Buffers *buf = &pr.bufs[rank]
-    cdef const floating *X_values = <const floating *>(
-        pr.inp.data if pr.inp.data != NULL else pr.inp.dense)
-    _carve_workspace(net, (<floating *>pr.workspace) + rank * pr.ws_stride, pr.chunk,
-                     gather=False, backward=False, dropout=False, buf=buf)
-    while not pr.stop:
-        start = fm_next_item(&pr.next_chunk) * pr.chunk
-        if start >= pr.n:
+    (job.nonfinite) before it is forwarded."""
+    cdef PredictJob *job = <PredictJob *>c.work
+    cdef const Net *net = job.net
+    cdef Py_ssize_t n_out = net.units[net.n_weights]
+    cdef Batch chunk
+    chunk.rows = NULL
+    chunk.rng = 0
+    while not c.stop:
+        chunk.start = fm_next_item(&job.next_chunk) * job.chunk
+        if chunk.start >= job.data.n:
             break
-        nrows = min(pr.chunk, pr.n - start)
-        if pr.check_finite and not _rows_finite(pr.inp, X_values, start, nrows):
-            pr.nonfinite = 1
-            pr.stop = 1
+        chunk.n = min(job.chunk, job.data.n - chunk.start)
+        if job.check_finite and not _rows_finite(&job.data.X, chunk.start, chunk.n,
+                                                 like):
+            job.nonfinite = 1
+            c.stop = 1
             break
-        _forward(net, pr.inp, NULL, start, 0, nrows, nrows, params, buf,
-                 out + start * n_out, 0)
-        if rank == 0 and _signalled(&pr.watch):
-            pr.interrupted = 1
-            pr.stop = 1
+        _forward(net, job.data, &chunk, 0, chunk.n, <const floating *>job.params,
+                 &c.bufs[rank], (<floating *>job.out) + chunk.start * n_out)
+        _watch(c, rank)
 
 
-cdef void _predict_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Predictor *pr = <Predictor *>arg
-    _predict_worker(pr, rank, <const double *>pr.params, <double *>pr.out)
+def predict(Network network not None, Dataset data not None, out, Py_ssize_t chunk,
+            int n_threads=1, bint check_finite=False):
+    """Output-layer activations of `network` for every row of `data` into `out`
+    ((n, n_outputs), C-contiguous, the network's dtype), computed over row
+    chunks of `chunk` rows shared out among `n_threads` threads (each calls
+    BLAS itself: keep BLAS single-threaded meanwhile).
 
+    Returns False, with `out` incomplete, when `check_finite` is set and X holds
+    a NaN or an infinity (each chunk is checked just before it is forwarded),
+    True otherwise."""
+    cdef const Net *net = &network.spec.net
+    cdef PredictJob job
+    cdef Call c
+    cdef Workspace ws
+    cdef Py_ssize_t n = data.data.n
 
-cdef void _predict_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Predictor *pr = <Predictor *>arg
-    _predict_worker(pr, rank, <const float *>pr.params, <float *>pr.out)
+    _check_data(network, data, False)
+    _check_team(n_threads)
+    if not isinstance(out, np.ndarray) or out.dtype != network.params.dtype or \
+            out.shape != (n, net.units[net.n_weights]) or not out.flags.c_contiguous \
+            or not out.flags.writeable:
+        raise ValueError("out must be a writable C-contiguous (n_rows, n_outputs) "
+                         "array of the network's dtype")
+    if n == 0:
+        return True
+    chunk = max(1, min(chunk, n))
+    job.net = net
+    job.data = &data.data
+    job.chunk = chunk
+    job.check_finite = check_finite
+    job.params = network.p
+    job.out = <void *>_address(out, network.single)
+    job.next_chunk = 0
+    job.nonfinite = 0
+    n_threads = <int>min(<Py_ssize_t>n_threads, (n + chunk - 1) // chunk)
+    ws.rows = chunk
+    ws.gather = ws.backward = ws.dropout = False
+    c.bufs = NULL
+    c.workspace = NULL
+    try:
+        _call_open(&c, net, _PREDICT, network.single, n_threads, n_threads, &ws)
+        c.work = &job
+        _call_run(&c)
+    finally:
+        _call_close(&c)
+    return not job.nonfinite
 
 
 # ----------------------------------------------------------------------
@@ -468,525 +857,214 @@ cdef enum:
     _MIN_CHUNK_ROWS = 256
 
 
-cdef struct Objective:
+cdef struct ObjectiveJob:
     const Net *net
-    const Input *inp
-    const void *Y
-    const void *SW
-    const void *params
-    void *grad             # slot 0's gradient: the caller's buffer; NULL in a
-                           # validation pass, which scores the rows instead
+    const Data *data
+    const void *params     # (n_params,)
+    void *grad             # slot 0's gradient (n_params,): the caller's buffer; NULL
+                           # in a validation pass, which scores the rows instead
     void *slot_grads       # slots 1..n_slots-1, n_params apart
-    int rule               # validation pass: the score rule (_codes.SCORE_RULES)
+    Scoring score          # a validation pass: the rule and where rows are marked
     Py_ssize_t n_sums      # score sums per slot
     double *slot_sums      # per slot: n_sums score sums
-    void *correct          # per row: 1 where predicted right (class rules) or NULL
     int nonfinite          # set by any thread: an output was not finite
     Py_ssize_t n_params
-    Py_ssize_t n
     Py_ssize_t n_chunks
     int n_slots
-    int n_threads
-    void *workspace0       # thread 0's workspace: the caller's
-    void *workspace        # threads 1..n_threads-1, ws_stride apart
-    Py_ssize_t ws_stride
-    Py_ssize_t max_rows    # rows of the largest chunk
-    Buffers *bufs          # one per thread
     double *slot_loss      # sum of sw * loss per slot
     double *slot_sw        # sum of sw per slot
     double loss_sum        # sums of the slots' loss and weight sums
     double sw_sum
-    int stop               # set by thread 0 on a raising signal handler
-    int interrupted
-    SignalWatch watch
 
 
-cdef void _objective_worker(Objective *ob, int rank, const floating *Y,
-                            const floating *SW, const floating *params,
-                            floating *grad, floating *slot_grads,
-                            floating *correct) noexcept nogil:
+cdef void _objective_worker(Call *c, int rank, const floating *like) noexcept nogil:
     """Slots rank, rank + n_threads, ... of the full-batch gradient, or of the
-    validation pass's score sums when grad is NULL."""
-    cdef const Net *net = ob.net
-    cdef Buffers *buf = &ob.bufs[rank]
-    cdef floating *ws
+    validation pass's score sums when job.grad is NULL."""
+    cdef ObjectiveJob *job = <ObjectiveJob *>c.work
+    cdef const Net *net = job.net
+    cdef Buffers *buf = &c.bufs[rank]
+    cdef const floating *params = <const floating *>job.params
     cdef floating *g = NULL
-    cdef Py_ssize_t c, k, start, stop_row
+    cdef Batch chunk
+    cdef Scoring score = job.score
+    cdef Py_ssize_t k
     cdef int slot = rank
     cdef double loss, sw
-    cdef bint finite = True
-    if rank == 0:
-        ws = <floating *>ob.workspace0
-    else:
-        ws = (<floating *>ob.workspace) + (rank - 1) * ob.ws_stride
-    _carve_workspace(net, ws, ob.max_rows, gather=False, backward=True, dropout=False,
-                     buf=buf)
-    while slot < ob.n_slots and not ob.stop:
-        if grad != NULL:
-            g = grad if slot == 0 else slot_grads + (slot - 1) * ob.n_params
+    score.finite = True
+    chunk.rows = NULL
+    chunk.rng = 0
+    while slot < job.n_slots and not c.stop:
+        if job.grad != NULL:
+            g = (<floating *>job.grad) if slot == 0 else \
+                (<floating *>job.slot_grads) + (slot - 1) * job.n_params
+        score.sums = job.slot_sums + slot * job.n_sums
         loss = 0.0
         sw = 0.0
-        c = slot
-        while c < ob.n_chunks:
-            start = _split(ob.n, <int>ob.n_chunks, <int>c)
-            stop_row = _split(ob.n, <int>ob.n_chunks, <int>c + 1)
+        k = slot
+        while k < job.n_chunks:
+            chunk.start = _split(job.data.n, <int>job.n_chunks, <int>k)
+            chunk.n = _split(job.data.n, <int>job.n_chunks, <int>k + 1) - chunk.start
             if g == NULL:
-                loss += _loss_score_chunk(net, ob.inp, Y, SW, start, stop_row - start,
-                                          params, buf, &sw, ob.rule,
-                                          ob.slot_sums + slot * ob.n_sums, correct,
-                                          &finite)
+                loss += _score_chunk(net, job.data, &chunk, params, buf, &sw, &score)
             else:
-                loss += _loss_grad_chunk(net, ob.inp, Y, SW, start, stop_row - start,
-                                         params, g, c != slot, buf, &sw)
-            if rank == 0 and _signalled(&ob.watch):
-                ob.interrupted = 1
-                ob.stop = 1
-            if ob.stop:
+                loss += _gradient_chunk(net, job.data, &chunk, params, buf, g,
+                                        k != slot, &sw)
+            if _watch(c, rank):
                 break
-            c += ob.n_slots
-        ob.slot_loss[slot] = loss
-        ob.slot_sw[slot] = sw
-        slot += ob.n_threads
-    if not finite:
-        ob.nonfinite = 1
+            k += job.n_slots
+        job.slot_loss[slot] = loss
+        job.slot_sw[slot] = sw
+        slot += c.n_threads
+    if not score.finite:
+        job.nonfinite = 1
 
 
-cdef void _objective_entry_d(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Objective *ob = <Objective *>arg
-    _objective_worker(ob, rank, <const double *>ob.Y, <const double *>ob.SW,
-                      <const double *>ob.params, <double *>ob.grad,
-                      <double *>ob.slot_grads, <double *>ob.correct)
+cdef int _run_objective(ObjectiveJob *job, Network network, Dataset data,
+                        Py_ssize_t chunk, int n_threads, double *sums) except -1:
+    """The team of a full-batch pass over every row of `data` (see
+    ObjectiveJob): writes the unscaled data gradient into job.grad, or, with
+    job.grad NULL, the rows' score sums by job.score.rule into sums[0..n_sums)
+    and, for the class rules, job.score.correct.  Leaves the weighted loss and
+    weight sums in job.loss_sum and job.sw_sum."""
+    cdef const Net *net = &network.spec.net
+    cdef Py_ssize_t n = data.data.n, k, j
+    cdef Py_ssize_t n_params = network.params.shape[0]
+    cdef Py_ssize_t item = sizeof(float) if network.single else sizeof(double)
+    cdef Call c
+    cdef Workspace ws
 
-
-cdef void _objective_entry_s(void *arg, fm_team_t *tmt, int rank) noexcept nogil:
-    cdef Objective *ob = <Objective *>arg
-    _objective_worker(ob, rank, <const float *>ob.Y, <const float *>ob.SW,
-                      <const float *>ob.params, <float *>ob.grad,
-                      <float *>ob.slot_grads, <float *>ob.correct)
-
-
-# ----------------------------------------------------------------------
-# Python-facing entry points
-# ----------------------------------------------------------------------
-cdef int _check_params(const Net *net, Py_ssize_t n_params) except -1:
-    cdef Py_ssize_t L = net.n_weights
-    if n_params != net.icpt_off[L - 1] + net.units[L]:
-        raise ValueError("the parameter buffer does not match the network layout")
-    return 0
-
-
-cdef int _make_input(Input *inp, const floating[:, ::1] dense,
-                     const floating[::1] data, const Py_ssize_t[::1] indices,
-                     const Py_ssize_t[::1] indptr, bint sparse,
-                     Py_ssize_t n_rows, Py_ssize_t n_features) except -1:
-    inp.n_features = n_features
-    inp.dense = NULL
-    inp.data = NULL
-    inp.indices = NULL
-    inp.indptr = NULL
-    if sparse:
-        if indptr.shape[0] != n_rows + 1:
-            raise ValueError("CSR indptr does not match the number of rows")
-        inp.indptr = &indptr[0]
-        if data.shape[0] > 0:
-            inp.data = &data[0]
-            inp.indices = &indices[0]
-        else:
-            # An all-zero CSR matrix: any non-NULL data pointer marks it sparse.
-            inp.data = <const void *>&indptr[0]
-    else:
-        if dense.shape[0] != n_rows or dense.shape[1] != n_features:
-            raise ValueError("dense X does not match the expected shape")
-        if n_rows > 0 and n_features > 0:
-            inp.dense = &dense[0, 0]
-    return 0
-
-
-cdef int _check_team(int n_threads) except -1:
-    if n_threads < 1:
-        raise ValueError("n_threads must be >= 1")
-    return 0
-
-
-def train_epoch(
-    _NetSpec spec,
-    const floating[:, ::1] X_dense, const floating[::1] X_data,
-    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
-    const floating[:, ::1] Y, const floating[::1] sample_weight,
-    const Py_ssize_t[::1] sample_idx, bint use_idx, Py_ssize_t batch_size,
-    floating[::1] params, floating[::1] grad, floating[::1] workspace,
-    int solver, floating[::1] state1, floating[::1] state2, double learning_rate,
-    double momentum, bint nesterov, double beta_1, double beta_2, double epsilon,
-    double rho, double weight_decay, long long t, unsigned long long seed,
-    int n_threads=1,
-):
-    """Run one epoch of mini-batch training in compiled code.
-
-    Batches are consecutive slices of `sample_idx` (or of the rows in order
-    when `use_idx` is false), the last one short.  Each batch does forward
-    (with dropout masks drawn from a stream seeded by `seed`), loss, backward,
-    penalty and one optimizer step (`solver`: a value of _codes.SOLVER_CODES;
-    state1/state2 are the solver's per-parameter buffers, `t` counts Adam
-    steps).
-
-    With `n_threads` > 1 a team of threads shares every batch (see
-    _epoch_worker); each thread calls BLAS for its own blocks, so the caller
-    should keep BLAS single-threaded meanwhile.
-
-    Returns (sum over batches of batch_loss * batch_rows, t, status).  On a
-    non-finite batch loss the loop stops with status STATUS_NONFINITE.  A
-    signal handler that raises (Ctrl-C) ends the loop within ~50 ms and its
-    exception propagates.
-    """
-    cdef Net *net = &spec.net
-    cdef Input inp
-    cdef Buffers buf
-    cdef Team tm
-    cdef Team *tmp = &tm
-    cdef Py_ssize_t n_data = Y.shape[0], n_params = params.shape[0]
-    cdef Py_ssize_t n = sample_idx.shape[0] if use_idx else n_data
-    cdef Py_ssize_t j
-    cdef bint gather = use_idx and not sparse
-    cdef const floating *y_ptr
-    cdef const floating *sw_ptr
-    cdef floating *p_ptr
-    cdef floating *g_ptr
-    cdef floating *s1_ptr
-    cdef floating *s2_ptr
-
-    _check_params(net, n_params)
+    _check_data(network, data, True)
     _check_team(n_threads)
-    _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n_data,
-                net.units[0])
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
-    batch_size = max(1, min(batch_size, n))
-    if sample_weight.shape[0] != n_data or Y.shape[1] != net.units[net.n_weights]:
-        raise ValueError("Y or sample_weight do not match X")
-    for j in range(n if use_idx else 0):
-        if sample_idx[j] < 0 or sample_idx[j] >= n_data:
-            raise ValueError("sample_idx holds a row index outside X")
-    if workspace.shape[0] < _workspace_size(net, batch_size, gather, backward=True,
-                                            dropout=True):
-        raise ValueError("workspace too small")
-    if not 0 <= solver < FM_N_SOLVERS:
-        raise ValueError("unknown solver code")
-    if grad.shape[0] != n_params or state1.shape[0] != n_params or \
-            (fm_has_second_state(solver) and state2.shape[0] != n_params):
-        raise ValueError("parameter buffers differ in length")
-    if n == 0:
-        return 0.0, t, _STATUS_OK
-    tm.net = net
-    tm.inp = &inp
-    tm.rows = &sample_idx[0] if use_idx else NULL
-    tm.n = n
-    tm.batch_size = batch_size
-    tm.buf = &buf
-    tm.cfg.solver = solver
-    tm.cfg.lr = learning_rate
-    tm.cfg.momentum = momentum
-    tm.cfg.nesterov = nesterov
-    tm.cfg.beta_1 = beta_1
-    tm.cfg.beta_2 = beta_2
-    tm.cfg.epsilon = epsilon
-    tm.cfg.rho = rho
-    tm.cfg.weight_decay = weight_decay
-    tm.cfg.t = t
-    tm.cfg.lr_t = 0.0
-    tm.seed = seed
-    tm.accumulated = 0.0
-    tm.status = _STATUS_OK
-    tm.stop = 0
-    tm.solo = 0
-    tm.t = t
-    y_ptr = &Y[0, 0]
-    sw_ptr = &sample_weight[0]
-    p_ptr = &params[0]
-    g_ptr = &grad[0]
-    s1_ptr = &state1[0]
-    s2_ptr = &state2[0] if state2.shape[0] > 0 else NULL
-
-    tm.n_items = _n_items(net, batch_size)
-    tm.Y = y_ptr
-    tm.SW = sw_ptr
-    tm.params = p_ptr
-    tm.grad = g_ptr
-    tm.s1 = s1_ptr
-    tm.s2 = s2_ptr
-    tm.part = <double *>calloc(_PART_STRIDE * n_threads, sizeof(double))
-    tm.item_penalty = <double *>calloc(2 * tm.n_items, sizeof(double))
-    if tm.part == NULL or tm.item_penalty == NULL:
-        free(tm.part)
-        free(tm.item_penalty)
-        raise MemoryError()
-    try:
-        _alloc_buffers(&buf, net.n_weights)
-    except MemoryError:
-        free(tm.part)
-        free(tm.item_penalty)
-        raise
-    try:
-        tm.watch.next_check = _now() + _SIGNAL_INTERVAL
-        _carve_workspace(net, &workspace[0], batch_size, gather, backward=True,
-                         dropout=True, buf=&buf)
-        with nogil:
-            if floating is float:
-                fm_team_run(n_threads, _epoch_entry_s, tmp)
-            else:
-                fm_team_run(n_threads, _epoch_entry_d, tmp)
-    finally:
-        free(buf.acts)
-        free(tm.part)
-        free(tm.item_penalty)
-    if tm.stop:
-        _raise_pending()
-    return tm.accumulated, tm.t, tm.status
-
-
-cdef int _run_objective(Objective *ob, _NetSpec spec,
-                        const floating[:, ::1] X_dense, const floating[::1] X_data,
-                        const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr,
-                        bint sparse, const floating[:, ::1] Y,
-                        const floating[::1] sample_weight, const floating[::1] params,
-                        floating *grad, floating[::1] workspace, Py_ssize_t chunk,
-                        int n_threads, int rule, double *sums, Py_ssize_t n_sums,
-                        floating *correct) except -1:
-    """The team of a full-batch pass over every row of X (see Objective):
-    writes the unscaled data gradient into `grad`, or, with grad NULL, the
-    rows' score sums by `rule` into sums[0..n_sums) and, for the class rules,
-    `correct`.  Leaves the weighted loss and weight sums in ob.loss_sum and
-    ob.sw_sum."""
-    cdef Net *net = &spec.net
-    cdef Input inp
-    cdef Objective *obp = ob
-    cdef Py_ssize_t n = Y.shape[0], n_params = params.shape[0], k, j
-
-    _check_params(net, n_params)
-    _check_team(n_threads)
-    _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
     if n == 0:
         raise ValueError("a full-batch pass needs at least one sample")
-    if sample_weight.shape[0] != n or Y.shape[1] != net.units[net.n_weights]:
-        raise ValueError("Y or sample_weight do not match X")
     chunk = max(1, min(chunk, n))
-    if workspace.shape[0] < _workspace_size(net, chunk, gather=False, backward=True,
-                                            dropout=False):
-        raise ValueError("workspace too small")
-    ob.n_chunks = max((n + chunk - 1) // chunk, min(<Py_ssize_t>_MAX_SLOTS,
-                                                     n // _MIN_CHUNK_ROWS))
-    ob.n_slots = <int>min(ob.n_chunks, <Py_ssize_t>_MAX_SLOTS)
-    ob.n_threads = min(n_threads, ob.n_slots)
-    ob.max_rows = (n + ob.n_chunks - 1) // ob.n_chunks
-    ob.net = net
-    ob.inp = &inp
-    ob.Y = &Y[0, 0]
-    ob.SW = &sample_weight[0]
-    ob.params = &params[0]
-    ob.grad = grad
-    ob.n_params = n_params
-    ob.rule = rule
-    ob.n_sums = n_sums
-    ob.correct = correct
-    ob.nonfinite = 0
-    ob.n = n
-    ob.workspace0 = &workspace[0]
-    ob.ws_stride = max(1, _workspace_size(net, ob.max_rows, gather=False, backward=True,
-                                          dropout=False))
-    ob.stop = 0
-    ob.interrupted = 0
-    ob.loss_sum = 0.0
-    ob.sw_sum = 0.0
-    ob.slot_grads = malloc(max(1, (ob.n_slots - 1) * n_params if grad != NULL else 0)
-                           * sizeof(floating))
-    ob.slot_sums = <double *>calloc(max(1, ob.n_slots * n_sums), sizeof(double))
-    ob.workspace = malloc(max(1, (ob.n_threads - 1) * ob.ws_stride) * sizeof(floating))
-    ob.slot_loss = <double *>calloc(2 * ob.n_slots, sizeof(double))
-    ob.slot_sw = ob.slot_loss + ob.n_slots if ob.slot_loss != NULL else NULL
-    ob.bufs = <Buffers *>calloc(ob.n_threads, sizeof(Buffers))
+    job.n_chunks = max((n + chunk - 1) // chunk, min(<Py_ssize_t>_MAX_SLOTS,
+                                                      n // _MIN_CHUNK_ROWS))
+    job.n_slots = <int>min(job.n_chunks, <Py_ssize_t>_MAX_SLOTS)
+    n_threads = min(n_threads, job.n_slots)
+    job.net = net
+    job.data = &data.data
+    job.params = network.p
+    job.n_params = n_params
+    job.nonfinite = 0
+    job.loss_sum = 0.0
+    job.sw_sum = 0.0
+    job.slot_grads = malloc(max(1, (job.n_slots - 1) * n_params if job.grad != NULL
+                                else 0) * item)
+    job.slot_sums = <double *>calloc(max(1, job.n_slots * job.n_sums), sizeof(double))
+    job.slot_loss = <double *>calloc(2 * job.n_slots, sizeof(double))
+    job.slot_sw = job.slot_loss + job.n_slots if job.slot_loss != NULL else NULL
+    c.bufs = NULL
+    c.workspace = NULL
     try:
-        if (ob.slot_grads == NULL or ob.slot_sums == NULL or ob.workspace == NULL or
-                ob.slot_loss == NULL or ob.bufs == NULL):
+        if job.slot_grads == NULL or job.slot_sums == NULL or job.slot_loss == NULL:
             raise MemoryError()
-        for k in range(ob.n_threads):
-            _alloc_buffers(&ob.bufs[k], net.n_weights)
-        ob.watch.next_check = _now() + _SIGNAL_INTERVAL
+        ws.rows = (n + job.n_chunks - 1) // job.n_chunks
+        ws.gather = ws.dropout = False
+        ws.backward = True
+        _call_open(&c, net, _OBJECTIVE, network.single, n_threads, n_threads, &ws)
+        c.work = job
+        _call_run(&c)
         with nogil:
-            if floating is float:
-                fm_team_run(ob.n_threads, _objective_entry_s, obp)
-            else:
-                fm_team_run(ob.n_threads, _objective_entry_d, obp)
-            if not ob.interrupted:
-                for k in range(ob.n_slots):
-                    ob.loss_sum += ob.slot_loss[k]
-                    ob.sw_sum += ob.slot_sw[k]
-                for k in range(1, ob.n_slots if grad != NULL else 0):
-                    _add_vec(grad, <floating *>ob.slot_grads + (k - 1) * n_params,
-                             n_params)
-                for j in range(n_sums):
-                    sums[j] = 0.0
-                    for k in range(ob.n_slots):
-                        sums[j] += ob.slot_sums[k * n_sums + j]
+            for k in range(job.n_slots):
+                job.loss_sum += job.slot_loss[k]
+                job.sw_sum += job.slot_sw[k]
+            for k in range(1, job.n_slots if job.grad != NULL else 0):
+                if network.single:
+                    _add_vec(<float *>job.grad,
+                             (<float *>job.slot_grads) + (k - 1) * n_params, n_params)
+                else:
+                    _add_vec(<double *>job.grad,
+                             (<double *>job.slot_grads) + (k - 1) * n_params, n_params)
+            for j in range(job.n_sums):
+                sums[j] = 0.0
+                for k in range(job.n_slots):
+                    sums[j] += job.slot_sums[k * job.n_sums + j]
     finally:
-        if ob.bufs != NULL:
-            for k in range(ob.n_threads):
-                free(ob.bufs[k].acts)
-        free(ob.bufs)
-        free(ob.slot_loss)
-        free(ob.workspace)
-        free(ob.slot_sums)
-        free(ob.slot_grads)
-    if ob.interrupted:
-        _raise_pending()
+        _call_close(&c)
+        free(job.slot_loss)
+        free(job.slot_sums)
+        free(job.slot_grads)
     return 0
 
 
-def loss_grad(
-    _NetSpec spec,
-    const floating[:, ::1] X_dense, const floating[::1] X_data,
-    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
-    const floating[:, ::1] Y, const floating[::1] sample_weight,
-    const floating[::1] params, floating[::1] grad, floating[::1] workspace,
-    Py_ssize_t chunk, int n_threads=1,
-):
-    """Full-batch objective and gradient (L-BFGS, gradient checks), computed
-    over row chunks of at most `chunk` rows so the workspace (sized by the
-    caller for `chunk` rows) does not grow with the number of samples.  No
-    dropout.  With `n_threads` > 1 a team of threads shares the chunks (each
-    calls BLAS itself: keep BLAS single-threaded meanwhile); the result does not
-    depend on `n_threads` (see Objective).  Returns (objective, data_loss) with
-    data_loss the weighted mean loss without the penalty; `grad` receives the
-    objective's gradient."""
-    cdef Net *net = &spec.net
-    cdef Objective ob
-    cdef Py_ssize_t n_params = params.shape[0]
+def loss_grad(Network network not None, Dataset data not None, grad,
+              Py_ssize_t chunk, int n_threads=1):
+    """Full-batch objective of `network` on `data` and its gradient (into
+    `grad`, (n_params,), the network's dtype), for L-BFGS and gradient checks:
+    computed over row chunks of at most `chunk` rows so the workspace does not
+    grow with the number of samples.  No dropout.  With `n_threads` > 1 a team
+    of threads shares the chunks (each calls BLAS itself: keep BLAS
+    single-threaded meanwhile); the result does not depend on `n_threads` (see
+    ObjectiveJob).  Returns (objective, data_loss) with data_loss the weighted
+    mean loss without the penalty."""
+    cdef const Net *net = &network.spec.net
+    cdef ObjectiveJob job
+    cdef Py_ssize_t n_params = network.params.shape[0]
     cdef double penalty
 
-    _check_params(net, n_params)
-    if grad.shape[0] != n_params:
-        raise ValueError("grad and params differ in length")
-    _run_objective(&ob, spec, X_dense, X_data, X_indices, X_indptr, sparse, Y,
-                   sample_weight, params, &grad[0], workspace, chunk, n_threads,
-                   0, NULL, 0, <floating *>NULL)
+    if not isinstance(grad, np.ndarray) or grad.dtype != network.params.dtype or \
+            grad.shape != (n_params,) or not grad.flags.c_contiguous or \
+            not grad.flags.writeable:
+        raise ValueError("grad must be a writable contiguous array shaped and typed "
+                         "like the parameters")
+    job.grad = <void *>_address(grad, network.single)
+    job.score.rule = 0
+    job.score.correct = NULL
+    job.n_sums = 0
+    _run_objective(&job, network, data, chunk, n_threads, NULL)
     with nogil:
-        penalty = _penalty(net, &params[0])
-        _scale_gradient(net, &params[0], &grad[0], n_params, ob.sw_sum)
-    return (ob.loss_sum + penalty) / ob.sw_sum, ob.loss_sum / ob.sw_sum
+        if network.single:
+            penalty = _penalty(net, <const float *>network.p)
+            _scale_gradient(net, <const float *>network.p, <float *>job.grad, n_params,
+                            job.sw_sum)
+        else:
+            penalty = _penalty(net, <const double *>network.p)
+            _scale_gradient(net, <const double *>network.p, <double *>job.grad,
+                            n_params, job.sw_sum)
+    return (job.loss_sum + penalty) / job.sw_sum, job.loss_sum / job.sw_sum
 
 
-def validation_pass(
-    _NetSpec spec,
-    const floating[:, ::1] X_dense, const floating[::1] X_data,
-    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
-    const floating[:, ::1] Y, const floating[::1] sample_weight,
-    const floating[::1] params, floating[::1] workspace, Py_ssize_t chunk,
-    int rule, double[::1] sums, floating[::1] correct, int n_threads=1,
-):
-    """Data loss and score sums of early stopping's held-out rows, in one
-    forward pass: the rows cut into chunks and shared out as by loss_grad
-    (same arguments), no gradient, no dropout.
+def validation_pass(Network network not None, Dataset data not None,
+                    Py_ssize_t chunk, int rule, double[::1] sums, correct,
+                    int n_threads=1):
+    """Data loss and score sums of `network` on `data` (early stopping's
+    held-out rows), in one forward pass: the rows cut into chunks and shared
+    out as by loss_grad, no gradient, no dropout.
 
     `rule`, a value of _codes.SCORE_RULES, says what the score needs.
     "residuals": sums[j] = sum_r sw_r (Y[r, j] - out[r, j])^2 for every output
     j.  The class rules ("argmax", "above_half", "above_zero": how the
     classifier's predict decides): correct[r] = 1 where row r's prediction is
-    Y[r]'s class (all of its labels), else 0, and sums[0] = the weight sum of
-    those rows.  Sums are accumulated in double, outputs compared in the
-    network's dtype.
+    Y[r]'s class (all of its labels), else 0 (correct: (n,), the network's
+    dtype), and sums[0] = the weight sum of those rows.  Sums are accumulated in
+    double, outputs compared in the network's dtype.
 
     Returns (data_loss, finite): data_loss is loss_grad's data_loss, bit for
     bit; finite is False when an output is NaN or infinite."""
-    cdef Objective ob
-    cdef Py_ssize_t n_out = spec.net.units[spec.net.n_weights]
+    cdef ObjectiveJob job
+    cdef Py_ssize_t n_out = network.spec.net.units[network.spec.net.n_weights]
     cdef bint class_rule = rule != FM_SCORE_RESIDUALS
-    cdef floating *correct_ptr = NULL
 
     if not 0 <= rule < FM_N_SCORE_RULES:
         raise ValueError("unknown score rule")
     if sums.shape[0] != (1 if class_rule else n_out):
         raise ValueError("sums needs one entry (class rules) or one per output")
+    job.score.correct = NULL
     if class_rule:
-        if correct.shape[0] != Y.shape[0]:
-            raise ValueError("correct needs one entry per row")
-        if correct.shape[0] > 0:
-            correct_ptr = &correct[0]
-    _run_objective(&ob, spec, X_dense, X_data, X_indices, X_indptr, sparse, Y,
-                   sample_weight, params, <floating *>NULL, workspace, chunk, n_threads,
-                   rule, &sums[0], sums.shape[0], correct_ptr)
-    return ob.loss_sum / ob.sw_sum, not ob.nonfinite
-
-
-def predict(
-    _NetSpec spec,
-    const floating[:, ::1] X_dense, const floating[::1] X_data,
-    const Py_ssize_t[::1] X_indices, const Py_ssize_t[::1] X_indptr, bint sparse,
-    const floating[::1] params, floating[:, ::1] out, Py_ssize_t chunk,
-    int n_threads=1, bint check_finite=False,
-):
-    """Output-layer activations for every row of X, computed over row chunks
-    of `chunk` rows shared out among `n_threads` threads (each calls BLAS
-    itself: keep BLAS single-threaded meanwhile).
-
-    Returns False, with `out` incomplete, when `check_finite` is set and X holds
-    a NaN or an infinity (each chunk is checked just before it is forwarded),
-    True otherwise."""
-    cdef Net *net = &spec.net
-    cdef Input inp
-    cdef Predictor pr
-    cdef Predictor *prp = &pr
-    cdef Py_ssize_t n = out.shape[0], k
-    cdef const floating *p_ptr
-    cdef floating *o_ptr
-
-    _check_params(net, params.shape[0])
-    _check_team(n_threads)
-    _make_input(&inp, X_dense, X_data, X_indices, X_indptr, sparse, n, net.units[0])
-    if out.shape[1] != net.units[net.n_weights]:
-        raise ValueError("out has the wrong number of columns")
-    if n == 0:
-        return True
-    chunk = max(1, min(chunk, n))
-    n_threads = <int>min(<Py_ssize_t>n_threads, (n + chunk - 1) // chunk)
-    pr.net = net
-    pr.inp = &inp
-    pr.n = n
-    pr.chunk = chunk
-    pr.ws_stride = max(1, _workspace_size(net, chunk, gather=False, backward=False,
-                                          dropout=False))
-    pr.check_finite = check_finite
-    p_ptr = &params[0]
-    o_ptr = &out[0, 0]
-    pr.params = p_ptr
-    pr.out = o_ptr
-    pr.next_chunk = 0
-    pr.stop = 0
-    pr.nonfinite = 0
-    pr.interrupted = 0
-    pr.workspace = malloc(n_threads * pr.ws_stride * sizeof(floating))
-    pr.bufs = <Buffers *>calloc(n_threads, sizeof(Buffers))
-    try:
-        if pr.workspace == NULL or pr.bufs == NULL:
-            raise MemoryError()
-        for k in range(n_threads):
-            _alloc_buffers(&pr.bufs[k], net.n_weights)
-        pr.watch.next_check = _now() + _SIGNAL_INTERVAL
-        with nogil:
-            if floating is float:
-                fm_team_run(n_threads, _predict_entry_s, prp)
-            else:
-                fm_team_run(n_threads, _predict_entry_d, prp)
-    finally:
-        if pr.bufs != NULL:
-            for k in range(n_threads):
-                free(pr.bufs[k].acts)
-        free(pr.bufs)
-        free(pr.workspace)
-    if pr.interrupted:
-        _raise_pending()
-    return not pr.nonfinite
-
+        if not isinstance(correct, np.ndarray) or \
+                correct.dtype != network.params.dtype or \
+                correct.shape != (data.data.n,) or not correct.flags.writeable:
+            raise ValueError("correct needs one entry per row, in the network's dtype")
+        job.score.correct = <void *>_address(correct, network.single)
+    job.grad = NULL
+    job.score.rule = rule
+    job.n_sums = sums.shape[0]
+    _run_objective(&job, network, data, chunk, n_threads, &sums[0])
+    return job.loss_sum / job.sw_sum, not job.nonfinite
 
 # ----------------------------------------------------------------------
-# Python-callable twins of the elementwise kernels, for tests.
+# Python-callable twins of the elementwise kernels, for tests
 # ----------------------------------------------------------------------
 def bias_activation(floating[:, ::1] z, const floating[::1] b, int act):
     """In place: z[r, j] = f(z[r, j] + b[j]) for activation code `act`."""

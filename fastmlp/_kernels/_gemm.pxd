@@ -23,6 +23,14 @@ cdef extern from "gemm.h" nogil:
         fm_epilogue_t epi
         void *ctx
 
+# The products of a layer: FORWARD rows x k times k x n; DELTA rows x n times
+# (k x n)^T; WEIGHT_GRAD (rows x k)^T times rows x n (k inputs, n outputs).
+cdef enum Product:
+    FORWARD = 0
+    DELTA = 1
+    WEIGHT_GRAD = 2
+
+
 cdef void gemm_own_d(const fm_gemm_args *g, bint trans_b, const double *b,
                      Py_ssize_t ldb) noexcept nogil
 cdef void gemm_own_s(const fm_gemm_args *g, bint trans_b, const float *b,

@@ -73,6 +73,9 @@ def set_isa(name):
 # ----------------------------------------------------------------------
 KERNEL_MODES = ("auto", "own", "blas")
 
+# The products of a layer (Product in _gemm.pxd), for Python.
+globals().update(FORWARD=<int>FORWARD, DELTA=<int>DELTA, WEIGHT_GRAD=<int>WEIGHT_GRAD)
+
 
 def kernel_mode():
     """FASTMLP_KERNELS: "auto" (default: the rule of `choose`), "own" or
@@ -81,14 +84,6 @@ def kernel_mode():
     if mode not in KERNEL_MODES:
         raise ValueError(f"FASTMLP_KERNELS={mode!r} is not one of {KERNEL_MODES}")
     return mode
-
-
-cdef enum:
-    _FORWARD = 0
-    _DELTA = 1
-    _WEIGHT_GRAD = 2
-
-FORWARD, DELTA, WEIGHT_GRAD = _FORWARD, _DELTA, _WEIGHT_GRAD
 
 
 cdef int _vector_bytes() noexcept nogil:
@@ -103,7 +98,7 @@ cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
         return False    # the portable loops: OpenBLAS is faster on every shape
     if vector_bytes == 32:
         return weight_bytes <= 64 * 1024
-    if op == _DELTA:
+    if op == DELTA:
         return weight_bytes <= 256 * 1024
     if weight_bytes > 1024 * 1024:
         return False

@@ -1,5 +1,6 @@
-# The network: its description (Net, NetSpec), the workspace of a block of
-# rows, forward and backward passes over such a block.
+# The network: its description (Net, NetSpec), what the engine reads of a data
+# set (Data) and of a block of its rows (Batch), the workspace of such a block,
+# forward and backward passes over it.
 #
 # Layering: above _blas.pxd (GEMM, axpy) and _elementwise.pxd
 # (csrc/elementwise.h); called by _engine's thread-team drivers.  _optim uses
@@ -29,18 +30,54 @@ cdef struct Net:
 
 
 cdef class NetSpec:
-    cdef readonly object units, coef_off, icpt_off, act_codes, dropout_rates
+    cdef readonly object layout, units, coef_off, icpt_off, act_codes, dropout_rates
     cdef readonly object own_d, own_s
     cdef Net net
 
 
 cdef struct Input:
-    # Dense X (C-contiguous) when data is NULL, CSR otherwise.
+    # X: dense (n, n_features) C-contiguous when data is NULL, CSR otherwise.
     const void *dense
     const void *data
     const Py_ssize_t *indices
     const Py_ssize_t *indptr
     Py_ssize_t n_features
+
+
+cdef struct Data:
+    # What the engine reads of a data set (_engine.Dataset): X, and for training
+    # and scoring the targets Y (n, units[L]) and sample weights SW (n,), all in
+    # the network's dtype (Y and SW NULL for prediction).
+    Input X
+    const void *Y
+    const void *SW
+    Py_ssize_t n
+
+
+cdef struct Batch:
+    # A block of rows of a Data: row r is sample rows[start + r] (or start + r
+    # when rows is NULL), r = 0..n-1; rng is the dropout stream's state at row 0.
+    const Py_ssize_t *rows
+    Py_ssize_t start
+    Py_ssize_t n
+    uint64_t rng
+
+
+cdef struct GradientBlock:
+    # Coefficient rows c0..c1 of weight layer `layer` (and, with `intercepts`,
+    # the layer's intercepts): a piece of the gradient computed on its own.
+    Py_ssize_t layer
+    Py_ssize_t c0
+    Py_ssize_t c1
+    bint intercepts
+
+
+cdef struct Scoring:
+    # What a validation pass computes besides the loss (see fm_score_rows).
+    int rule           # a score rule code (csrc/codes.h)
+    double *sums       # score sums (accumulated)
+    void *correct      # per row of the data: 1 where predicted right (class rules), or NULL
+    bint finite        # cleared when an output is not finite
 
 
 # Workspace: per chunk of rows, the gathered input, every layer's activations,
@@ -63,25 +100,18 @@ cdef void _carve_workspace(const Net *net, floating *ws, Py_ssize_t chunk, bint 
                            bint backward, bint dropout, Buffers *buf) noexcept nogil
 cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil
 
-cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
-                   Py_ssize_t start, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                   const floating *params, Buffers *buf, floating *out,
-                   uint64_t rng) noexcept nogil
-cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
-                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
-                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                       const floating *params, Buffers *buf, double *sw_sum,
-                       uint64_t rng) noexcept nogil
-cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
-                      Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                      floating *grad, bint accumulate, Py_ssize_t i,
-                      Py_ssize_t c0, Py_ssize_t c1, bint intercepts) noexcept nogil
-cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
-                             const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
-                             const floating *params, floating *grad,
-                             bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil
-cdef double _loss_score_chunk(const Net *net, const Input *X, const floating *Y,
-                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
-                              const floating *params, Buffers *buf, double *sw_sum,
-                              int rule, double *sums, floating *correct,
-                              bint *finite) noexcept nogil
+cdef void _forward(const Net *net, const Data *data, const Batch *batch,
+                   Py_ssize_t r0, Py_ssize_t r1, const floating *params, Buffers *buf,
+                   floating *out) noexcept nogil
+cdef double _forward_backward(const Net *net, const Data *data, const Batch *batch,
+                              Py_ssize_t r0, Py_ssize_t r1, const floating *params,
+                              Buffers *buf, double *sw_sum) noexcept nogil
+cdef void _weight_gradient(const Net *net, const Data *data, const Batch *batch,
+                           const Buffers *buf, const GradientBlock *block,
+                           floating *grad, bint accumulate) noexcept nogil
+cdef double _gradient_chunk(const Net *net, const Data *data, const Batch *chunk,
+                            const floating *params, Buffers *buf, floating *grad,
+                            bint accumulate, double *sw_sum) noexcept nogil
+cdef double _score_chunk(const Net *net, const Data *data, const Batch *chunk,
+                         const floating *params, Buffers *buf, double *sw_sum,
+                         Scoring *score) noexcept nogil

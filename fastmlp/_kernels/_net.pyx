@@ -30,7 +30,9 @@ from libc.stdlib cimport calloc
 from libc.string cimport memset, memcpy
 
 from ._blas cimport gemm_rm, axpy
-from ._gemm cimport fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args
+from ._gemm cimport (
+    fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args, FORWARD, DELTA, WEIGHT_GRAD,
+)
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
     _colsum_add, _dropout, _score_rows,
@@ -47,10 +49,9 @@ cdef class NetSpec:
 
     Parameters
     ----------
-    units : sequence of int
-        Layer widths, input first.
-    coef_off, icpt_off : ndarray of intp
-        Offsets of each layer's coefficients / intercepts in the flat buffer.
+    layout : fastmlp._network.Layout
+        Layer widths (input first) and where each layer's coefficients and
+        intercepts start in the flat parameter buffer.
     activations : sequence of str
         Activation of every weight layer's output, the output layer's last.
     loss : str
@@ -66,15 +67,16 @@ cdef class NetSpec:
         the FASTMLP_KERNELS environment variable.
     """
 
-    def __init__(self, units, coef_off, icpt_off, activations, loss, loss_param=1.0,
-                 alpha=0.0, l1_ratio=0.0, dropout=None, kernels=None):
+    def __init__(self, layout, activations, loss, loss_param=1.0, alpha=0.0,
+                 l1_ratio=0.0, dropout=None, kernels=None):
         cdef const Py_ssize_t[::1] u, co, io
         cdef const int[::1] ac
         cdef const double[::1] dr
         cdef const unsigned char[::1] od, os_
-        self.units = np.ascontiguousarray(units, dtype=np.intp)
-        self.coef_off = np.ascontiguousarray(coef_off, dtype=np.intp)
-        self.icpt_off = np.ascontiguousarray(icpt_off, dtype=np.intp)
+        self.layout = layout
+        self.units = np.ascontiguousarray(layout.units, dtype=np.intp)
+        self.coef_off = np.ascontiguousarray(layout.coef_off, dtype=np.intp)
+        self.icpt_off = np.ascontiguousarray(layout.icpt_off, dtype=np.intp)
         self.act_codes = np.asarray([ACTIVATION_CODES[a] for a in activations],
                                     dtype=np.intc)
         n_weights = self.units.shape[0] - 1
@@ -110,13 +112,6 @@ cdef class NetSpec:
     def n_params(self):
         return int(self.icpt_off[-1] + self.units[-1])
 
-    def workspace_size(self, Py_ssize_t chunk, bint gather, bint training):
-        """Elements of the workspace for chunks of `chunk` rows: with `gather`,
-        room for the rows of X gathered through an index array; with
-        `training`, room for a training epoch's backward pass and dropout
-        masks (enough for the full-batch objective too)."""
-        return _workspace_size(&self.net, chunk, gather, training, training)
-
 
 cdef inline Py_ssize_t _row(const Py_ssize_t *rows, Py_ssize_t i) noexcept nogil:
     return rows[i] if rows != NULL else i
@@ -130,12 +125,6 @@ cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
 # ----------------------------------------------------------------------
 # Own kernels (csrc/gemm.h) and their row epilogues
 # ----------------------------------------------------------------------
-cdef enum:
-    _FORWARD = 0        # _gemm.FORWARD, DELTA, WEIGHT_GRAD
-    _DELTA = 1
-    _WEIGHT_GRAD = 2
-
-
 cdef inline bint _own(const Net *net, Py_ssize_t i, int op,
                       const floating *like) noexcept nogil:
     """Product `op` of weight layer i runs on the own kernels (`like` only
@@ -305,27 +294,30 @@ cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
     return width
 
 
-cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
-                   Py_ssize_t start, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                   const floating *params, Buffers *buf, floating *out,
-                   uint64_t rng) noexcept nogil:
-    """Forward rows r0..r1 of a batch of `batch_rows` rows whose row r is sample
-    _row(rows, start + r).  Every buffer, and `out` (the output layer), holds
-    the batch's row r at row r, so threads working on disjoint row blocks
-    share them.  Dropout (where buf.masks is set) draws the masks of this block
-    exactly where one pass over the whole batch, layer by layer and row by row
-    from stream state `rng`, would have drawn them.
+cdef void _forward(const Net *net, const Data *data, const Batch *batch,
+                   Py_ssize_t r0, Py_ssize_t r1, const floating *params, Buffers *buf,
+                   floating *out) noexcept nogil:
+    """Forward rows r0..r1 of `batch` (row r is sample _row(batch.rows,
+    batch.start + r) of data.X, (n, units[0])) through the network with flat
+    parameters `params` (n_params,).  Every buffer, and `out` (the output layer,
+    (batch.n, units[L])), holds the batch's row r at row r, so threads working on
+    disjoint row blocks share them.  Dropout (where buf.masks is set) draws the
+    masks of this block exactly where one pass over the whole batch, layer by
+    layer and row by row from stream state batch.rng, would have drawn them.
 
     A product on the own kernels reads the first layer's rows through the
     batch index and applies bias, activation and dropout to each strip of rows
     as soon as it is done (_forward_rows); on BLAS, the rows are gathered first
     (when the weight gradient needs them too) and the same epilogue follows
     the whole block."""
+    cdef const Input *X = &data.X
+    cdef const Py_ssize_t *rows = batch.rows
+    cdef Py_ssize_t start = batch.start
     cdef Py_ssize_t i, r, p, src, nf = X.n_features, L = net.n_weights
     cdef Py_ssize_t nrows = r1 - r0, drawn = 0
     cdef const floating *a_in
     cdef const floating *dense = <const floating *>X.dense
-    cdef const floating *data = <const floating *>X.data
+    cdef const floating *values = <const floating *>X.data
     cdef floating *a_out
     cdef floating *z
     cdef floating *gathered
@@ -355,14 +347,14 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
             epi.mask = _at(<floating *>buf.masks[i + 1], r0 * fan_out)
             epi.dropped = _at(<floating *>buf.dropped[i + 1], r0 * fan_out)
             epi.rate = net.dropout[i]
-            epi.rng = fm_rng_skip(rng, drawn + r0 * fan_out)
-            drawn += batch_rows * fan_out
-        if i == 0 and data != NULL:
+            epi.rng = fm_rng_skip(batch.rng, drawn + r0 * fan_out)
+            drawn += batch.n * fan_out
+        if i == 0 and values != NULL:
             memset(z, 0, nrows * fan_out * sizeof(floating))
             for r in range(nrows):
                 src = _row(rows, start + r0 + r)
                 for p in range(X.indptr[src], X.indptr[src + 1]):
-                    axpy(fan_out, data[p], W + X.indices[p] * fan_out,
+                    axpy(fan_out, values[p], W + X.indices[p] * fan_out,
                          z + r * fan_out)
             _forward_rows(&epi, params, 0, nrows)
             continue
@@ -372,20 +364,20 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
                 a_in = dense + (start + r0) * nf
             else:
                 a_rows = rows + start + r0
-            if rows != NULL and not (_own(net, 0, _FORWARD, params)
-                      and _own(net, 0, _WEIGHT_GRAD, params)):
+            if rows != NULL and not (_own(net, 0, FORWARD, params)
+                      and _own(net, 0, WEIGHT_GRAD, params)):
                 gathered = (<floating *>buf.acts[0]) + r0 * nf
                 for r in range(nrows):
                     memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
                            nf * sizeof(floating))
-                if not _own(net, 0, _FORWARD, params):
+                if not _own(net, 0, FORWARD, params):
                     a_in = gathered
                     a_rows = NULL
         else:
             # Hidden layer i after dropout, if any.
             a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                     else buf.acts[i]), r0 * fan_in)
-        if _own(net, i, _FORWARD, params):
+        if _own(net, i, FORWARD, params):
             gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
                        z, fan_out, False)
             g.epi = <fm_epilogue_t>(_forward_rows_s if floating is float
@@ -398,16 +390,19 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
             _forward_rows(&epi, params, 0, nrows)
 
 
-cdef double _rows_loss(const Net *net, const Input *X, const floating *Y,
-                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
-                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                       const floating *params, Buffers *buf, double *sw_sum,
-                       uint64_t rng) noexcept nogil:
-    """The forward part of _rows_pass: activations, loss and output delta of
-    rows r0..r1 of a batch.  Returns sum_r sw_r loss_r over these rows and adds
-    their weights to sw_sum[0]."""
+cdef double _forward_loss(const Net *net, const Data *data, const Batch *batch,
+                          Py_ssize_t r0, Py_ssize_t r1, const floating *params,
+                          Buffers *buf, double *sw_sum) noexcept nogil:
+    """The forward part of _forward_backward: activations, loss and output
+    delta (buf.deltas[L - 1], (batch.n, units[L])) of rows r0..r1 of `batch`,
+    against data.Y (n, units[L]) weighted by data.SW (n,).  Returns
+    sum_r sw_r loss_r over these rows and adds their weights to sw_sum[0]."""
+    cdef const Py_ssize_t *rows = batch.rows
+    cdef Py_ssize_t start = batch.start
     cdef Py_ssize_t r, L = net.n_weights, nrows = r1 - r0
     cdef Py_ssize_t n_out = net.units[L]
+    cdef const floating *Y = <const floating *>data.Y
+    cdef const floating *SW = <const floating *>data.SW
     cdef const floating *y
     cdef const floating *sw
     cdef floating *ybuf
@@ -415,8 +410,7 @@ cdef double _rows_loss(const Net *net, const Input *X, const floating *Y,
     cdef double wsum = 0.0
     if nrows <= 0:
         return 0.0
-    _forward(net, X, rows, start, r0, r1, batch_rows, params, buf,
-             <floating *>buf.acts[L], rng)
+    _forward(net, data, batch, r0, r1, params, buf, <floating *>buf.acts[L])
 
     if rows == NULL:
         y = Y + (start + r0) * n_out
@@ -439,23 +433,20 @@ cdef double _rows_loss(const Net *net, const Input *X, const floating *Y,
                        net.loss, net.act[L - 1], net.loss_param)
 
 
-cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
-                       const floating *SW, const Py_ssize_t *rows, Py_ssize_t start,
-                       Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t batch_rows,
-                       const floating *params, Buffers *buf, double *sw_sum,
-                       uint64_t rng) noexcept nogil:
-    """The row-wise part of a forward/backward pass over rows r0..r1 of a batch
-    (see _forward): activations, loss and output delta, and the deltas of every
-    hidden layer.  Returns sum_r sw_r loss_r over these rows and adds their
-    weights to sw_sum[0]."""
+cdef double _forward_backward(const Net *net, const Data *data, const Batch *batch,
+                              Py_ssize_t r0, Py_ssize_t r1, const floating *params,
+                              Buffers *buf, double *sw_sum) noexcept nogil:
+    """Forward and backward of rows r0..r1 of `batch` (see _forward): the
+    activations, the loss and output delta, and the deltas of every hidden layer
+    (buf.deltas[i], (batch.n, units[i + 1])).  Returns sum_r sw_r loss_r over
+    these rows and adds their weights to sw_sum[0]."""
     cdef Py_ssize_t i, L = net.n_weights, nrows = r1 - r0
     cdef Py_ssize_t fan_in, fan_out
     cdef floating *d
     cdef floating *d_prev
     cdef DeltaRows epi
     cdef fm_gemm_args g
-    cdef double loss = _rows_loss(net, X, Y, SW, rows, start, r0, r1, batch_rows,
-                                  params, buf, sw_sum, rng)
+    cdef double loss = _forward_loss(net, data, batch, r0, r1, params, buf, sw_sum)
     if nrows <= 0:
         return 0.0
     for i in range(L - 1, 0, -1):
@@ -469,7 +460,7 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         epi.z = _at(<floating *>buf.zs[i], r0 * fan_in)
         epi.act = net.act[i - 1]
         epi.width = fan_in
-        if _own(net, i, _DELTA, params):
+        if _own(net, i, DELTA, params):
             gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
                        fan_in, False)
             g.epi = <fm_epilogue_t>(_delta_rows_s if floating is float
@@ -483,20 +474,24 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
     return loss
 
 
-cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
-                      Py_ssize_t start, Py_ssize_t nrows, Buffers *buf,
-                      floating *grad, bint accumulate, Py_ssize_t i,
-                      Py_ssize_t c0, Py_ssize_t c1, bint intercepts) noexcept nogil:
-    """Rows c0..c1 of layer i's *unscaled* coefficient gradient A_i^T delta_i
-    and, with `intercepts`, its unscaled intercept gradient (the column sums of
+cdef void _weight_gradient(const Net *net, const Data *data, const Batch *batch,
+                           const Buffers *buf, const GradientBlock *block,
+                           floating *grad, bint accumulate) noexcept nogil:
+    """Rows block.c0..c1 of layer block.layer's *unscaled* coefficient gradient
+    A_i^T delta_i ((units[i], units[i + 1]) in the flat gradient `grad`) and,
+    with block.intercepts, its unscaled intercept gradient (the column sums of
     delta_i, taken in the same pass on the own kernels), written (or added,
-    when `accumulate`) from the batch's activations and deltas (all `nrows`
-    rows, left by _rows_pass).  On the own kernels the first layer reads X's
-    rows through the batch index."""
+    when `accumulate`) from the batch's activations and deltas (all batch.n
+    rows, left by _forward_backward).  On the own kernels the first layer reads
+    X's rows through the batch index."""
+    cdef const Input *X = &data.X
+    cdef const Py_ssize_t *rows = batch.rows
+    cdef Py_ssize_t start = batch.start, nrows = batch.n
+    cdef Py_ssize_t i = block.layer, c0 = block.c0, c1 = block.c1
     cdef Py_ssize_t r, p, src, col
     cdef Py_ssize_t fan_in = net.units[i], fan_out = net.units[i + 1]
     cdef const floating *a_in
-    cdef const floating *data = <const floating *>X.data
+    cdef const floating *values = <const floating *>X.data
     cdef const Py_ssize_t *a_rows = NULL
     cdef floating *d = <floating *>buf.deltas[i]
     cdef floating *gW = grad + net.coef_off[i]
@@ -504,9 +499,9 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
     cdef floating beta = 1.0 if accumulate else 0.0
     cdef fm_gemm_args g
     cdef bint summed = False     # the intercept gradient taken by the own kernel
-    if intercepts and not accumulate:
+    if block.intercepts and not accumulate:
         memset(gb, 0, fan_out * sizeof(floating))
-    if c1 > c0 and i == 0 and data != NULL:
+    if c1 > c0 and i == 0 and values != NULL:
         if not accumulate:
             memset(gW + c0 * fan_out, 0, (c1 - c0) * fan_out * sizeof(floating))
         for r in range(nrows):
@@ -514,12 +509,12 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
             for p in range(X.indptr[src], X.indptr[src + 1]):
                 col = X.indices[p]
                 if c0 <= col < c1:
-                    axpy(fan_out, data[p], d + r * fan_out, gW + col * fan_out)
+                    axpy(fan_out, values[p], d + r * fan_out, gW + col * fan_out)
     elif c1 > c0:
         if i == 0:
             if rows == NULL:
                 a_in = (<const floating *>X.dense) + start * fan_in
-            elif _own(net, 0, _WEIGHT_GRAD, grad):
+            elif _own(net, 0, WEIGHT_GRAD, grad):
                 a_in = <const floating *>X.dense
                 a_rows = rows + start
             else:
@@ -528,49 +523,51 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
             # Hidden layer i after dropout, if any.
             a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                          else buf.acts[i])
-        if _own(net, i, _WEIGHT_GRAD, grad):
+        if _own(net, i, WEIGHT_GRAD, grad):
             gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
                       gW + c0 * fan_out, fan_out, accumulate)
-            if intercepts:
+            if block.intercepts:
                 g.colsum = gb
                 summed = True
             own_gemm(&g, False, d, fan_out)
         else:
             gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
                     fan_in, d, fan_out, beta, gW + c0 * fan_out, fan_out)
-    if intercepts and not summed:
+    if block.intercepts and not summed:
         _colsum_add(d, gb, nrows, fan_out)
 
 
-cdef double _loss_grad_chunk(const Net *net, const Input *X, const floating *Y,
-                             const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
-                             const floating *params, floating *grad,
-                             bint accumulate, Buffers *buf, double *sw_sum) noexcept nogil:
-    """Forward and backward over rows start..start+nrows of X on one thread:
-    writes (or adds) the unscaled data gradient sum_r sw_r dloss_r/dparams into
-    `grad`, returns sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
-    cdef double loss = _rows_pass(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
-                                  buf, sw_sum, 0)
+cdef double _gradient_chunk(const Net *net, const Data *data, const Batch *chunk,
+                            const floating *params, Buffers *buf, floating *grad,
+                            bint accumulate, double *sw_sum) noexcept nogil:
+    """Forward and backward over the rows of `chunk` (contiguous rows of data,
+    no dropout) on one thread: writes (or adds) the unscaled data gradient
+    sum_r sw_r dloss_r/dparams into `grad` (n_params,), returns
+    sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
+    cdef double loss = _forward_backward(net, data, chunk, 0, chunk.n, params, buf,
+                                         sw_sum)
+    cdef GradientBlock block
     cdef Py_ssize_t i
     for i in range(net.n_weights):
-        _grad_block(net, X, NULL, start, nrows, buf, grad, accumulate, i, 0,
-                    net.units[i], True)
+        block.layer = i
+        block.c0 = 0
+        block.c1 = net.units[i]
+        block.intercepts = True
+        _weight_gradient(net, data, chunk, buf, &block, grad, accumulate)
     return loss
 
 
-cdef double _loss_score_chunk(const Net *net, const Input *X, const floating *Y,
-                              const floating *SW, Py_ssize_t start, Py_ssize_t nrows,
-                              const floating *params, Buffers *buf, double *sw_sum,
-                              int rule, double *sums, floating *correct,
-                              bint *finite) noexcept nogil:
-    """The forward pass of _loss_grad_chunk (same loss, bit for bit) with, in
-    place of the gradient, the rows scored by `rule` (see fm_score_rows):
-    adds to `sums`, writes correct[start..start+nrows) for the class rules and
-    clears finite[0] when an output is not finite."""
-    cdef Py_ssize_t L = net.n_weights, n_out = net.units[L]
-    cdef double loss = _rows_loss(net, X, Y, SW, NULL, start, 0, nrows, nrows, params,
-                                  buf, sw_sum, 0)
-    if not _score_rows(<floating *>buf.acts[L], Y + start * n_out, SW + start, nrows,
-                       n_out, rule, sums, _at(correct, start)):
-        finite[0] = False
+cdef double _score_chunk(const Net *net, const Data *data, const Batch *chunk,
+                         const floating *params, Buffers *buf, double *sw_sum,
+                         Scoring *score) noexcept nogil:
+    """The forward pass of _gradient_chunk (same loss, bit for bit) with, in
+    place of the gradient, the chunk's rows scored by score.rule (see
+    fm_score_rows): adds to score.sums, writes score.correct[row] for the class
+    rules and clears score.finite when an output is not finite."""
+    cdef Py_ssize_t L = net.n_weights, n_out = net.units[L], start = chunk.start
+    cdef double loss = _forward_loss(net, data, chunk, 0, chunk.n, params, buf, sw_sum)
+    if not _score_rows(<floating *>buf.acts[L], (<const floating *>data.Y) + start * n_out,
+                       (<const floating *>data.SW) + start, chunk.n, n_out, score.rule,
+                       score.sums, _at(<floating *>score.correct, start)):
+        score.finite = False
     return loss

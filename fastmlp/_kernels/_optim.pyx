@@ -12,6 +12,9 @@ Layering:
   * cdef functions here      the penalty of a range of coefficients and its
                              gradient, a solver's step on a range; called by
                              the thread-team drivers of _engine
+  * Solver                   a solver as one object: its settings, its step
+                             count and learning rate, its per-parameter
+                             buffers (SolverState is what a step reads)
 
 Every entry's step depends on that entry alone, so threads can step disjoint
 ranges.
@@ -20,10 +23,14 @@ ranges.
 from cython cimport floating
 from libc.math cimport sqrt, pow, fabs
 
+import numpy as np
+
 from ._codes cimport (
     FM_SGD, FM_RMSPROP, FM_ADADELTA, fm_uses_bias_correction,
     fm_decouples_weight_decay, fm_step_scales_gradient,
 )
+
+from ._codes import SOLVER_CODES
 
 cdef extern from "optim.h" nogil:
     double fm_sum_squares_d(const double *x, Py_ssize_t n)
@@ -131,12 +138,12 @@ cdef void _scale_gradient(const Net *net, const floating *params, floating *grad
 # ----------------------------------------------------------------------
 # Optimizer steps
 # ----------------------------------------------------------------------
-cdef void _next_step(StepConfig *cfg) noexcept nogil:
+cdef void _count_step(SolverState *s) noexcept nogil:
     """Count a step and compute its bias-corrected Adam step size."""
-    if fm_uses_bias_correction(cfg.solver):
-        cfg.t += 1
-        cfg.lr_t = cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \
-            (1.0 - pow(cfg.beta_1, <double>cfg.t))
+    if fm_uses_bias_correction(s.code):
+        s.t += 1
+        s.lr_t = s.lr * sqrt(1.0 - pow(s.beta_2, <double>s.t)) / \
+            (1.0 - pow(s.beta_1, <double>s.t))
 
 
 cdef inline void _sgd_update(floating *params, const floating *grad,
@@ -165,47 +172,217 @@ cdef inline void _adam_update(floating *params, const floating *grad, floating *
                          1.0 - beta_1, 1.0 - beta_2, epsilon, decay)
 
 
-cdef void _adaptive_update(floating *params, const floating *grad, floating *s1,
-                           floating *s2, Py_ssize_t lo, Py_ssize_t hi,
-                           const StepConfig *cfg) noexcept nogil:
+cdef void _adaptive_update(const SolverState *s, floating *params, const floating *grad,
+                           Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
     """Adagrad, RMSprop and Adadelta on an already scaled gradient."""
-    cdef floating lr = <floating>cfg.lr, eps = <floating>cfg.epsilon
-    cdef floating rho = <floating>cfg.rho, crho = <floating>(1.0 - cfg.rho)
-    cdef bint running_average = cfg.solver == FM_RMSPROP
-    if cfg.solver == FM_ADADELTA:
+    cdef floating lr = <floating>s.lr, eps = <floating>s.epsilon
+    cdef floating rho = <floating>s.rho, crho = <floating>(1.0 - s.rho)
+    cdef bint running_average = s.code == FM_RMSPROP
+    cdef floating *sq_grad = <floating *>s.sq_grad
+    if s.code == FM_ADADELTA:
         if floating is float:
-            fm_adadelta_update_s(params, grad, s1, s2, lo, hi, lr, eps, rho, crho)
+            fm_adadelta_update_s(params, grad, sq_grad, <float *>s.sq_step, lo, hi, lr,
+                                 eps, rho, crho)
         else:
-            fm_adadelta_update_d(params, grad, s1, s2, lo, hi, lr, eps, rho, crho)
+            fm_adadelta_update_d(params, grad, sq_grad, <double *>s.sq_step, lo, hi, lr,
+                                 eps, rho, crho)
     elif floating is float:
-        fm_adagrad_rmsprop_update_s(params, grad, s1, lo, hi, lr, eps, rho, crho,
+        fm_adagrad_rmsprop_update_s(params, grad, sq_grad, lo, hi, lr, eps, rho, crho,
                                     running_average)
     else:
-        fm_adagrad_rmsprop_update_d(params, grad, s1, lo, hi, lr, eps, rho, crho,
+        fm_adagrad_rmsprop_update_d(params, grad, sq_grad, lo, hi, lr, eps, rho, crho,
                                     running_average)
 
 
-cdef void _update_range(const Net *net, floating *params, floating *grad, floating *s1,
-                        floating *s2, Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
-                        double sw_sum, const StepConfig *cfg) noexcept nogil:
-    """The optimizer step on params[lo:hi] from the unscaled batch gradient;
-    the penalty applies when `is_coef`."""
+cdef void _step_range(const SolverState *s, const Net *net, floating *params,
+                      floating *grad, Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
+                      double sw_sum) noexcept nogil:
+    """The step of solver `s` on params[lo:hi] (n_params,) from the unscaled batch
+    gradient grad[lo:hi] (sum_r sw_r dloss_r/dparams; overwritten where the
+    solver needs it scaled first); the penalty applies when `is_coef`."""
     cdef floating a = <floating>net.alpha if is_coef else <floating>0
-    cdef floating s = <floating>sw_sum
+    cdef floating scale = <floating>sw_sum
     if hi <= lo:
         return
-    if net.l1_ratio != 0.0 or not fm_step_scales_gradient(cfg.solver):
+    if net.l1_ratio != 0.0 or not fm_step_scales_gradient(s.code):
         # General path: scale the gradient in place first, then step with it.
         _scale_range(net, params, grad, lo, hi, is_coef, sw_sum)
         a = 0
-        s = 1
-    if cfg.solver == FM_SGD:
-        _sgd_update(params, grad, s1, lo, hi, a, s, <floating>cfg.momentum,
-                    <floating>cfg.lr, cfg.nesterov)
-    elif fm_uses_bias_correction(cfg.solver):
-        _adam_update(params, grad, s1, s2, lo, hi, a, s, cfg.lr_t, cfg.beta_1,
-                     cfg.beta_2, cfg.epsilon,
-                     cfg.lr * cfg.weight_decay
-                     if fm_decouples_weight_decay(cfg.solver) and is_coef else 0.0)
+        scale = 1
+    if s.code == FM_SGD:
+        _sgd_update(params, grad, <floating *>s.velocity, lo, hi, a, scale,
+                    <floating>s.momentum, <floating>s.lr, s.nesterov)
+    elif fm_uses_bias_correction(s.code):
+        _adam_update(params, grad, <floating *>s.mean_grad, <floating *>s.sq_grad, lo,
+                     hi, a, scale, s.lr_t, s.beta_1, s.beta_2, s.epsilon,
+                     s.lr * s.weight_decay
+                     if fm_decouples_weight_decay(s.code) and is_coef else 0.0)
     else:
-        _adaptive_update(params, grad, s1, s2, lo, hi, cfg)
+        _adaptive_update(s, params, grad, lo, hi)
+
+
+# ----------------------------------------------------------------------
+# The solver as an object
+# ----------------------------------------------------------------------
+# The per-parameter buffers each solver keeps (see SolverState).
+SOLVER_BUFFERS = {
+    "sgd": ("velocity",),
+    "adam": ("mean_grad", "sq_grad"),
+    "adamw": ("mean_grad", "sq_grad"),
+    "adagrad": ("sq_grad",),
+    "rmsprop": ("sq_grad",),
+    "adadelta": ("sq_grad", "sq_step"),
+}
+# Settings and their defaults (the estimators' defaults).
+SOLVER_SETTINGS = {
+    "momentum": 0.9, "nesterov": True, "beta_1": 0.9, "beta_2": 0.999,
+    "epsilon": 1e-8, "rho": 0.9, "weight_decay": 0.01,
+}
+
+
+cdef class Solver:
+    """A stochastic solver: its settings, step count, learning rate and
+    per-parameter buffers, stepped by the engine (train_epoch) in place.
+
+    Parameters
+    ----------
+    name : str
+        A key of _codes.SOLVER_CODES.
+    n_params : int
+        Length of the flat parameter buffer it steps.
+    dtype : float32 or float64
+        The training dtype.
+    learning_rate : float
+        The current learning rate (Python applies the schedule between epochs).
+    **settings
+        Any of SOLVER_SETTINGS (momentum, nesterov, beta_1, beta_2, epsilon, rho,
+        weight_decay); the others keep their defaults.
+
+    The buffers (`buffers`, by name; zeros to start) are those SOLVER_BUFFERS
+    lists: sgd's velocity; Adam's and AdamW's first moment (mean_grad) and
+    second moment (sq_grad); RMSprop's and Adadelta's running mean of the
+    squared gradients and Adagrad's sum of them (sq_grad); Adadelta's running
+    mean of the squared steps (sq_step).
+    """
+
+    def __init__(self, name, Py_ssize_t n_params, dtype, double learning_rate,
+                 **settings):
+        if name not in SOLVER_CODES:
+            raise ValueError(f"unknown solver {name!r}; expected one of "
+                             f"{sorted(SOLVER_CODES)}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"a solver steps float32 or float64 buffers, not {dtype}")
+        self.name = name
+        self.dtype = dtype
+        self.state.code = SOLVER_CODES[name]
+        self.state.lr = learning_rate
+        self.state.t = 0
+        self.state.lr_t = 0.0
+        self.configure(**{**SOLVER_SETTINGS, **settings})
+        self._set_buffers({b: np.zeros(n_params, dtype=dtype)
+                           for b in SOLVER_BUFFERS[name]})
+
+    def _set_buffers(self, buffers):
+        cdef double[::1] d
+        cdef float[::1] f
+        cdef void *ptr
+        self.buffers = {}
+        self.state.velocity = self.state.mean_grad = NULL
+        self.state.sq_grad = self.state.sq_step = NULL
+        for key in SOLVER_BUFFERS[self.name]:
+            # State loaded read-only (joblib mmap_mode='r') is copied before training.
+            arr = np.require(buffers[key], dtype=self.dtype, requirements=["C", "W"])
+            ptr = NULL
+            if arr.shape[0] > 0:
+                if self.dtype == np.float64:
+                    d = arr
+                    ptr = &d[0]
+                else:
+                    f = arr
+                    ptr = &f[0]
+            if key == "velocity":
+                self.state.velocity = ptr
+            elif key == "mean_grad":
+                self.state.mean_grad = ptr
+            elif key == "sq_grad":
+                self.state.sq_grad = ptr
+            else:
+                self.state.sq_step = ptr
+            self.buffers[key] = arr
+
+    def configure(self, *, momentum=None, nesterov=None, beta_1=None, beta_2=None,
+                  epsilon=None, rho=None, weight_decay=None):
+        """Change settings (None keeps one) between calls of the engine."""
+        if momentum is not None:
+            self.state.momentum = momentum
+        if nesterov is not None:
+            self.state.nesterov = nesterov
+        if beta_1 is not None:
+            self.state.beta_1 = beta_1
+        if beta_2 is not None:
+            self.state.beta_2 = beta_2
+        if epsilon is not None:
+            self.state.epsilon = epsilon
+        if rho is not None:
+            self.state.rho = rho
+        if weight_decay is not None:
+            self.state.weight_decay = weight_decay
+
+    @property
+    def n_params(self):
+        return next(iter(self.buffers.values())).shape[0]
+
+    @property
+    def settings(self):
+        return {"momentum": self.state.momentum, "nesterov": bool(self.state.nesterov),
+                "beta_1": self.state.beta_1, "beta_2": self.state.beta_2,
+                "epsilon": self.state.epsilon, "rho": self.state.rho,
+                "weight_decay": self.state.weight_decay}
+
+    @property
+    def learning_rate(self):
+        return self.state.lr
+
+    @learning_rate.setter
+    def learning_rate(self, double value):
+        self.state.lr = value
+
+    @property
+    def t(self):
+        """Steps counted by Adam's bias correction (0 for the other solvers)."""
+        return self.state.t
+
+    @t.setter
+    def t(self, long long value):
+        self.state.t = value
+
+    def copy(self):
+        """A solver with copies of this one's buffers."""
+        return _rebuild_solver(self.name, self.dtype, self.state.lr, self.state.t,
+                               self.settings,
+                               {k: v.copy() for k, v in self.buffers.items()})
+
+    def load(self, Solver other):
+        """Take `other`'s step count, learning rate and buffer values (in place)."""
+        self.state.lr = other.state.lr
+        self.state.t = other.state.t
+        for key, arr in self.buffers.items():
+            np.copyto(arr, other.buffers[key])
+
+    def __reduce__(self):
+        return (_rebuild_solver, (self.name, self.dtype, self.state.lr, self.state.t,
+                                  self.settings, self.buffers))
+
+
+def _rebuild_solver(name, dtype, double learning_rate, long long t, settings, buffers):
+    cdef Solver solver = Solver.__new__(Solver)
+    solver.name = name
+    solver.dtype = np.dtype(dtype)
+    solver.state.code = SOLVER_CODES[name]
+    solver.state.lr = learning_rate
+    solver.state.t = t
+    solver.state.lr_t = 0.0
+    solver.configure(**settings)
+    solver._set_buffers(buffers)
+    return solver
