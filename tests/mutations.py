@@ -75,10 +75,10 @@ MUTANTS = [
         "adam_bias",
         "Adam's bias correction one step ahead (t + 1 instead of t)",
         [(OPTIM,
-          "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>cfg.t)) / \\\n"
-          "            (1.0 - pow(cfg.beta_1, <double>cfg.t))",
-          "cfg.lr * sqrt(1.0 - pow(cfg.beta_2, <double>(cfg.t + 1))) / \\\n"
-          "            (1.0 - pow(cfg.beta_1, <double>(cfg.t + 1)))")],
+          "s.lr * sqrt(1.0 - pow(s.beta_2, <double>s.t)) / \\\n"
+          "            (1.0 - pow(s.beta_1, <double>s.t))",
+          "s.lr * sqrt(1.0 - pow(s.beta_2, <double>(s.t + 1))) / \\\n"
+          "            (1.0 - pow(s.beta_1, <double>(s.t + 1)))")],
         ["tests/test_parity.py"],
     ),
     Mutant(
@@ -109,7 +109,7 @@ MUTANTS = [
     Mutant(
         "early_stopping_no_restore",
         "early stopping does not restore the best weights at the end",
-        [(STOCHASTIC, "    if validation is not None:\n        params[...] = est._best_params",
+        [(STOCHASTIC, "    if validation is not None:\n        params[...] = validation.best_params",
           "    if validation is not None:\n        pass")],
         ["tests/test_parity.py"],
     ),
@@ -127,8 +127,9 @@ MUTANTS = [
     Mutant(
         "split_not_stratified",
         "the early-stopping validation split not stratified",
-        [(EARLY_STOPPING,
-          "        stratify = y if (is_classifier(est) and est.n_outputs_ == 1) else None",
+        [(MLP,
+          "        stratify = training_set.y if is_classifier(self) and self.n_outputs_ == 1 "
+          "else None",
           "        stratify = None")],
         ["tests/test_parity.py"],
     ),
@@ -156,8 +157,8 @@ MUTANTS = [
     Mutant(
         "schedule_applied_to_adam",
         "the invscaling learning-rate schedule applied to every solver, not sgd only",
-        [(STOCHASTIC, 'if self.solver == "sgd" and est.learning_rate == "invscaling":',
-          'if est.learning_rate == "invscaling":')],
+        [(STOCHASTIC, 'self.schedule = schedule if self.solver.name == "sgd" else "constant"',
+          "self.schedule = schedule")],
         ["tests/test_parity.py"],
     ),
     Mutant(
@@ -170,24 +171,22 @@ MUTANTS = [
     Mutant(
         "no_convergence_warning",
         "no ConvergenceWarning when the stochastic solver stops at max_iter",
-        [(STOCHASTIC, "            if est.n_iter_ == est.max_iter:\n                warnings.warn(",
-          "            if False:\n                warnings.warn(")],
+        [(STOCHASTIC, "            if progress.n_iter == settings.max_iter:\n",
+          "            if False:\n")],
         ["tests/test_estimator.py", "tests/test_convergence.py"],
     ),
     Mutant(
         "predict_chunk_edge",
         "prediction leaves the last row of every chunk unwritten",
-        [(ENGINE, "        nrows = min(pr.chunk, pr.n - start)",
-          "        nrows = min(pr.chunk - 1 if pr.chunk > 1 else 1, pr.n - start)")],
+        [(ENGINE, "        chunk.n = min(job.chunk, job.data.n - chunk.start)",
+          "        chunk.n = min(job.chunk - 1 if job.chunk > 1 else 1, job.data.n - chunk.start)")],
         ["tests/test_team.py", "tests/test_prediction.py"],
     ),
     Mutant(
         "sparse_densified",
         "sparse X turned into a dense array before training or prediction",
-        [(OBJECTIVE,
-          '        """X (dense or sparse) in `dtype`, copied only where the engine needs it."""',
-          '        """X (dense or sparse) in `dtype`, copied only where the engine needs it."""\n'
-          "        X = X.toarray() if sp.issparse(X) else X")],
+        [(ENGINE, "        self.sparse = sp.issparse(X)\n",
+          "        X = X.toarray() if sp.issparse(X) else X\n        self.sparse = sp.issparse(X)\n")],
         ["tests/test_memory.py"],
     ),
     Mutant(
@@ -209,7 +208,7 @@ MUTANTS = [
     Mutant(
         "nesterov_ignored",
         "Nesterov's momentum treated as classical momentum",
-        [(STOCHASTIC, "bool(est.nesterovs_momentum)", "False")],
+        [(MLP, "nesterov=bool(self.nesterovs_momentum)", "nesterov=False")],
         ["tests/test_parity.py"],
     ),
     Mutant(

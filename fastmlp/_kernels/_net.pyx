@@ -8,20 +8,24 @@ Layering:
   * _blas.pxd                GEMM and axpy over scipy's BLAS
   * _gemm.pxd                the own small-GEMM kernels with fused row
                              epilogues; NetSpec says which products use them
-  * cdef functions here      a block of rows through the network, a block of
-                             columns of the gradient; called by the
+  * cdef functions here      forward, forward and backward (the deltas) of a
+                             block of rows, the weight gradient of a block of
+                             coefficient rows, over a Data (X, Y, weights)
+                             and a Batch (which rows); called by the
                              thread-team drivers of _engine
-  * NetSpec                  built by the estimators (through _engine) once
-                             per fit; _optim reads its Net (penalty terms)
+  * NetSpec                  built by the estimators once per fit (and kept
+                             for predictions); _engine.Network pairs it with
+                             the flat parameters; _optim reads its Net
+                             (penalty terms)
 
 The network's parameters live in one flat buffer in scikit-learn's packing order
 (all coefficient matrices, then all intercept vectors); `coef_off[i]` and
 `icpt_off[i]` give where layer i starts.  Gradients and optimizer state are
 buffers of the same layout, so an optimizer step is a single loop (_optim).
 
-Rows are addressed either contiguously (`rows == NULL`: row `start + r`) or
-through an index array (`rows[start + r]`), which is how mini-batches follow the
-shuffled sample order without copying X.
+A Batch addresses rows either contiguously (`rows == NULL`: row `start + r`)
+or through an index array (`rows[start + r]`), which is how mini-batches follow
+the shuffled sample order without copying X.
 """
 
 from cython cimport floating
@@ -150,7 +154,8 @@ cdef struct ForwardRows:
 
 cdef void _forward_rows(ForwardRows *e, const floating *like, Py_ssize_t i0,
                         Py_ssize_t i1) noexcept nogil:
-    """Bias, activation and dropout of rows i0..i1 of a forward product."""
+    """Bias, activation and dropout of rows i0..i1 of a forward product: z and
+    out (rows, e.width), b (e.width,)."""
     cdef Py_ssize_t w = e.width, off = i0 * e.width, rows = i1 - i0
     cdef floating *z = (<floating *>e.z) + off
     cdef floating *out = (<floating *>e.out) + off
@@ -185,7 +190,8 @@ cdef struct DeltaRows:
 
 cdef void _delta_rows(DeltaRows *e, const floating *like, Py_ssize_t i0,
                       Py_ssize_t i1) noexcept nogil:
-    """Dropout mask and activation derivative on rows i0..i1 of a delta."""
+    """Dropout mask and activation derivative on rows i0..i1 of a delta: d, mask,
+    a and z (rows, e.width)."""
     cdef Py_ssize_t p, off = i0 * e.width, n = (i1 - i0) * e.width
     cdef floating *d = (<floating *>e.d) + off
     cdef const floating *mask = <const floating *>e.mask

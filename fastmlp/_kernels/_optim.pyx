@@ -74,7 +74,8 @@ cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
 
 cdef void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
                          double *sq, double *ab) noexcept nogil:
-    """Adds sum w^2 to sq[0] and sum |w| to ab[0] (each only if the penalty uses it)."""
+    """Adds sum w^2 to sq[0] and sum |w| to ab[0] (each only if the penalty uses
+    it), w: (n,)."""
     cdef Py_ssize_t j
     cdef double l1 = 0.0
     if net.l1_ratio != 1.0:
@@ -96,7 +97,8 @@ cdef double _penalty_from_parts(const Net *net, double sq, double ab) noexcept n
 
 
 cdef double _penalty(const Net *net, const floating *params) noexcept nogil:
-    """The penalty of all coefficients, summed layer by layer."""
+    """The penalty of all coefficients of params (n_params,), summed layer by
+    layer."""
     cdef Py_ssize_t i
     cdef double sq = 0.0, ab = 0.0
     if net.alpha == 0:
@@ -111,7 +113,8 @@ cdef void _scale_range(const Net *net, const floating *params, floating *grad,
                        Py_ssize_t lo, Py_ssize_t hi, bint is_coef,
                        double sw_sum) noexcept nogil:
     """grad[lo:hi] <- (grad + d penalty / dW) / sw_sum (the penalty only on
-    coefficients): the batch gradient from its unscaled data part."""
+    coefficients): the batch gradient from its unscaled data part; params and
+    grad (n_params,)."""
     cdef Py_ssize_t j
     cdef floating a2 = <floating>(net.alpha * (1.0 - net.l1_ratio))
     cdef floating a1 = <floating>(net.alpha * net.l1_ratio)
@@ -157,24 +160,26 @@ cdef inline void _sgd_update(floating *params, const floating *grad,
         fm_sgd_update_d(params, grad, velocity, lo, hi, a, s, mu, eta, nesterov)
 
 
-cdef inline void _adam_update(floating *params, const floating *grad, floating *m,
-                              floating *v, Py_ssize_t lo, Py_ssize_t hi, floating a,
-                              floating s, double lr_t, double beta_1, double beta_2,
-                              double epsilon, double decay) noexcept nogil:
+cdef inline void _adam_update(const SolverState *s, floating *params,
+                              const floating *grad, Py_ssize_t lo, Py_ssize_t hi,
+                              floating a, floating scale, double decay) noexcept nogil:
     # All arithmetic in the training dtype (float32 runs twice the SIMD width).
     # `decay` (AdamW) shrinks the weights before the Adam step.
     if floating is float:
-        fm_adam_update_s(params, grad, m, v, lo, hi, a, s, <float>lr_t, <float>beta_1,
-                         <float>beta_2, <float>(1.0 - beta_1), <float>(1.0 - beta_2),
-                         <float>epsilon, <float>decay)
+        fm_adam_update_s(params, grad, <float *>s.mean_grad, <float *>s.sq_grad, lo, hi,
+                         a, scale, <float>s.lr_t, <float>s.beta_1, <float>s.beta_2,
+                         <float>(1.0 - s.beta_1), <float>(1.0 - s.beta_2),
+                         <float>s.epsilon, <float>decay)
     else:
-        fm_adam_update_d(params, grad, m, v, lo, hi, a, s, lr_t, beta_1, beta_2,
-                         1.0 - beta_1, 1.0 - beta_2, epsilon, decay)
+        fm_adam_update_d(params, grad, <double *>s.mean_grad, <double *>s.sq_grad, lo, hi,
+                         a, scale, s.lr_t, s.beta_1, s.beta_2, 1.0 - s.beta_1,
+                         1.0 - s.beta_2, s.epsilon, decay)
 
 
 cdef void _adaptive_update(const SolverState *s, floating *params, const floating *grad,
                            Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
-    """Adagrad, RMSprop and Adadelta on an already scaled gradient."""
+    """Adagrad, RMSprop and Adadelta on params[lo:hi] from an already scaled
+    gradient grad[lo:hi] (both (n_params,))."""
     cdef floating lr = <floating>s.lr, eps = <floating>s.epsilon
     cdef floating rho = <floating>s.rho, crho = <floating>(1.0 - s.rho)
     cdef bint running_average = s.code == FM_RMSPROP
@@ -213,8 +218,7 @@ cdef void _step_range(const SolverState *s, const Net *net, floating *params,
         _sgd_update(params, grad, <floating *>s.velocity, lo, hi, a, scale,
                     <floating>s.momentum, <floating>s.lr, s.nesterov)
     elif fm_uses_bias_correction(s.code):
-        _adam_update(params, grad, <floating *>s.mean_grad, <floating *>s.sq_grad, lo,
-                     hi, a, scale, s.lr_t, s.beta_1, s.beta_2, s.epsilon,
+        _adam_update(s, params, grad, lo, hi, a, scale,
                      s.lr * s.weight_decay
                      if fm_decouples_weight_decay(s.code) and is_coef else 0.0)
     else:
