@@ -60,13 +60,12 @@ _WEIGHT_INITS = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "
 # models pickled then still load (and carry on with partial_fit).
 _OptimizerState = OptimizerState
 
-# Bytes of X per chunk of rows in prediction (a chunk is checked for NaN and
-# infinity just before its first GEMM reads it; 2 MiB measured fastest for
-# 60000 x 784 float64 among 64 KiB..8 MiB on a 2-core machine).
+# Bytes of X per chunk of rows in prediction: a chunk is checked for NaN and
+# infinity just before its first GEMM reads it, while it is in cache (the size
+# is measured: doc/development.rst, "Tuned constants").
 _PREDICT_CHUNK_BYTES = 1 << 21
 # Floating-point operations of the forward pass below which a chunk of rows is not
-# split in two for a team (measured: 2000 rows of a (32, 32) network on 20 features,
-# 7 MFLOP, predict fastest in one chunk; 1797 rows of (64, 32) on 64, 23 MFLOP, in two).
+# split in two for a team: a second thread costs more than it saves below it.
 _PREDICT_MIN_CHUNK_FLOPS = 8e6
 
 

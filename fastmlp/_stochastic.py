@@ -55,8 +55,26 @@ class OptimizerState:
         other.solver = self.solver.copy()
         return other
 
+    def __getstate__(self):
+        # The compiled solver as plain data: a pickle (or a skops file) names
+        # this class and arrays only.
+        state = dict(self.__dict__)
+        solver = state.pop("solver")
+        state["solver_state"] = {
+            "name": solver.name, "dtype": solver.dtype.str, "t": solver.t,
+            "learning_rate": solver.learning_rate, "settings": solver.settings,
+            "buffers": solver.buffers,
+        }  # fmt: skip
+        return state
+
     def __setstate__(self, state):
-        if "state1" in state:
+        if "solver_state" in state:
+            state = dict(state)
+            saved = state.pop("solver_state")
+            state["solver"] = _optim._rebuild_solver(
+                saved["name"], saved["dtype"], saved["learning_rate"], saved["t"],
+                saved["settings"], saved["buffers"])  # fmt: skip
+        elif "state1" in state:
             # Pickled by fastmlp before the solver became one compiled object.
             name, buffers = state["solver"], {}
             names = _optim.SOLVER_BUFFERS[name]

@@ -568,8 +568,8 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
     cdef Py_ssize_t k, block, n_batches = 0, next_rows, r0
     cdef Py_ssize_t drop_width = _dropout_width(net)
     cdef double *own_sums = job.thread_sums + _SUMS_STRIDE * rank
-    cdef double *pen = job.block_penalty
-    cdef double sw_sum, data_loss, penalty, batch_loss, sq, ab, sw_own
+    cdef double *block_penalty = job.block_penalty
+    cdef double sw_sum, data_loss, penalty, batch_loss, sum_sq, sum_abs, sw_own
     cdef bint gather = job.order != NULL and data.X.data == NULL
 
     batch.rows = job.order
@@ -577,7 +577,7 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
     batch.rng = job.seed
     if rank == 0:
         for k in range(job.n_blocks):
-            _gradient_step(job, &batch, buf, NULL, 0.0, k, params, grad, &pen[2 * k])
+            _gradient_step(job, &batch, buf, NULL, 0.0, k, params, grad, &block_penalty[2 * k])
         job.next_block[0] = 0
         job.next_block[1] = 0
     if size > 1:
@@ -588,12 +588,12 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
         # written before the last barrier and are rewritten after the next.
         penalty = 0.0
         if net.alpha != 0:
-            sq = 0.0
-            ab = 0.0
+            sum_sq = 0.0
+            sum_abs = 0.0
             for k in range(job.n_blocks):
-                sq += pen[2 * k]
-                ab += pen[2 * k + 1]
-            penalty = _penalty_from_parts(net, sq, ab)
+                sum_sq += block_penalty[2 * k]
+                sum_abs += block_penalty[2 * k + 1]
+            penalty = _penalty_from_parts(net, sum_sq, sum_abs)
         if rank == 0:
             job.next_block[(n_batches + 1) % 2] = 0
 
@@ -644,7 +644,7 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
             if block >= job.n_blocks:
                 break
             _gradient_step(job, &batch, buf, &solver, sw_sum, block, params, grad,
-                           &pen[2 * block])
+                           &block_penalty[2 * block])
         batch.rng = fm_rng_skip(batch.rng, batch.n * drop_width)
         batch.start += batch.n
         n_batches += 1

@@ -39,8 +39,8 @@ cdef class Solver:
 
 
 cdef void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
-                         double *sq, double *ab) noexcept nogil
-cdef double _penalty_from_parts(const Net *net, double sq, double ab) noexcept nogil
+                         double *sum_sq, double *sum_abs) noexcept nogil
+cdef double _penalty_from_parts(const Net *net, double sum_sq, double sum_abs) noexcept nogil
 cdef double _penalty(const Net *net, const floating *params) noexcept nogil
 cdef void _scale_gradient(const Net *net, const floating *params, floating *grad,
                           Py_ssize_t n_params, double sw_sum) noexcept nogil

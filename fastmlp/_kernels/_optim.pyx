@@ -73,26 +73,26 @@ cdef inline double _sum_squares(const floating *x, Py_ssize_t n) noexcept nogil:
 
 
 cdef void _penalty_parts(const Net *net, const floating *w, Py_ssize_t n,
-                         double *sq, double *ab) noexcept nogil:
-    """Adds sum w^2 to sq[0] and sum |w| to ab[0] (each only if the penalty uses
-    it), w: (n,)."""
+                         double *sum_sq, double *sum_abs) noexcept nogil:
+    """Adds sum w^2 to sum_sq[0] and sum |w| to sum_abs[0] (each only if the
+    penalty uses it), w: (n,)."""
     cdef Py_ssize_t j
     cdef double l1 = 0.0
     if net.l1_ratio != 1.0:
-        sq[0] += _sum_squares(w, n)
+        sum_sq[0] += _sum_squares(w, n)
     if net.l1_ratio != 0.0:
         for j in range(n):
             l1 += fabs(<double>w[j])
-        ab[0] += l1
+        sum_abs[0] += l1
 
 
-cdef double _penalty_from_parts(const Net *net, double sq, double ab) noexcept nogil:
+cdef double _penalty_from_parts(const Net *net, double sum_sq, double sum_abs) noexcept nogil:
     """alpha * ((1 - l1_ratio) * 0.5 ||W||^2 + l1_ratio ||W||_1)."""
     cdef double value = 0.0
     if net.l1_ratio != 1.0:
-        value = (1.0 - net.l1_ratio) * 0.5 * sq
+        value = (1.0 - net.l1_ratio) * 0.5 * sum_sq
     if net.l1_ratio != 0.0:
-        value += net.l1_ratio * ab
+        value += net.l1_ratio * sum_abs
     return net.alpha * value
 
 
@@ -100,13 +100,13 @@ cdef double _penalty(const Net *net, const floating *params) noexcept nogil:
     """The penalty of all coefficients of params (n_params,), summed layer by
     layer."""
     cdef Py_ssize_t i
-    cdef double sq = 0.0, ab = 0.0
+    cdef double sum_sq = 0.0, sum_abs = 0.0
     if net.alpha == 0:
         return 0.0
     for i in range(net.n_weights):
         _penalty_parts(net, params + net.coef_off[i], net.units[i] * net.units[i + 1],
-                       &sq, &ab)
-    return _penalty_from_parts(net, sq, ab)
+                       &sum_sq, &sum_abs)
+    return _penalty_from_parts(net, sum_sq, sum_abs)
 
 
 cdef void _scale_range(const Net *net, const floating *params, floating *grad,
