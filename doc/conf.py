@@ -49,6 +49,9 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
+# The contents beside an API page list its methods by their own names
+# (``fit()``, not ``MLPClassifier.fit()``), which fit the column.
+toc_object_entries_show_parents = "hide"
 # Every cross-reference must resolve (``make html`` and the doc-build test alike).
 nitpicky = True
 
@@ -91,14 +94,15 @@ numpydoc_xref_param_type = False
 # the extension has set its own (CHTML) path.
 MATHJAX_PATH = "mathjax/tex-svg.js"
 
-# -- Plots drawn by the pages (benchmark chart) ----------------------------------------
+# -- Plots drawn by the pages ---------------------------------------------------------
+# The network of the user guide and the benchmark charts are drawn by modules in
+# sphinxext/ (network_figure, benchmark_charts); the charts read _data/benchmark.csv.
 
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 120)]
 plot_rcparams = {"figure.autolayout": True}
-# The chart code reads its numbers from _data/ under this directory.
 plot_working_directory = str(HERE)
 
 # -- Gallery --------------------------------------------------------------------------
