@@ -160,7 +160,7 @@ def plot_comparison(rows, title):
     """Draw the fit times, and both libraries' training loss per epoch
     (stochastic solvers only: L-BFGS records no loss curve)."""
     fig, (ax_time, ax_loss) = plt.subplots(
-        1, 2, figsize=(11, 0.6 * len(rows) + 2.6), layout="constrained")
+        1, 2, figsize=(9, 0.55 * len(rows) + 2.8), layout="constrained")
     y = np.arange(len(rows))
     for offset, key, label in [(-0.2, "fastmlp", "fastmlp"),
                                (0.2, "sklearn", "scikit-learn")]:
@@ -170,13 +170,13 @@ def plot_comparison(rows, title):
         ax_time.annotate(f"{row['speedup']:.1f}x faster",
                          (max(row["fastmlp_time"], row["sklearn_time"]), yi),
                          xytext=(4, 0), textcoords="offset points",
-                         va="center", fontsize=8)
+                         va="center", fontsize=9)
     ax_time.set_yticks(y, [row["name"] for row in rows])
     ax_time.invert_yaxis()
     longest = max(max(r["fastmlp_time"], r["sklearn_time"]) for r in rows)
     ax_time.set_xlim(right=1.45 * longest)
     ax_time.set_xlabel("fit time (s)")
-    ax_time.legend(loc="lower right", fontsize=8)
+    ax_time.legend(loc="lower right", fontsize=9)
     curves = [row for row in rows
               if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)]
     for i, row in enumerate(curves):
@@ -190,7 +190,7 @@ def plot_comparison(rows, title):
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss (loss_curve_)")
-    ax_loss.legend(fontsize=8)
+    ax_loss.legend(fontsize=9)
     fig.suptitle(title)
     return fig
 
