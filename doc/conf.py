@@ -143,7 +143,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"changelog": [], "getting_started": []}
+html_sidebars = {"changelog": [], "getting_started": [], "development": [], "benchmarks": []}
 
 # -- copybutton: copy the code, not the prompts or the output -------------------------
 
