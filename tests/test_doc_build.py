@@ -103,6 +103,7 @@ def test_links_into_scikit_learn_and_scipy(built_site):
                  "https://scikit-learn.org/stable/modules/neural_networks_supervised"
                  ".html#mlp-tips"]:
         assert f'href="{href}' in guide, href
+    assert 'href="https://docs.scipy.org/doc/scipy/reference/sparse.html' in guide
     # An object newer than the inventory, linked by its API page's address.
     warning = (out / "generated/fastmlp.InconsistentVersionWarning.html").read_text()
     assert (f'href="{SKLEARN_API}sklearn.exceptions.InconsistentVersionWarning.html'
