@@ -6,9 +6,13 @@ Python imports: the installed package (``pip install ".[doc]"``), or an in-place
 put first on ``PYTHONPATH``.
 """
 
+import importlib
+import inspect
 import re
 import sys
 from pathlib import Path
+
+from docutils import nodes
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "sphinxext"))
@@ -30,6 +34,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -44,6 +49,32 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
+# The contents beside an API page list its methods by their own names
+# (``fit()``, not ``MLPClassifier.fit()``), which fit the column.
+toc_object_entries_show_parents = "hide"
+# Every cross-reference must resolve (``make html`` and the doc-build test alike).
+nitpicky = True
+
+# -- Links into scikit-learn's and SciPy's documentation ------------------------------
+# The inventories are read from _intersphinx/, never fetched, so the build needs no
+# network. They are the objects.inv of Debian's documentation packages
+# (python-sklearn-doc 1.2.1, python-scipy-doc 1.10.1); the links point at the current
+# sites, where the pages of these objects keep their addresses. A public
+# scikit-learn class or function newer than that inventory (``sklearn.callback``,
+# ``InconsistentVersionWarning``, ...) is linked by the address scikit-learn gives
+# every API page, once the installed scikit-learn confirms it exists
+# (_sklearn_api_page below). NumPy has no inventory that can be had offline: the pages
+# link to NumPy's documentation explicitly.
+INVENTORIES = HERE / "_intersphinx"
+SKLEARN_DOCS = "https://scikit-learn.org/stable/"
+intersphinx_mapping = {
+    "sklearn": (SKLEARN_DOCS, str(INVENTORIES / "sklearn-objects.inv")),
+    "scipy": ("https://docs.scipy.org/doc/scipy/", str(INVENTORIES / "scipy-objects.inv")),
+}
+# Only Python objects resolve implicitly; a label of scikit-learn's user guide is
+# named explicitly (:external+sklearn:ref:`mlp_tips`), so a mistyped label of this
+# site cannot land in scikit-learn's.
+intersphinx_disabled_reftypes = ["std:*"]
 
 # -- autodoc / autosummary / numpydoc -------------------------------------------------
 
@@ -63,14 +94,15 @@ numpydoc_xref_param_type = False
 # the extension has set its own (CHTML) path.
 MATHJAX_PATH = "mathjax/tex-svg.js"
 
-# -- Plots drawn by the pages (benchmark chart) ----------------------------------------
+# -- Plots drawn by the pages ---------------------------------------------------------
+# The network of the user guide and the benchmark charts are drawn by modules in
+# sphinxext/ (network_figure, benchmark_charts); the charts read _data/benchmark.csv.
 
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 120)]
 plot_rcparams = {"figure.autolayout": True}
-# The chart code reads its numbers from _data/ under this directory.
 plot_working_directory = str(HERE)
 
 # -- Gallery --------------------------------------------------------------------------
@@ -78,9 +110,8 @@ plot_working_directory = str(HERE)
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # Run every script; examples/_compare.py is a shared helper, not an example.
-    "filename_pattern": r"[\\/][^\\/_][^\\/]*\.py$",
-    "ignore_pattern": r"(^|[\\/])_[^\\/]*\.py$",
+    # Run every script.
+    "filename_pattern": r".*\.py$",
     "within_subsection_order": "gallery_helpers.example_order",
     # --quick when FASTMLP_DOC_QUICK=1 (the doc-build test, make html-quick).
     "reset_argv": "gallery_helpers.reset_argv",
@@ -112,7 +143,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"changelog": [], "getting_started": []}
+html_sidebars = {"changelog": [], "getting_started": [], "development": [], "benchmarks": []}
 
 # -- copybutton: copy the code, not the prompts or the output -------------------------
 
@@ -146,6 +177,35 @@ def _plain_sklearn_references(app, what, name, obj, options, lines):
         lines[:] = [_ROLE.sub(_role_text, line) for line in lines]
 
 
+_PY_ROLES = {"class", "func", "obj", "exc", "meth", "attr"}
+
+
+def _sklearn_api_page(app, env, node, contnode):
+    """Link a public scikit-learn object missing from the inventory (newer than it)
+    to its API page, ``modules/generated/<name>.html``, if the installed
+    scikit-learn has it."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or node.get("reftype") not in _PY_ROLES:
+        return None
+    if not target.startswith("sklearn.") or any(
+            part.startswith("_") for part in target.split(".")):
+        return None
+    module_name, _, name = target.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return None
+    if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        return None
+    uri = f"{SKLEARN_DOCS}modules/generated/{target}.html#{target}"
+    reference = nodes.reference("", "", internal=False, refuri=uri,
+                                reftitle=f"(in scikit-learn) {target}")
+    reference.append(contnode)
+    return reference
+
+
 def setup(app):
     app.connect("config-inited", _mathjax_offline, priority=900)
     app.connect("autodoc-process-docstring", _plain_sklearn_references, priority=400)
+    # After intersphinx (priority 500): only what its inventories lack.
+    app.connect("missing-reference", _sklearn_api_page, priority=900)

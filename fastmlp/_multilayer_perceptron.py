@@ -653,13 +653,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             Weights to start from instead of the random initialization, one
             array per layer shaped like ``coefs_`` (fan_in, fan_out).
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         intercept_init : list of array-like, default=None
             Biases to start from, one array per layer shaped like
             ``intercepts_``.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         Returns
         -------
@@ -806,7 +806,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         scikit-learn's class (the ONNX converters build on it). The
         estimator itself is not modified.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
         Returns
         -------
@@ -913,7 +913,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     and losses, dropout, an L1 share of the penalty, class weights and
     weight initializations.
 
-    .. versionadded:: 0.1
+    Read more in the :ref:`User Guide <estimators>`.
 
     Parameters
     ----------
@@ -951,10 +951,9 @@ default='relu'
           f(x) = x / (1 + exp(-x)).
         - 'gaussian', returns f(x) = exp(-x ** 2).
 
-        .. versionadded:: 0.1
-           The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu',
-           'silu' and 'gaussian', and a list of activations, one per hidden
-           layer (none of them in scikit-learn).
+        The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu', 'silu'
+        and 'gaussian', and a list of activations, one per hidden layer, are
+        not in scikit-learn.
 
     solver : {'lbfgs', 'sgd', 'adam', 'adagrad', 'rmsprop', 'adadelta', \
 'adamw'}, default='adam'
@@ -989,9 +988,8 @@ default='relu'
         both training time and validation score. For small datasets,
         however, 'lbfgs' can converge faster and perform better.
 
-        .. versionadded:: 0.1
-           The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' (not in
-           scikit-learn).
+        The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' are not in
+        scikit-learn.
 
     alpha : float, default=0.0001
         Strength of the regularization term, a penalty on the weights (not
@@ -1140,7 +1138,7 @@ default='relu'
         for a score above 0 (binary, multilabel) or for the largest score
         (multiclass).
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights associated with classes in the form
@@ -1154,14 +1152,14 @@ default='relu'
         training set and is not supported by ``partial_fit``. None gives
         every class weight 1.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     rho : float, default=0.9
         Decay rate of the running averages of 'rmsprop' (squared gradients)
         and 'adadelta' (squared gradients and squared steps), in [0, 1).
         Only used when solver='rmsprop' or 'adadelta'.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     weight_decay : float, default=0.01
         Decoupled weight decay of 'adamw': before each step the weights (not
@@ -1170,7 +1168,7 @@ default='relu'
         ``alpha`` penalty, which 'adamw' adds to the gradient as 'adam'
         does. Must be non-negative. Only used when solver='adamw'.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     l1_ratio : float, default=0.0
         Share of the L1 norm in the ``alpha`` penalty, in [0, 1]: the penalty
@@ -1179,7 +1177,7 @@ default='relu'
         weights only. 0 gives scikit-learn's L2 penalty, 1 a pure L1
         penalty (whose gradient is alpha * sign(w)). Used by every solver.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     dropout : float or list of float, default=0.0
         Dropout rate of the hidden layers, in [0, 1): during training each
@@ -1192,7 +1190,7 @@ default='relu'
         raises a ValueError. Prediction, the early-stopping validation pass
         and :func:`~fastmlp.check_gradients` use no dropout.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
 'he_normal', 'lecun_normal'}, default='glorot_uniform'
@@ -1214,7 +1212,7 @@ default='relu'
         ``coef_init`` and ``intercept_init`` of :meth:`fit` replace the
         initialization.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     Attributes
     ----------
@@ -1249,7 +1247,7 @@ default='relu'
         loss. Only available if `early_stopping=True`, otherwise the
         attribute is set to `None`. Only set by the stochastic solvers.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     best_validation_score_ : float or None
         The best validation score (i.e. accuracy score) that triggered the early
@@ -1597,7 +1595,7 @@ default='relu'
         with the hinge losses they are the margins the model was trained
         on, and the only scores available since ``predict_proba`` is not.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
         Parameters
         ----------
@@ -1807,7 +1805,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     activations, dropout, an L1 share of the penalty and weight
     initializations.
 
-    .. versionadded:: 0.1
+    Read more in the :ref:`User Guide <estimators>`.
 
     Parameters
     ----------
@@ -1831,8 +1829,7 @@ default='squared_error'
         "half squared error" and "half Poisson deviance" to simplify the
         computation of the gradient, as in scikit-learn.
 
-        .. versionadded:: 0.1
-           The options 'absolute_error' and 'huber' (not in scikit-learn).
+        The options 'absolute_error' and 'huber' are not in scikit-learn.
 
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element represents the number of neurons in the ith hidden
@@ -1868,10 +1865,9 @@ default='relu'
           f(x) = x / (1 + exp(-x)).
         - 'gaussian', returns f(x) = exp(-x ** 2).
 
-        .. versionadded:: 0.1
-           The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu',
-           'silu' and 'gaussian', and a list of activations, one per hidden
-           layer (none of them in scikit-learn).
+        The options 'leaky_relu', 'elu', 'selu', 'softplus', 'gelu', 'silu'
+        and 'gaussian', and a list of activations, one per hidden layer, are
+        not in scikit-learn.
 
     solver : {'lbfgs', 'sgd', 'adam', 'adagrad', 'rmsprop', 'adadelta', \
 'adamw'}, default='adam'
@@ -1906,9 +1902,8 @@ default='relu'
         both training time and validation score. For small datasets,
         however, 'lbfgs' can converge faster and perform better.
 
-        .. versionadded:: 0.1
-           The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' (not in
-           scikit-learn).
+        The options 'adagrad', 'rmsprop', 'adadelta' and 'adamw' are not in
+        scikit-learn.
 
     alpha : float, default=0.0001
         Strength of the regularization term, a penalty on the weights (not
@@ -2047,21 +2042,21 @@ or None, default=None
         f(x) = exp(x)). Models whose output activation scikit-learn lacks
         cannot be exported with :meth:`to_sklearn`.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     huber_delta : float, default=1.0
         Threshold of the 'huber' loss, above 0: errors of absolute value up
         to ``huber_delta`` are squared, larger ones count linearly. Only
         used when loss='huber'.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     rho : float, default=0.9
         Decay rate of the running averages of 'rmsprop' (squared gradients)
         and 'adadelta' (squared gradients and squared steps), in [0, 1).
         Only used when solver='rmsprop' or 'adadelta'.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     weight_decay : float, default=0.01
         Decoupled weight decay of 'adamw': before each step the weights (not
@@ -2070,7 +2065,7 @@ or None, default=None
         ``alpha`` penalty, which 'adamw' adds to the gradient as 'adam'
         does. Must be non-negative. Only used when solver='adamw'.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     l1_ratio : float, default=0.0
         Share of the L1 norm in the ``alpha`` penalty, in [0, 1]: the penalty
@@ -2079,7 +2074,7 @@ or None, default=None
         weights only. 0 gives scikit-learn's L2 penalty, 1 a pure L1
         penalty (whose gradient is alpha * sign(w)). Used by every solver.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     dropout : float or list of float, default=0.0
         Dropout rate of the hidden layers, in [0, 1): during training each
@@ -2092,7 +2087,7 @@ or None, default=None
         raises a ValueError. Prediction, the early-stopping validation pass
         and :func:`~fastmlp.check_gradients` use no dropout.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
 'he_normal', 'lecun_normal'}, default='glorot_uniform'
@@ -2114,7 +2109,7 @@ or None, default=None
         ``coef_init`` and ``intercept_init`` of :meth:`fit` replace the
         initialization.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     Attributes
     ----------
@@ -2146,7 +2141,7 @@ or None, default=None
         loss. Only available if `early_stopping=True`, otherwise the
         attribute is set to `None`. Only set by the stochastic solvers.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     best_validation_score_ : float or None
         The best validation score (i.e. R2 score) that triggered the early

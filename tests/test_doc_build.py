@@ -1,10 +1,12 @@
 """The documentation builds without a warning, in its quick form.
 
-A copy of doc/ and examples/ is built with ``sphinx-build -W --keep-going`` and
-``FASTMLP_DOC_QUICK=1`` (every gallery example with ``--quick``), so a broken
-cross-reference, a docstring numpydoc or docutils cannot read, or an example that
-fails makes this test fail. autodoc documents the fastmlp this test process imports.
-The build needs no network: MathJax is copied into the site.
+A copy of doc/ and examples/ is built with ``sphinx-build -n -W --keep-going``
+(nitpicky: every cross-reference must resolve) and ``FASTMLP_DOC_QUICK=1`` (every
+gallery example with ``--quick``), so a broken cross-reference, a docstring numpydoc
+or docutils cannot read, or an example that fails makes this test fail. autodoc
+documents the fastmlp this test process imports. The build needs no network:
+MathJax is copied into the site, and the links into scikit-learn's and SciPy's
+documentation come from the inventories in doc/_intersphinx.
 """
 
 import os
@@ -18,8 +20,8 @@ import pytest
 from _optional import import_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py")
-                  if not p.stem.startswith("_"))
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py"))
+SKLEARN_API = "https://scikit-learn.org/stable/modules/generated/"
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +51,7 @@ def built_site(tmp_path_factory):
     )
     out = work / "html"
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
+        [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-q",
          "-d", str(work / "doctrees"), str(work / "doc"), str(out)],
         cwd=work, env=env, capture_output=True, text=True, timeout=600)
     return proc, out
@@ -66,7 +68,7 @@ def test_builds_without_warnings(built_site):
 def test_pages_and_navigation(built_site):
     _, out = built_site
     pages = ["index", "getting_started", "api", "changelog", "development",
-             "auto_examples/index"]
+             "benchmarks", "auto_examples/index"]
     pages += [f"user_guide/{name}" for name in [
         "index", "estimators", "beyond_sklearn", "differences", "performance",
         "reliability", "scaling_out", "callbacks_plots", "export"]]
@@ -77,12 +79,48 @@ def test_pages_and_navigation(built_site):
         assert (out / f"{page}.html").is_file(), page
     index = (out / "index.html").read_text()
     for target in ["getting_started.html", "user_guide/index.html", "api.html",
-                   "auto_examples/index.html", "changelog.html"]:
+                   "auto_examples/index.html", "changelog.html", "benchmarks.html"]:
         assert f'href="{target}' in index, target
     # The API pages come from the docstrings, the methods listed.
     clf = (out / "generated/fastmlp.MLPClassifier.html").read_text()
     for text in ["hidden_layer_sizes", "partial_fit", "to_sklearn", "Examples using"]:
         assert text in clf, text
+    # Each estimator's page leads to its user guide section, and to scikit-learn's
+    # estimator; no "Added in version" box in a first release.
+    for name in ["MLPClassifier", "MLPRegressor"]:
+        page = (out / f"generated/fastmlp.{name}.html").read_text()
+        assert re.search(r'href="../user_guide/estimators.html#estimators"', page), name
+        assert f'href="{SKLEARN_API}sklearn.neural_network.{name}.html' in page, name
+        assert "Added in version 0.1" not in page, name
+
+
+def test_links_into_scikit_learn_and_scipy(built_site):
+    _, out = built_site
+    guide = (out / "user_guide/estimators.html").read_text()
+    # Objects through the kept inventory, a label of scikit-learn's user guide.
+    for href in [f"{SKLEARN_API}sklearn.neural_network.MLPClassifier.html",
+                 f"{SKLEARN_API}sklearn.preprocessing.StandardScaler.html",
+                 "https://scikit-learn.org/stable/modules/neural_networks_supervised"
+                 ".html#mlp-tips"]:
+        assert f'href="{href}' in guide, href
+    assert 'href="https://docs.scipy.org/doc/scipy/reference/sparse.html' in guide
+    # An object newer than the inventory, linked by its API page's address.
+    warning = (out / "generated/fastmlp.InconsistentVersionWarning.html").read_text()
+    assert (f'href="{SKLEARN_API}sklearn.exceptions.InconsistentVersionWarning.html'
+            in warning)
+
+
+def test_figures_of_the_user_guide(built_site):
+    _, out = built_site
+    for page, stem in [("user_guide/estimators", "estimators"),
+                       ("user_guide/performance", "performance"),
+                       ("benchmarks", "benchmarks")]:
+        html = (out / f"{page}.html").read_text()
+        images = re.findall(rf'src="([^"]*{stem}-[\d_]+\.png)"', html)
+        assert images, page
+        for src in images:
+            path = (out / page).parent / src
+            assert path.resolve().is_file() and path.resolve().stat().st_size > 5000, src
 
 
 def test_gallery_has_every_example_with_a_figure(built_site):
@@ -100,7 +138,11 @@ def test_gallery_has_every_example_with_a_figure(built_site):
             assert path.is_file() and path.stat().st_size > 5000, path
         # The quick run's printed output is on the page.
         assert "sphx-glr-script-out" in html, name
-    assert not (out / "auto_examples" / "_compare.html").exists()  # a helper, not an example
+        # Both downloads are offered (tests/test_examples.py runs them alone).
+        for suffix in [".py", ".ipynb"]:
+            href = re.search(rf'download="" href="(\.\./_downloads/\w+/{name}\{suffix})"',
+                             html)
+            assert href and (page.parent / href[1]).resolve().is_file(), (name, suffix)
 
 
 def test_formulas_render_offline(built_site):
@@ -116,10 +158,13 @@ def test_formulas_render_offline(built_site):
         assert rule in page, rule
 
 
-def test_benchmark_chart_and_copy_buttons(built_site):
+def test_benchmark_tables_and_copy_buttons(built_site):
     _, out = built_site
+    # The performance page: its short table; the full one is on the benchmarks page.
     page = (out / "user_guide/performance.html").read_text()
-    charts = re.findall(r'src="([^"]*performance-[\d_]+\.png)"', page)
-    assert charts and all((out / "user_guide" / c).resolve().is_file() for c in charts)
-    assert "table benchmark" in page or 'class="benchmark' in page
+    assert "Which settings are fastest" in page and "Threads and busy machines" in page
+    assert 'class="benchmark' not in page
+    full = (out / "benchmarks.html").read_text()
+    assert 'class="table benchmark' in full or 'class="benchmark' in full
+    assert 'id="own-kernels-measured-figures"' in full
     assert (out / "_static/copybutton.js").is_file()

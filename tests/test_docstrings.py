@@ -237,14 +237,14 @@ def _sklearn_counterpart(klass):
 
 
 @pytest.mark.parametrize("klass", ESTIMATORS)
-def test_versionadded_beyond_sklearn(klass):
+def test_beyond_sklearn_is_marked(klass):
     """Parameters and fitted attributes scikit-learn's estimator lacks, and
-    options beyond scikit-learn's, say when they appeared in fastmlp."""
+    options beyond scikit-learn's, say so; the class links to the user guide."""
     sk = _sklearn_counterpart(klass)
     sk_params = set(sk().get_params(deep=False))
     for name, (type_, desc) in _section(klass, "Parameters").items():
         if name not in sk_params:
-            assert ".. versionadded:: 0.1" in desc, name
+            assert "Not in scikit-learn." in desc, name
             continue
         sk_options = set()
         for constraint in sk._parameter_constraints.get(name, []):
@@ -252,13 +252,15 @@ def test_versionadded_beyond_sklearn(klass):
                 sk_options |= set(constraint.options)
         extra = (_braced_options(type_) or set()) - sk_options
         if extra:
-            _, _, note = desc.partition(".. versionadded:: 0.1")
+            note = next(p for p in desc.split("\n\n")
+                        if "not in scikit-learn" in " ".join(p.split()))
             for option in extra:
                 assert repr(option) in note, (name, option)
     sk_attributes = set(_section(sk, "Attributes"))
     for name, (_, desc) in _section(klass, "Attributes").items():
         if name not in sk_attributes:
-            assert ".. versionadded:: 0.1" in desc, name
+            assert "Not in scikit-learn." in desc, name
+    assert "Read more in the :ref:`User Guide <estimators>`." in klass.__doc__
 
 
 def _fitted_attributes(est):
