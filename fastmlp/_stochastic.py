@@ -16,8 +16,7 @@ to its fitted attributes as it comes (so callbacks at the end of an epoch see
 them).
 """
 
-import dataclasses
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -111,8 +110,7 @@ class OptimizerState:
         return False
 
 
-@dataclass(frozen=True)
-class EpochSettings:
+class EpochSettings(NamedTuple):
     """What the epoch loop reads of the estimator's parameters."""
 
     max_iter: int
@@ -125,8 +123,7 @@ class EpochSettings:
     dropout: bool  # draw a dropout seed per epoch from the random state
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     """What the stopping rule carries from one call to the next (warm_start,
     partial_fit): the estimator's t_, best_loss_, best_validation_score_ and its
     count of epochs without improvement; and n_iter, the epochs of this call
@@ -139,8 +136,7 @@ class Progress:
     no_improvement_count: int
 
 
-@dataclass(frozen=True)
-class Epoch:
+class Epoch(NamedTuple):
     """What one epoch did."""
 
     loss: float  # mean batch loss (scikit-learn's loss_)
@@ -151,8 +147,7 @@ class Epoch:
     # epoch's validation score is the best so far, else None
 
 
-@dataclass(frozen=True)
-class MaxIterReached:
+class MaxIterReached(NamedTuple):
     """The estimator's epoch count (over warm starts) reached max_iter: a
     ConvergenceWarning to emit, as scikit-learn does, whether or not this call
     goes on."""
@@ -160,8 +155,7 @@ class MaxIterReached:
     message: str
 
 
-@dataclass(frozen=True)
-class Stop:
+class Stop(NamedTuple):
     """Why the loop ended (its last record): 'converged' (no improvement for
     n_iter_no_change epochs), 'max_iter', 'callback', or 'partial_fit' (its one
     epoch)."""
@@ -194,16 +188,14 @@ def _after_epoch(progress, loss, score, settings):
     """The progress after an epoch of training `loss` (or, with early stopping,
     validation `score`): an epoch counts as no improvement when the loss is
     above best - tol (the score below best + tol)."""
-    count = progress.no_improvement_count
+    n_iter, samples, best_loss, best_score, count = progress
     if score is None:
-        worse = loss > progress.best_loss - settings.tol
-        best = loss if loss < progress.best_loss else progress.best_loss
-        return dataclasses.replace(progress, no_improvement_count=count + 1 if worse else 0,
-                                   best_loss=best)
-    worse = score < progress.best_validation_score + settings.tol
-    best = score if score > progress.best_validation_score else progress.best_validation_score
-    return dataclasses.replace(progress, no_improvement_count=count + 1 if worse else 0,
-                               best_validation_score=best)
+        worse = loss > best_loss - settings.tol
+        best_loss = loss if loss < best_loss else best_loss
+    else:
+        worse = score < best_score + settings.tol
+        best_score = score if score > best_score else best_score
+    return Progress(n_iter, samples, best_loss, best_score, count + 1 if worse else 0)
 
 
 def run_epochs(network, optimizer, training, settings, progress, random_state,
@@ -269,8 +261,8 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
                 checkpoint.restore()
                 raise
             loss = loss_sum / n_samples
-            progress = dataclasses.replace(progress, n_iter=progress.n_iter + 1,
-                                           samples_seen=progress.samples_seen + n_samples)
+            progress = progress._replace(n_iter=progress.n_iter + 1,
+                                         samples_seen=progress.samples_seen + n_samples)
             if settings.verbose:
                 print("Iteration %d, loss = %.8f" % (progress.n_iter, loss))
             best_params = None
@@ -297,7 +289,7 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
                 if optimizer.trigger_stopping(msg, settings.verbose):
                     stop = Stop("converged")
                     break
-                progress = dataclasses.replace(progress, no_improvement_count=0)
+                progress = progress._replace(no_improvement_count=0)
                 yield progress
             if settings.incremental:
                 stop = Stop("partial_fit")

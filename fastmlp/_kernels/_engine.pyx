@@ -37,7 +37,7 @@ from cython cimport floating
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memcpy
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
@@ -127,19 +127,17 @@ cdef inline Py_ssize_t _split(Py_ssize_t n, int parts, int k) noexcept nogil:
 # ----------------------------------------------------------------------
 # The objects an entry point takes
 # ----------------------------------------------------------------------
-cdef const void *_address(object arr, bint single) except? NULL:
-    """The first element of a C-contiguous float32 (`single`) or float64 array
-    of any shape, or NULL when it has none."""
-    cdef const double[::1] d
-    cdef const float[::1] f
+cdef const void *_address(object arr) except? NULL:
+    """The first element of a C-contiguous array (kept alive by the caller), or
+    NULL when it has none."""
+    cdef Py_buffer view
+    cdef const void *first
     if arr.size == 0:
         return NULL
-    flat = arr.reshape(-1)
-    if single:
-        f = flat
-        return &f[0]
-    d = flat
-    return &d[0]
+    PyObject_GetBuffer(arr, &view, PyBUF_C_CONTIGUOUS)
+    first = view.buf
+    PyBuffer_Release(&view)
+    return first
 
 
 cdef class Dataset:
@@ -165,13 +163,11 @@ cdef class Dataset:
     cdef object _indices, _indptr
 
     def __init__(self, X, dtype, Y=None, sample_weight=None):
-        cdef bint single
         cdef const Py_ssize_t[::1] ind
         cdef const Py_ssize_t[::1] ptr
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"the engine reads float32 or float64 data, not {dtype}")
-        single = dtype == np.float32
         self.dtype = dtype
         self.sparse = sp.issparse(X)
         self.data.X.dense = NULL
@@ -190,7 +186,7 @@ cdef class Dataset:
             self.data.X.indptr = &ptr[0]
             if values.shape[0] > 0:
                 ind = self._indices
-                self.data.X.data = _address(values, single)
+                self.data.X.data = _address(values)
                 self.data.X.indices = &ind[0]
             else:
                 # An all-zero CSR matrix: any non-NULL data pointer marks it sparse.
@@ -200,7 +196,7 @@ cdef class Dataset:
             X = np.ascontiguousarray(X, dtype=dtype)
             if X.ndim != 2:
                 raise ValueError(f"X must be 2-D, got {X.ndim}-D")
-            self.data.X.dense = _address(X, single)
+            self.data.X.dense = _address(X)
             self.X = X
         self.data.n = X.shape[0]
         self.data.X.n_features = X.shape[1]
@@ -217,8 +213,8 @@ cdef class Dataset:
             if sample_weight.shape != (self.data.n,):
                 raise ValueError("sample_weight must have one entry per row of X")
             self.Y, self.sample_weight = Y, sample_weight
-            self.data.Y = _address(Y, single)
-            self.data.SW = _address(sample_weight, single)
+            self.data.Y = _address(Y)
+            self.data.SW = _address(sample_weight)
 
     @property
     def n_rows(self):
@@ -258,7 +254,7 @@ cdef class Network:
         self.spec = spec
         self.params = params
         self.single = params.dtype == np.float32
-        self.p = _address(params, self.single)
+        self.p = _address(params)
 
     @property
     def dtype(self):
@@ -825,7 +821,7 @@ def predict(Network network not None, Dataset data not None, out, Py_ssize_t chu
     job.chunk = chunk
     job.check_finite = check_finite
     job.params = network.p
-    job.out = <void *>_address(out, network.single)
+    job.out = <void *>_address(out)
     job.next_chunk = 0
     job.nonfinite = 0
     n_threads = <int>min(<Py_ssize_t>n_threads, (n + chunk - 1) // chunk)
@@ -1008,7 +1004,7 @@ def loss_grad(Network network not None, Dataset data not None, grad,
             not grad.flags.writeable:
         raise ValueError("grad must be a writable contiguous array shaped and typed "
                          "like the parameters")
-    job.grad = <void *>_address(grad, network.single)
+    job.grad = <void *>_address(grad)
     job.score.rule = 0
     job.score.correct = NULL
     job.n_sums = 0
@@ -1056,7 +1052,7 @@ def validation_pass(Network network not None, Dataset data not None,
                 correct.dtype != network.params.dtype or \
                 correct.shape != (data.data.n,) or not correct.flags.writeable:
             raise ValueError("correct needs one entry per row, in the network's dtype")
-        job.score.correct = <void *>_address(correct, network.single)
+        job.score.correct = <void *>_address(correct)
     job.grad = NULL
     job.score.rule = rule
     job.n_sums = sums.shape[0]
