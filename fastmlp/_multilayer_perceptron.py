@@ -820,8 +820,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         solution) for at most ``max_iter`` epochs or iterations. Callbacks
         set with ``set_callbacks`` (scikit-learn >= 1.9) see one task per
         epoch, or per iteration with ``solver='lbfgs'``. If the call fails
-        (a ValueError, e.g. a diverging fit), the estimator is left as it
-        was before the call.
+        (a ValueError or TypeError, e.g. a diverging fit or bad input), the
+        estimator is left as it was before the call.
+
+        A validation set given as ``X_val`` and ``y_val`` (stochastic
+        solvers only) is scored after every epoch, by ``scoring``, into
+        ``validation_scores_`` and ``validation_loss_curve_``. With
+        ``early_stopping=True`` it decides when training stops and which
+        epoch's weights are kept, and no rows of X are held out
+        (``validation_fraction`` is not used); without early stopping it is
+        only recorded (the training loss decides when to stop).
 
         Parameters
         ----------
@@ -848,6 +856,32 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         intercept_init : list of array-like, default=None
             Biases to start from, one array per layer shaped like
             ``intercepts_``.
+
+            .. versionadded:: 0.1
+
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input scored after every epoch, validated as X is
+            (the same features and feature names) and converted to the
+            network's dtype. Requires ``y_val`` and a stochastic solver. In
+            a ``Pipeline``, the preceding steps transform it as they transform
+            X with ``Pipeline(..., transform_input=["X_val"])`` and
+            ``set_fit_request(X_val=True, y_val=True)`` (metadata routing
+            enabled).
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``, of the same kind as y (classifiers: only
+            classes found in y).
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows in the validation loss and score
+            (``class_weight`` weighs the training rows only); None gives
+            every row weight 1.
 
             .. versionadded:: 0.1
 
@@ -1270,19 +1304,44 @@ default='relu'
         Whether to use early stopping to terminate training when validation
         score is not improving. If set to True, it will automatically set
         aside ``validation_fraction`` of training data as validation and
-        terminate training when validation score (the accuracy) is not
-        improving by at least ``tol`` for ``n_iter_no_change`` consecutive
-        epochs; the weights of the best validation score are kept. The split
-        is stratified, except in a multilabel setting. If early stopping is
-        False, then the training stops when the training loss does not
-        improve by more than ``tol`` for ``n_iter_no_change`` consecutive
-        passes over the training set. Only effective with the stochastic
-        solvers; not available with ``partial_fit``.
+        terminate training when validation score (``scoring``, by default the
+        accuracy) is not improving by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs; the weights of the best
+        validation score are kept. The split is stratified, except in a
+        multilabel setting. A validation set given to :meth:`fit` as
+        ``X_val`` and ``y_val`` replaces the split: no rows are held out. If
+        early stopping is False, then the training stops when the training
+        loss does not improve by more than ``tol`` for ``n_iter_no_change``
+        consecutive passes over the training set (a given validation set is
+        then only scored). Only effective with the stochastic solvers; not
+        available with ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
         early stopping. Must be at least 0 and below 1, and above 0 when
-        ``early_stopping=True``. Only used if early_stopping is True.
+        ``early_stopping=True`` without ``X_val``. Only used if
+        early_stopping is True and :meth:`fit` is given no ``X_val``.
+
+    scoring : str, callable or None, default=None
+        The validation score of every epoch (``validation_scores_``), which
+        early stopping watches; greater is better, as for scikit-learn's
+        scorers.
+
+        - None: the accuracy (``score``), computed in the compiled
+          validation pass.
+        - 'loss': the negated validation loss (the data loss of ``loss``,
+          without the penalty), from the same pass.
+        - str: any scorer name of scikit-learn
+          (``sklearn.metrics.get_scorer_names()``), e.g. 'neg_log_loss',
+          'roc_auc', 'balanced_accuracy' or 'f1_macro'.
+        - callable: a scorer ``scorer(estimator, X, y)``, as made by
+          ``sklearn.metrics.make_scorer``.
+
+        Scorers run in Python after one prediction of the validation rows
+        per epoch; their ``predict``, ``predict_proba`` and
+        ``decision_function`` calls on those rows read it.
+
+        .. versionadded:: 0.1
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -1423,24 +1482,28 @@ default='relu'
         iteration. Only set by the stochastic solvers.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
-        The score at each iteration on a held-out validation set. The score
-        reported is the accuracy score. Only available if `early_stopping=True`,
-        otherwise the attribute is set to `None`. Only set by the stochastic
-        solvers.
+        The score at each iteration on a held-out validation set, or on the
+        validation set given to :meth:`fit` or :meth:`partial_fit`. The score
+        reported is the one of ``scoring`` (by default the accuracy score).
+        Only available if `early_stopping=True` or a validation set was
+        given, otherwise the attribute is set to `None`; with warm starts and
+        ``partial_fit`` it has one entry per epoch that was scored. Only set
+        by the stochastic solvers.
 
     validation_loss_curve_ : list of shape (`n_iter_`,) or None
-        The loss on the held-out validation set at each iteration: the data
-        loss of ``loss`` (weighted by the sample weights), without the
+        The loss on the validation set at each iteration: the data loss of
+        ``loss`` (weighted by the validation sample weights), without the
         penalty term and without dropout, so it can be below the training
-        loss. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        loss. Available when `validation_scores_` is, otherwise the attribute
+        is set to `None`. Only set by the stochastic solvers.
 
         .. versionadded:: 0.1
 
     best_validation_score_ : float or None
-        The best validation score (i.e. accuracy score) that triggered the early
-        stopping. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        The best validation score (of ``scoring``, by default the accuracy
+        score) that triggered the early stopping. Only available if
+        `early_stopping=True`, otherwise the attribute is set to `None`. Only
+        set by the stochastic solvers.
 
     t_ : int
         The number of training samples seen by the solver during fitting
@@ -1896,6 +1959,9 @@ default='relu'
         optimizer state (moments, learning rate) between calls. Only
         available for the stochastic solvers (not 'lbfgs'), and neither
         with ``early_stopping=True`` nor with ``class_weight='balanced'``.
+        A validation set given as ``X_val`` and ``y_val`` is scored after the
+        call, so that a loop of calls can watch its own progress and stop
+        (keep a copy of ``coefs_`` and ``intercepts_`` at the best score).
 
         Parameters
         ----------
@@ -1915,6 +1981,25 @@ default='relu'
             partial_fit and can be omitted in the subsequent calls (when
             given again it must be the same). Note that y doesn't need to
             contain all labels in `classes`.
+
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input, scored once after this call's epoch into
+            ``validation_scores_`` and ``validation_loss_curve_`` (by
+            ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows; None gives every row weight 1.
+
+            .. versionadded:: 0.1
 
         Returns
         -------
@@ -2235,18 +2320,42 @@ default='relu'
         Whether to use early stopping to terminate training when validation
         score is not improving. If set to True, it will automatically set
         aside ``validation_fraction`` of training data as validation and
-        terminate training when validation score (the R^2) is not improving
-        by at least ``tol`` for ``n_iter_no_change`` consecutive epochs; the
-        weights of the best validation score are kept. If early stopping is
-        False, then the training stops when the training loss does not
+        terminate training when validation score (``scoring``, by default the
+        R^2) is not improving by at least ``tol`` for ``n_iter_no_change``
+        consecutive epochs; the weights of the best validation score are
+        kept. A validation set given to :meth:`fit` as ``X_val`` and
+        ``y_val`` replaces the split: no rows are held out. If early stopping
+        is False, then the training stops when the training loss does not
         improve by more than ``tol`` for ``n_iter_no_change`` consecutive
-        passes over the training set. Only effective with the stochastic
-        solvers; not available with ``partial_fit``.
+        passes over the training set (a given validation set is then only
+        scored). Only effective with the stochastic solvers; not available
+        with ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
         early stopping. Must be at least 0 and below 1, and above 0 when
-        ``early_stopping=True``. Only used if early_stopping is True.
+        ``early_stopping=True`` without ``X_val``. Only used if
+        early_stopping is True and :meth:`fit` is given no ``X_val``.
+
+    scoring : str, callable or None, default=None
+        The validation score of every epoch (``validation_scores_``), which
+        early stopping watches; greater is better, as for scikit-learn's
+        scorers.
+
+        - None: the coefficient of determination R^2 (``score``), computed
+          in the compiled validation pass.
+        - 'loss': the negated validation loss (the data loss of ``loss``,
+          without the penalty), from the same pass.
+        - str: any scorer name of scikit-learn
+          (``sklearn.metrics.get_scorer_names()``), e.g.
+          'neg_mean_absolute_error' or 'neg_mean_poisson_deviance'.
+        - callable: a scorer ``scorer(estimator, X, y)``, as made by
+          ``sklearn.metrics.make_scorer``.
+
+        Scorers run in Python after one prediction of the validation rows
+        per epoch; their ``predict`` calls on those rows read it.
+
+        .. versionadded:: 0.1
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -2368,24 +2477,28 @@ or None, default=None
         iteration. Only set by the stochastic solvers.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
-        The score at each iteration on a held-out validation set. The score
-        reported is the R2 score. Only available if `early_stopping=True`,
-        otherwise the attribute is set to `None`. Only set by the stochastic
-        solvers.
+        The score at each iteration on a held-out validation set, or on the
+        validation set given to :meth:`fit` or :meth:`partial_fit`. The score
+        reported is the one of ``scoring`` (by default the R2 score). Only
+        available if `early_stopping=True` or a validation set was given,
+        otherwise the attribute is set to `None`; with warm starts and
+        ``partial_fit`` it has one entry per epoch that was scored. Only set
+        by the stochastic solvers.
 
     validation_loss_curve_ : list of shape (`n_iter_`,) or None
-        The loss on the held-out validation set at each iteration: the data
-        loss of ``loss`` (weighted by the sample weights), without the
+        The loss on the validation set at each iteration: the data loss of
+        ``loss`` (weighted by the validation sample weights), without the
         penalty term and without dropout, so it can be below the training
-        loss. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        loss. Available when `validation_scores_` is, otherwise the attribute
+        is set to `None`. Only set by the stochastic solvers.
 
         .. versionadded:: 0.1
 
     best_validation_score_ : float or None
-        The best validation score (i.e. R2 score) that triggered the early
-        stopping. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        The best validation score (of ``scoring``, by default the R2 score)
+        that triggered the early stopping. Only available if
+        `early_stopping=True`, otherwise the attribute is set to `None`. Only
+        set by the stochastic solvers.
 
     t_ : int
         The number of training samples seen by the solver during fitting
@@ -2681,7 +2794,10 @@ or None, default=None
         Runs one epoch of the stochastic solver over (X, y), keeping the
         optimizer state (moments, learning rate) between calls. Only
         available for the stochastic solvers (not 'lbfgs'), and not with
-        ``early_stopping=True``.
+        ``early_stopping=True``. A validation set given as ``X_val`` and
+        ``y_val`` is scored after the call, so that a loop of calls can watch
+        its own progress and stop (keep a copy of ``coefs_`` and
+        ``intercepts_`` at the best score).
 
         Parameters
         ----------
@@ -2693,6 +2809,25 @@ or None, default=None
 
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input, scored once after this call's epoch into
+            ``validation_scores_`` and ``validation_loss_curve_`` (by
+            ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows; None gives every row weight 1.
+
+            .. versionadded:: 0.1
 
         Returns
         -------
