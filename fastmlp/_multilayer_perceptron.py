@@ -701,7 +701,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         settings = EpochSettings(
             max_iter=int(self.max_iter), batch_size=self._batch_size(training_set.n_samples),
             shuffle=bool(self.shuffle), tol=float(self.tol),
-            n_iter_no_change=int(self.n_iter_no_change), verbose=bool(self.verbose),
+            n_iter_no_change=(self.n_iter_no_change if self.n_iter_no_change == np.inf
+                              else int(self.n_iter_no_change)),
+            verbose=bool(self.verbose),
             incremental=incremental,
             # Dropout masks come from random_state too, one seed per epoch (drawn
             # only when dropout is on, so the default path consumes scikit-learn's

@@ -101,7 +101,7 @@ class EpochSettings:
     batch_size: int  # resolved ('auto' is min(200, n_samples))
     shuffle: bool
     tol: float
-    n_iter_no_change: int
+    n_iter_no_change: object  # int, or np.inf: never stop on a plateau
     verbose: bool
     incremental: bool  # partial_fit: one epoch
     dropout: bool  # draw a dropout seed per epoch from the random state

@@ -233,6 +233,22 @@ def test_loss_scoring_is_the_negated_validation_loss(Est, task):
     assert_allclose(-est.best_validation_score_, loss, rtol=1e-12)
 
 
+def test_infinite_patience_runs_every_epoch_and_keeps_the_best():
+    """n_iter_no_change=np.inf: all max_iter epochs, then the best epoch's weights."""
+    pytest.importorskip("sklearn.callback")
+    X, y, X_val, y_val, _, _ = _split("multiclass")
+    recorder = EpochModels()
+    est = _est(MLPClassifier, hidden_layer_sizes=(64, 64), early_stopping=True,
+               scoring="loss", n_iter_no_change=np.inf, learning_rate_init=0.02,
+               max_iter=25).set_callbacks(recorder)
+    est.fit(X, y, X_val=X_val, y_val=y_val)
+    assert est.n_iter_ == 25
+    best = int(np.argmax(est.validation_scores_))
+    assert best < 24, "the case must get worse after its best epoch"
+    for got, kept in zip(est.coefs_, recorder.models[best].coefs_):
+        assert_array_equal(got, kept)
+
+
 def test_python_scorer_reads_one_prediction_per_epoch(monkeypatch):
     """No validation of X_val after the first: predict_proba and predict of the
     validation rows come from the one engine prediction of each epoch."""
