@@ -604,8 +604,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         training rows, held out of them."""
         data = training_set.data
         if given is None:
-            stratify = training_set.y if is_classifier(self) and self.n_outputs_ == 1 \
-                else None  # fmt: skip
+            single_label = is_classifier(self) and self.n_outputs_ == 1
+            stratify = training_set.y if single_label else None
             train_rows, val_rows = validation_split(data.n_rows, stratify,
                                                     self._random_state,
                                                     self.validation_fraction)
@@ -614,9 +614,6 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             # weights: ones when none were given
             val_data = _engine.Dataset(X_val, data.dtype, data.Y[val_rows],
                                        data.sample_weight[val_rows])
-            # a scorer's: the labels, and the weights the fit trains with
-            y_val = self._scorer_targets(training_set.y[val_rows])
-            scorer_weights = val_data.sample_weight if weighted else None
         else:
             train_rows = None
             # in the network's dtype, as the engine reads it and as a scorer
@@ -624,26 +621,31 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             X_val = given.X.astype(data.dtype, copy=False)
             weighted = given.sample_weight is not None
             val_data = _engine.Dataset(X_val, data.dtype, given.Y, given.sample_weight)
-            y_val, scorer_weights = given.y, given.sample_weight
         val_spec = self._net_spec(spec.layout, dropout=False)
-        score = self._validation_score(val_spec, X_val, val_data, weighted, y_val,
-                                       scorer_weights)
+        # What evaluate computes besides the loss, as `scoring` says.
+        rule = self._score_rule()
+        if self.scoring is None:  # accuracy or R², from the engine's pass
+            score = builtin_score(rule, val_data, weighted)
+        elif isinstance(self.scoring, str) and self.scoring == "loss":
+            score = NegativeLoss(rule, val_data)
+        elif given is None:
+            # a scorer's targets: the labels, and the weights the fit trains with
+            score = self._scorer_score(val_spec, X_val, val_data,
+                                       self._scorer_targets(training_set.y[val_rows]),
+                                       val_data.sample_weight if weighted else None)
+        else:
+            score = self._scorer_score(val_spec, X_val, val_data, given.y,
+                                       given.sample_weight)
         self._best_params = np.require(self._best_params, requirements="W")
         validation = ValidationSet(val_spec, val_data, score, self._best_params,
                                    stops=bool(self.early_stopping))
         return train_rows, validation
 
-    def _validation_score(self, spec, X_val, data, weighted, y_val, sample_weight):
-        """What the validation set's `evaluate` computes besides the loss, as
-        `scoring` says: accuracy or R² (None) or the negated loss ('loss') from
-        the engine's pass over the rows `data` (weighted by their weights when
-        `weighted`), or a scorer called with the estimator's responses to X_val,
-        the targets `y_val` and `sample_weight`."""
+    def _scorer_score(self, spec, X_val, data, y_val, sample_weight):
+        """The ScorerScore of `scoring` (a scorer name or a callable): the scorer
+        called with the estimator's responses to X_val (the rows `data`), the
+        targets `y_val` and `sample_weight`."""
         rule = self._score_rule()
-        if self.scoring is None:
-            return builtin_score(rule, data, weighted)
-        if isinstance(self.scoring, str) and self.scoring == "loss":
-            return NegativeLoss(rule, data)
         scorer = self._validation_scorer()
         specs = {None: spec}
         if is_classifier(self):
