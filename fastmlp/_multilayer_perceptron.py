@@ -1092,6 +1092,8 @@ default=None
         saved = state.pop("_fastmlp_version", "pre-0.1")
         if saved != __version__:
             warnings.warn(InconsistentVersionWarning(type(self).__name__, saved, __version__))
+        # Pickled before `scoring` existed: the default, today's score.
+        state.setdefault("scoring", None)
         super().__setstate__(state)
         self._bind_loaded_params()
 

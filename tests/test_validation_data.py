@@ -34,6 +34,7 @@ from sklearn.preprocessing import StandardScaler
 from fastmlp import MLPClassifier, MLPRegressor, _early_stopping
 from fastmlp import _multilayer_perceptron as mlp_module
 from fastmlp._kernels import _engine
+from fastmlp._objective import TrainingSet
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -277,6 +278,25 @@ def test_python_scorer_reads_one_prediction_per_epoch(monkeypatch):
     # 7 epochs: one prediction each; the fit's final check predicts 256 rows at most
     assert calls["checks"] == 0
     assert calls["predict"] == 7 + 1
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "loss", None])
+def test_non_finite_outputs_score_nan_without_calling_the_scorer(scoring):
+    """As the estimators' score: NaN (the accuracy of predicted classes for
+    scoring=None, whatever the outputs), and a scorer is not called on them."""
+    X, y, X_val, y_val, _, _ = _split("multiclass")
+    est = _est(MLPClassifier, scoring=scoring, max_iter=2).fit(X, y)
+    est.intercepts_[-1][...] = np.nan
+    given = est._validate_validation_data(X_val, y_val, None, n_outputs=3)
+    rows = TrainingSet.build(X, est._label_binarizer.transform(y).astype(bool), None,
+                             est._params.dtype)
+    _, validation = est._validation_set(est._net_spec(est._network_layout()), rows, given)
+    loss, score = validation.evaluate(est._params, 1)
+    assert np.isnan(loss)
+    if scoring is None:
+        assert score == accuracy_score(y_val, est.predict(X_val))
+    else:
+        assert np.isnan(score)
 
 
 # --------------------------------------------------------------------------
@@ -523,6 +543,16 @@ def test_fitted_model_keeps_no_validation_data():
     state = pickle.dumps(est)
     assert len(state) < len(pickle.dumps((est, X_val))) - X_val.nbytes // 2
     copy.deepcopy(est).predict(X_val)
+
+
+def test_model_pickled_before_scoring_existed_loads_and_trains():
+    X, y, X_val, y_val, _, _ = _split("multiclass")
+    est = _est(MLPClassifier, max_iter=2).fit(X, y)
+    del est.scoring
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.get_params()["scoring"] is None
+    loaded.partial_fit(X, y, X_val=X_val, y_val=y_val)
+    assert loaded.validation_scores_ == [loaded.score(X_val, y_val)]
 
 
 # --------------------------------------------------------------------------
