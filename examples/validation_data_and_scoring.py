@@ -146,7 +146,7 @@ def main(quick=False):
             models[scoring] = model
             test_log_loss[scoring] = log_loss(yc_test, model.predict_proba(Xc_test))
             kept = int(np.argmax(model.validation_scores_)) + 1
-            print(f"{str(scoring):14s} {kept:10d} {model.score(Xc_test, yc_test):14.3f} "
+            print(f"{scoring!s:14s} {kept:10d} {model.score(Xc_test, yc_test):14.3f} "
                   f"{test_log_loss[scoring]:14.3f}")
     result.update(classifiers=models, log_loss=test_log_loss,
                   classification_test=(Xc_test, yc_test))

@@ -2732,7 +2732,8 @@ or None, default=None
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        return self._output_response("predict", self._forward_pass_fast(X, check_input=check_input))
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        return self._output_response("predict", y_pred)
 
     def _output_response(self, method, outputs):
         """predict's array ('predict': the only `method`) for rows whose network

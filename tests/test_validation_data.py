@@ -216,15 +216,14 @@ def test_each_epochs_score_is_the_scorer_of_its_model(task, scoring, reference,
 @pytest.mark.parametrize("Est,task", [(MLPClassifier, "multiclass"),
                                       (MLPRegressor, "regression")])
 def test_loss_scoring_is_the_negated_validation_loss(Est, task):
-    X, y, X_val, y_val, sw, sw_val = _split(task)
+    X, y, X_val, y_val, _, sw_val = _split(task)
     est = _est(Est, early_stopping=True, scoring="loss", n_iter_no_change=3,
                learning_rate_init=0.05, max_iter=60)
     est.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sw_val)
     assert est.validation_scores_ == [-v for v in est.validation_loss_curve_]
     assert est.best_validation_score_ == max(est.validation_scores_)
     assert est.n_iter_ < 60  # stopped by the loss
-    # the loss of the kept weights, independently: the estimator's full-batch data loss
-    objective, params, _ = est._objective_function(X_val, y_val, sw_val)
+    # the best score is the data loss of the kept weights, from their predictions
     if Est is MLPRegressor:
         residual = est.predict(X_val) - y_val
         loss = np.sum(sw_val[:, None] * 0.5 * residual**2) / sw_val.sum()
@@ -467,7 +466,8 @@ def test_feature_names_of_x_val():
     pd = pytest.importorskip("pandas")
     X, y, X_val, y_val, _, _ = _split("multiclass")
     columns = [f"f{i}" for i in range(10)]
-    frame, frame_val = pd.DataFrame(X, columns=columns), pd.DataFrame(X_val, columns=columns)
+    frame = pd.DataFrame(X, columns=columns)
+    frame_val = pd.DataFrame(X_val, columns=columns)
     est = _est(MLPClassifier, max_iter=3, scoring="neg_log_loss")
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*feature names")
