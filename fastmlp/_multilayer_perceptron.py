@@ -16,11 +16,13 @@ import operator
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -30,6 +32,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_sample_weight,
+    _get_feature_names,
     check_array,
     check_is_fitted,
     validate_data,
@@ -39,7 +42,10 @@ from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_c
 from . import _threads
 from ._export import to_sklearn
 from ._kernels import _codes, _engine
-from ._early_stopping import ValidationSet, validation_split
+from ._early_stopping import (
+    EpochResponses, NegativeLoss, ScorerScore, ValidationSet, builtin_score,
+    validation_split,
+)
 from ._lbfgs import LbfgsOutcome, LbfgsSettings, run_lbfgs
 from ._network import BoundParams, Layout
 from ._objective import FullBatchObjective, TrainingSet, chunk_rows, row_flops
@@ -69,6 +75,43 @@ _PREDICT_CHUNK_BYTES = 1 << 21
 _PREDICT_MIN_CHUNK_FLOPS = 8e6
 
 
+def _prediction_chunk(layout, n, dtype):
+    """Rows per chunk of a prediction of `n` rows of the network `layout` in
+    `dtype`.  The chunks do not depend on the number of threads, nor do the
+    results."""
+    row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
+    # Two chunks at least when each carries enough work to pay for a second
+    # thread (a digits-sized call: 1797 rows of a (64, 32) network).
+    min_rows = int(_PREDICT_MIN_CHUNK_FLOPS // max(layout.dense_row_flops / 3, 1.0)) + 1
+    return min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes),
+               max(min_rows, -(-n // 2)))
+
+
+class _GivenValidation(NamedTuple):
+    """A validation set given to fit or partial_fit (X_val, y_val,
+    sample_weight_val), validated."""
+
+    X: object  # (n_val, n_features) ndarray or sparse matrix, float32 or float64
+    Y: np.ndarray  # (n_val, n_outputs): targets as the engine reads them
+    y: object  # targets as a scorer reads them (class labels for classifiers)
+    sample_weight: object  # (n_val,) float64, or None
+
+
+def _validation_arguments(X_val, y_val, sample_weight_val):
+    """(X_val, y_val, sample_weight_val) as given, or None when no validation
+    set is given; X_val and y_val come together."""
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val is provided, but X_val and y_val were "
+                             "not provided.")
+        return None
+    if y_val is None:
+        raise ValueError("X_val is provided, but y_val was not provided.")
+    if X_val is None:
+        raise ValueError("y_val is provided, but X_val was not provided.")
+    return X_val, y_val, sample_weight_val
+
+
 class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared machinery of MLPClassifier and MLPRegressor (not for direct use)."""
 
@@ -91,6 +134,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "scoring": [str, callable, None],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -128,6 +172,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         nesterovs_momentum,
         early_stopping,
         validation_fraction,
+        scoring,
         beta_1,
         beta_2,
         epsilon,
@@ -158,6 +203,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -322,9 +368,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
-    def _check_fit_params(self, incremental):
+    def _check_fit_params(self, incremental, given_validation=False):
         """The checks of parameters that _parameter_constraints cannot express,
-        made before the call changes anything.  Returns the hidden layer sizes."""
+        made before the call changes anything (`given_validation`: whether the
+        call was given X_val and y_val).  Returns the hidden layer sizes."""
         hidden = self._hidden_sizes()
         n_hidden = len(hidden)
         self._hidden_activations(n_hidden)
@@ -337,23 +384,37 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if self.solver in _STOCHASTIC_SOLVERS and self.early_stopping:
             if incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")
-            if self.validation_fraction <= 0:
+            if self.validation_fraction <= 0 and not given_validation:
                 raise ValueError(
                     "early_stopping=True needs a validation set: set validation_fraction "
-                    f"in (0, 1) (got {self.validation_fraction})."
+                    f"in (0, 1) (got {self.validation_fraction}), or pass X_val and y_val."
                 )
+        if given_validation and self.solver not in _STOCHASTIC_SOLVERS:
+            raise ValueError(
+                "X_val and y_val are scored after every epoch of a stochastic solver; "
+                f"solver={self.solver!r} has no epochs. Choose e.g. solver='adam', or "
+                "leave X_val and y_val out."
+            )
+        if (isinstance(self.scoring, str) and self.scoring != "loss"
+                and self.scoring not in get_scorer_names()):
+            raise ValueError(
+                f"scoring={self.scoring!r} is neither None, 'loss', a callable nor the "
+                "name of a scikit-learn scorer (see sklearn.metrics.get_scorer_names())."
+            )
         return hidden
 
     def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
-             intercept_init=None, train=True, hooks=None):
-        hidden = self._check_fit_params(incremental)
+             intercept_init=None, train=True, hooks=None, validation_data=None):
+        """`validation_data`: (X_val, y_val, sample_weight_val) as given, or None."""
+        hidden = self._check_fit_params(incremental, validation_data is not None)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         # A call that fails leaves the estimator as it found it.
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
             self._prepare_and_train(X, y, sample_weight, incremental, hidden, first_pass,
-                                    coef_init, intercept_init, train, hooks)
-        except ValueError:
+                                    coef_init, intercept_init, train, hooks,
+                                    validation_data)
+        except (ValueError, TypeError):
             self._restore(backup)
             raise
         return self
@@ -418,7 +479,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return layout
 
     def _prepare_and_train(self, X, y, sample_weight, incremental, hidden, first_pass,
-                           coef_init, intercept_init, train, hooks=None):
+                           coef_init, intercept_init, train, hooks=None,
+                           validation_data=None):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -427,6 +489,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             raise ValueError(
                 "loss='poisson' requires non-negative targets y; got negative values."
             )
+        given = None
+        if validation_data is not None:
+            given = self._validate_validation_data(*validation_data, n_outputs=y.shape[1])
         layer_units = [X.shape[1]] + hidden + [y.shape[1]]
         layout = self._prepare_network(y, layer_units, first_pass, X.dtype, coef_init,
                                        intercept_init)
@@ -438,7 +503,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if hooks is not None:
             hooks.fit_begin()
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._train_stochastic(spec, training_set, incremental, hooks)
+            self._train_stochastic(spec, training_set, incremental, hooks, given)
         else:
             self._train_lbfgs(FullBatchObjective(spec, training_set.data), hooks)
         self._check_finite_fit(X)
@@ -469,21 +534,140 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                       rho=float(self.rho), weight_decay=float(self.weight_decay))
         return opt
 
-    def _validation_set(self, spec, training_set):
-        """(training rows, ValidationSet) of a fit with early stopping."""
-        stratify = training_set.y if is_classifier(self) and self.n_outputs_ == 1 else None
+    def _validate_validation_data(self, X_val, y_val, sample_weight_val, n_outputs):
+        """The _GivenValidation of X_val, y_val and sample_weight_val, validated
+        as X, y and sample_weight are, against the X and y (`n_outputs`
+        columns) of this call; errors name the argument at fault."""
+        X_val = self._check_X_val(X_val)
+        n_val = X_val.shape[0]
+        y_val = check_array(y_val, accept_sparse="csr", ensure_2d=False, dtype=None,
+                            input_name="y_val", estimator=self)
+        if y_val.shape[0] != n_val:
+            raise ValueError(
+                f"X_val and y_val have different numbers of rows: {n_val} and "
+                f"{y_val.shape[0]}."
+            )
+        Y, y_val = self._validation_targets(y_val, n_outputs)
+        weights = None
+        if sample_weight_val is not None:
+            if isinstance(sample_weight_val, Real):
+                weights = np.full(n_val, float(sample_weight_val))
+            else:
+                weights = check_array(sample_weight_val, ensure_2d=False, dtype=np.float64,
+                                      input_name="sample_weight_val", estimator=self)
+            if weights.shape != (n_val,):
+                raise ValueError(
+                    f"sample_weight_val must have one weight per row of X_val: got "
+                    f"shape {weights.shape}, X_val has {n_val} rows."
+                )
+            if np.any(weights < 0):
+                raise ValueError("sample_weight_val must not contain negative values.")
+            if not np.any(weights > 0):
+                raise ValueError(
+                    "sample_weight_val must contain at least one positive value."
+                )
+        return _GivenValidation(X_val, Y, y_val, weights)
+
+    def _check_X_val(self, X_val):
+        """X_val validated as X is (sparse formats, dtype, finite values), with
+        the features of X: their number and, when X had them, their names."""
+        names = _get_feature_names(X_val)
+        X_val = check_array(X_val, accept_sparse=["csr", "csc"],
+                            dtype=(np.float64, np.float32), input_name="X_val",
+                            estimator=self)
+        fitted_names = self.__dict__.get("feature_names_in_")
+        name = type(self).__name__
+        if fitted_names is not None and names is not None:
+            if not np.array_equal(names, fitted_names):
+                raise ValueError(
+                    "The feature names of X_val should match those of X, in the same "
+                    f"order: X has {list(fitted_names)}, X_val {list(names)}."
+                )
+        elif fitted_names is not None:
+            warnings.warn(f"X_val does not have valid feature names, but {name} was "
+                          "fitted with feature names", UserWarning, stacklevel=5)
+        elif names is not None:
+            warnings.warn(f"X_val has feature names, but {name} was fitted without "
+                          "feature names", UserWarning, stacklevel=5)
+        if X_val.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X_val has {X_val.shape[1]} features, but {name} is expecting "
+                f"{self.n_features_in_} features as input (those of X)."
+            )
+        return X_val
+
+    def _validation_set(self, spec, training_set, given=None):
+        """(training rows, ValidationSet): the rows scored after every epoch are
+        the validation set `given` (a _GivenValidation; no row is held out, the
+        training rows are None) or, without one, validation_fraction of the
+        training rows, held out of them."""
         data = training_set.data
-        train_rows, val_rows = validation_split(data.n_rows, stratify, self._random_state,
-                                                self.validation_fraction)
-        X_val = training_set.X[val_rows]
-        # weights: ones when none were given
-        val_data = _engine.Dataset(X_val, data.dtype, data.Y[val_rows],
-                                   data.sample_weight[val_rows])
+        if given is None:
+            single_label = is_classifier(self) and self.n_outputs_ == 1
+            stratify = training_set.y if single_label else None
+            train_rows, val_rows = validation_split(data.n_rows, stratify,
+                                                    self._random_state,
+                                                    self.validation_fraction)
+            X_val = training_set.X[val_rows]
+            weighted = training_set.weighted
+            # weights: ones when none were given
+            val_data = _engine.Dataset(X_val, data.dtype, data.Y[val_rows],
+                                       data.sample_weight[val_rows])
+        else:
+            train_rows = None
+            # in the network's dtype, as the engine reads it and as a scorer
+            # gets it: the estimator's predict of it gives the same numbers
+            X_val = given.X.astype(data.dtype, copy=False)
+            weighted = given.sample_weight is not None
+            val_data = _engine.Dataset(X_val, data.dtype, given.Y, given.sample_weight)
+        val_spec = self._net_spec(spec.layout, dropout=False)
+        # What evaluate computes besides the loss, as `scoring` says.
+        rule = self._score_rule()
+        if self.scoring is None:  # accuracy or R², from the engine's pass
+            score = builtin_score(rule, val_data, weighted)
+        elif isinstance(self.scoring, str) and self.scoring == "loss":
+            score = NegativeLoss(rule, val_data)
+        elif given is None:
+            # a scorer's targets: the labels, and the weights the fit trains with
+            score = self._scorer_score(val_spec, X_val, val_data,
+                                       self._scorer_targets(training_set.y[val_rows]),
+                                       val_data.sample_weight if weighted else None)
+        else:
+            score = self._scorer_score(val_spec, X_val, val_data, given.y,
+                                       given.sample_weight)
         self._best_params = np.require(self._best_params, requirements="W")
-        validation = ValidationSet(self._net_spec(spec.layout, dropout=False), val_data,
-                                   self._score_rule(), training_set.weighted,
-                                   self._best_params)
+        validation = ValidationSet(val_spec, val_data, score, self._best_params,
+                                   stops=bool(self.early_stopping))
         return train_rows, validation
+
+    def _scorer_score(self, spec, X_val, data, y_val, sample_weight):
+        """The ScorerScore of `scoring` (a scorer name or a callable): the scorer
+        called with the estimator's responses to X_val (the rows `data`), the
+        targets `y_val` and `sample_weight`."""
+        rule = self._score_rule()
+        scorer = self._validation_scorer()
+        specs = {None: spec}
+        if is_classifier(self):
+            specs["identity"] = self._net_spec(spec.layout, out_activation="identity",
+                                               dropout=False)
+        chunk = _prediction_chunk(spec.layout, data.n_rows, data.dtype)
+        responses = EpochResponses(self, X_val, data, specs, chunk)
+        return ScorerScore(self.scoring, scorer, responses, y_val, sample_weight, rule)
+
+    def _validation_scorer(self):
+        """check_scoring's scorer of `scoring` (a name or a callable), checked
+        to find the responses it needs (predict_proba, decision_function)."""
+        scorer = check_scoring(self, scoring=self.scoring)
+        needs = getattr(scorer, "_response_method", None)  # scikit-learn's scorers
+        if needs is not None:
+            methods = [needs] if isinstance(needs, str) else list(needs)
+            if not any(hasattr(self, m) for m in methods):
+                given = f" with loss={self.loss!r}" if is_classifier(self) else ""
+                raise ValueError(
+                    f"scoring={self.scoring!r} needs {' or '.join(methods)}, which "
+                    f"{type(self).__name__}{given} does not have."
+                )
+        return scorer
 
     def _progress(self):
         """The stopping rule's state as the fitted attributes hold it, at the
@@ -498,21 +682,29 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         self.best_validation_score_ = progress.best_validation_score
         self._no_improvement_count = progress.no_improvement_count
 
-    def _train_stochastic(self, spec, training_set, incremental, hooks):
+    def _train_stochastic(self, spec, training_set, incremental, hooks, given=None):
         """Up to max_iter epochs (one for partial_fit) of the stochastic solver,
-        each applied to the fitted attributes as it ends."""
+        each applied to the fitted attributes as it ends; `given`: the
+        _GivenValidation of the call, or None."""
         layout = spec.layout
         dtype = self._params.dtype
         validation = None
-        if self.early_stopping:
-            train_rows, validation = self._validation_set(spec, training_set)
-            training_set = training_set._replace(rows=train_rows)
+        if self.early_stopping or given is not None:
+            train_rows, validation = self._validation_set(spec, training_set, given)
+            if train_rows is not None:
+                training_set = training_set._replace(rows=train_rows)
+            # a given set is scored without early stopping too
+            for name in ("validation_scores_", "validation_loss_curve_"):
+                if getattr(self, name, None) is None:
+                    setattr(self, name, [])
         optimizer = self._stochastic_optimizer(layout, dtype, incremental)
         n_hidden = layout.n_weight_layers - 1
         settings = EpochSettings(
             max_iter=int(self.max_iter), batch_size=self._batch_size(training_set.n_samples),
             shuffle=bool(self.shuffle), tol=float(self.tol),
-            n_iter_no_change=int(self.n_iter_no_change), verbose=bool(self.verbose),
+            n_iter_no_change=(self.n_iter_no_change if self.n_iter_no_change == np.inf
+                              else int(self.n_iter_no_change)),
+            verbose=bool(self.verbose),
             incremental=incremental,
             # Dropout masks come from random_state too, one seed per epoch (drawn
             # only when dropout is on, so the default path consumes scikit-learn's
@@ -574,7 +766,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             if key.endswith("_") and not key.startswith("__") or key.startswith("_"):
                 state[key] = value
         state["_params"] = self._params.copy() if hasattr(self, "_params") else None
-        for name in ("loss_curve_", "validation_scores_"):
+        for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_"):
             if isinstance(state.get(name), list):
                 state[name] = list(state[name])
         opt = getattr(self, "_optimizer", None)
@@ -622,7 +814,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return _FitHooks.start(self, X, y, sample_weight, max_subtasks)
 
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None):
+    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None, *,
+            X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Trains from a new random initialization (or from ``coef_init`` and
@@ -630,8 +823,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         solution) for at most ``max_iter`` epochs or iterations. Callbacks
         set with ``set_callbacks`` (scikit-learn >= 1.9) see one task per
         epoch, or per iteration with ``solver='lbfgs'``. If the call fails
-        (a ValueError, e.g. a diverging fit), the estimator is left as it
-        was before the call.
+        (a ValueError or TypeError, e.g. a diverging fit or bad input), the
+        estimator is left as it was before the call.
+
+        A validation set given as ``X_val`` and ``y_val`` (stochastic
+        solvers only) is scored after every epoch, by ``scoring``, into
+        ``validation_scores_`` and ``validation_loss_curve_``. With
+        ``early_stopping=True`` it decides when training stops and which
+        epoch's weights are kept, and no rows of X are held out
+        (``validation_fraction`` is not used); without early stopping it is
+        only recorded (the training loss decides when to stop).
 
         Parameters
         ----------
@@ -661,15 +862,43 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
 
             Not in scikit-learn.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input scored after every epoch, validated as X is
+            (the same features and feature names) and converted to the
+            network's dtype. Requires ``y_val`` and a stochastic solver. In
+            a ``Pipeline``, the preceding steps transform it as they transform
+            X with ``Pipeline(..., transform_input=["X_val"])`` and
+            ``set_fit_request(X_val=True, y_val=True)`` (metadata routing
+            enabled).
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``, of the same kind as y (classifiers: only
+            classes found in y).
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows in the validation loss and score
+            (``class_weight`` weighs the training rows only); None gives
+            every row weight 1.
+
+            .. versionadded:: 0.1
+
         Returns
         -------
         self : object
             Returns a trained MLP model.
         """
         self._validate_params()
+        validation_data = _validation_arguments(X_val, y_val, sample_weight_val)
         hooks = self._callback_hooks(X, y, sample_weight, incremental=False)
         return self._fit(X, y, sample_weight=sample_weight, incremental=False,
-                         coef_init=coef_init, intercept_init=intercept_init, hooks=hooks)
+                         coef_init=coef_init, intercept_init=intercept_init, hooks=hooks,
+                         validation_data=validation_data)
 
     def _class_sample_weight(self, y, incremental):
         """Per-sample weights implied by class_weight (classifiers), or None."""
@@ -732,13 +961,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         out = np.empty((n, layout.units[-1]), dtype=dtype)
         spec = self._net_spec(layout, out_activation=out_activation, dropout=False)
         data = _engine.Dataset(X, dtype)
-        # The chunks do not depend on the number of threads, nor do the results.
-        row_bytes = max(1, layout.units[0] * np.dtype(dtype).itemsize)
-        # Two chunks at least when each carries enough work to pay for a second
-        # thread (a digits-sized call: 1797 rows of a (64, 32) network).
-        min_rows = int(_PREDICT_MIN_CHUNK_FLOPS // max(layout.dense_row_flops / 3, 1.0)) + 1
-        chunk = min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes),
-                    max(min_rows, -(-n // 2)))
+        chunk = _prediction_chunk(layout, n, dtype)
         # a forward pass: a third of the work of a training pass
         network = _engine.Network(spec, params)
         with _threads.session(n, n * row_flops(data, layout) / 3) as threads_now:
@@ -868,6 +1091,8 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         saved = state.pop("_fastmlp_version", "pre-0.1")
         if saved != __version__:
             warnings.warn(InconsistentVersionWarning(type(self).__name__, saved, __version__))
+        # Pickled before `scoring` existed: the default, today's score.
+        state.setdefault("scoring", None)
         super().__setstate__(state)
         self._bind_loaded_params()
 
@@ -1082,19 +1307,44 @@ default='relu'
         Whether to use early stopping to terminate training when validation
         score is not improving. If set to True, it will automatically set
         aside ``validation_fraction`` of training data as validation and
-        terminate training when validation score (the accuracy) is not
-        improving by at least ``tol`` for ``n_iter_no_change`` consecutive
-        epochs; the weights of the best validation score are kept. The split
-        is stratified, except in a multilabel setting. If early stopping is
-        False, then the training stops when the training loss does not
-        improve by more than ``tol`` for ``n_iter_no_change`` consecutive
-        passes over the training set. Only effective with the stochastic
-        solvers; not available with ``partial_fit``.
+        terminate training when validation score (``scoring``, by default the
+        accuracy) is not improving by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs; the weights of the best
+        validation score are kept. The split is stratified, except in a
+        multilabel setting. A validation set given to :meth:`fit` as
+        ``X_val`` and ``y_val`` replaces the split: no rows are held out. If
+        early stopping is False, then the training stops when the training
+        loss does not improve by more than ``tol`` for ``n_iter_no_change``
+        consecutive passes over the training set (a given validation set is
+        then only scored). Only effective with the stochastic solvers; not
+        available with ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
         early stopping. Must be at least 0 and below 1, and above 0 when
-        ``early_stopping=True``. Only used if early_stopping is True.
+        ``early_stopping=True`` without ``X_val``. Only used if
+        early_stopping is True and :meth:`fit` is given no ``X_val``.
+
+    scoring : str, callable or None, default=None
+        The validation score of every epoch (``validation_scores_``), which
+        early stopping watches; greater is better, as for scikit-learn's
+        scorers.
+
+        - None: the accuracy (``score``), computed in the compiled
+          validation pass.
+        - 'loss': the negated validation loss (the data loss of ``loss``,
+          without the penalty), from the same pass.
+        - str: any scorer name of scikit-learn
+          (``sklearn.metrics.get_scorer_names()``), e.g. 'neg_log_loss',
+          'roc_auc', 'balanced_accuracy' or 'f1_macro'.
+        - callable: a scorer ``scorer(estimator, X, y)``, as made by
+          ``sklearn.metrics.make_scorer``.
+
+        Scorers run in Python after one prediction of the validation rows
+        per epoch; their ``predict``, ``predict_proba`` and
+        ``decision_function`` calls on those rows read it.
+
+        .. versionadded:: 0.1
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -1235,24 +1485,28 @@ default='relu'
         iteration. Only set by the stochastic solvers.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
-        The score at each iteration on a held-out validation set. The score
-        reported is the accuracy score. Only available if `early_stopping=True`,
-        otherwise the attribute is set to `None`. Only set by the stochastic
-        solvers.
+        The score at each iteration on a held-out validation set, or on the
+        validation set given to :meth:`fit` or :meth:`partial_fit`. The score
+        reported is the one of ``scoring`` (by default the accuracy score).
+        Only available if `early_stopping=True` or a validation set was
+        given, otherwise the attribute is set to `None`; with warm starts and
+        ``partial_fit`` it has one entry per epoch that was scored. Only set
+        by the stochastic solvers.
 
     validation_loss_curve_ : list of shape (`n_iter_`,) or None
-        The loss on the held-out validation set at each iteration: the data
-        loss of ``loss`` (weighted by the sample weights), without the
+        The loss on the validation set at each iteration: the data loss of
+        ``loss`` (weighted by the validation sample weights), without the
         penalty term and without dropout, so it can be below the training
-        loss. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        loss. Available when `validation_scores_` is, otherwise the attribute
+        is set to `None`. Only set by the stochastic solvers.
 
         Not in scikit-learn.
 
     best_validation_score_ : float or None
-        The best validation score (i.e. accuracy score) that triggered the early
-        stopping. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        The best validation score (of ``scoring``, by default the accuracy
+        score) that triggered the early stopping. Only available if
+        `early_stopping=True`, otherwise the attribute is set to `None`. Only
+        set by the stochastic solvers.
 
     t_ : int
         The number of training samples seen by the solver during fitting
@@ -1393,6 +1647,7 @@ default='relu'
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -1427,6 +1682,7 @@ default='relu'
             nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            scoring=scoring,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
@@ -1576,7 +1832,10 @@ default='relu'
         return self._predict(X)
 
     def _predict(self, X, check_input=True):
-        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        return self._classes_of(self._forward_pass_fast(X, check_input=check_input))
+
+    def _classes_of(self, y_pred):
+        """The classes predicted from the network's outputs `y_pred`."""
         # Hinge losses output margins: the decision threshold is 0, not 0.5.
         threshold = 0.5 if self.loss == "log_loss" else 0.0
         # The label binarizer's inverse_transform, without its generic checks.
@@ -1586,6 +1845,51 @@ default='relu'
         if y_type == "binary":
             return self.classes_[(y_pred.ravel() > threshold).astype(np.intp)]
         return self._label_binarizer.inverse_transform(y_pred, threshold=threshold)
+
+    def _probabilities(self, y_pred):
+        """predict_proba's array from the network's outputs `y_pred`."""
+        if self.n_outputs_ == 1:
+            p = y_pred.ravel()
+            return np.vstack([1 - p, p]).T
+        return y_pred
+
+    def _output_response(self, method, outputs):
+        """What `method` ('predict', 'predict_proba', 'predict_log_proba',
+        'decision_function') returns for rows whose network outputs are
+        `outputs`: the output activations, or for 'decision_function' the raw
+        scores (out_activation='identity')."""
+        if method == "predict":
+            return self._classes_of(outputs)
+        if method == "decision_function":
+            return outputs.ravel() if outputs.shape[1] == 1 else outputs
+        proba = self._probabilities(outputs)
+        return np.log(proba) if method == "predict_log_proba" else proba
+
+    def _scorer_targets(self, Y):
+        """The class labels (a scorer's y) of label indicators Y."""
+        return self._label_binarizer.inverse_transform(Y)
+
+    def _validation_targets(self, y_val, n_outputs):
+        """(Y, y): y_val (checked by check_array) as the engine reads it (label
+        indicators of `n_outputs` columns, as y's) and as a scorer reads it (the
+        labels); its classes must be among classes_."""
+        if sp.issparse(y_val):
+            y_val = y_val.toarray()
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+        if multilabel != (y_val.ndim == 2) or (multilabel and y_val.shape[1] != n_outputs):
+            expected = (f"a label indicator matrix of {n_outputs} columns" if multilabel
+                        else "one class label per row")
+            raise ValueError(f"y_val must be {expected}, as y is; got shape {y_val.shape}.")
+        classes = unique_labels(y_val)
+        unknown = np.setdiff1d(classes, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has classes not in the classes of y: {unknown}; the classes "
+                f"are {self.classes_}."
+            )
+        return self._label_binarizer.transform(y_val).astype(bool), y_val
 
     def decision_function(self, X):
         """Compute the raw scores of the output layer.
@@ -1650,13 +1954,17 @@ default='relu'
 
     @available_if(lambda est: est._check_solver())
     @with_callbacks
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None, *, X_val=None, y_val=None,
+                    sample_weight_val=None):
         """Update the model with a single iteration over the given data.
 
         Runs one epoch of the stochastic solver over (X, y), keeping the
         optimizer state (moments, learning rate) between calls. Only
         available for the stochastic solvers (not 'lbfgs'), and neither
         with ``early_stopping=True`` nor with ``class_weight='balanced'``.
+        A validation set given as ``X_val`` and ``y_val`` is scored after the
+        call, so that a loop of calls can watch its own progress and stop
+        (keep a copy of ``coefs_`` and ``intercepts_`` at the best score).
 
         Parameters
         ----------
@@ -1676,6 +1984,25 @@ default='relu'
             partial_fit and can be omitted in the subsequent calls (when
             given again it must be the same). Note that y doesn't need to
             contain all labels in `classes`.
+
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input, scored once after this call's epoch into
+            ``validation_scores_`` and ``validation_loss_curve_`` (by
+            ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows; None gives every row weight 1.
+
+            .. versionadded:: 0.1
 
         Returns
         -------
@@ -1700,6 +2027,7 @@ default='relu'
         150
         """
         self._validate_params_if_changed()
+        validation_data = _validation_arguments(X_val, y_val, sample_weight_val)
         if getattr(self, "classes_", None) is None and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         first_call = False
@@ -1716,7 +2044,7 @@ default='relu'
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
         if not first_call:
             return self._fit(X, y, sample_weight=sample_weight, incremental=True,
-                             hooks=hooks)
+                             hooks=hooks, validation_data=validation_data)
         if y is None:  # the message fit gives (validate_data)
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but the "
@@ -1731,7 +2059,7 @@ default='relu'
         self.classes_, self._label_binarizer = given, binarizer
         try:
             return self._fit(X, y, sample_weight=sample_weight, incremental=True,
-                             hooks=hooks)
+                             hooks=hooks, validation_data=validation_data)
         except BaseException:
             if not hasattr(self, "coefs_"):  # nothing fitted: forget the classes
                 self.__dict__.pop("classes_", None)
@@ -1779,11 +2107,7 @@ default='relu'
             (for multilabel targets, the probability of each label).
         """
         check_is_fitted(self)
-        y_pred = self._forward_pass_fast(X)
-        if self.n_outputs_ == 1:
-            p = y_pred.ravel()
-            return np.vstack([1 - p, p]).T
-        return y_pred
+        return self._probabilities(self._forward_pass_fast(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1996,18 +2320,42 @@ default='relu'
         Whether to use early stopping to terminate training when validation
         score is not improving. If set to True, it will automatically set
         aside ``validation_fraction`` of training data as validation and
-        terminate training when validation score (the R^2) is not improving
-        by at least ``tol`` for ``n_iter_no_change`` consecutive epochs; the
-        weights of the best validation score are kept. If early stopping is
-        False, then the training stops when the training loss does not
+        terminate training when validation score (``scoring``, by default the
+        R^2) is not improving by at least ``tol`` for ``n_iter_no_change``
+        consecutive epochs; the weights of the best validation score are
+        kept. A validation set given to :meth:`fit` as ``X_val`` and
+        ``y_val`` replaces the split: no rows are held out. If early stopping
+        is False, then the training stops when the training loss does not
         improve by more than ``tol`` for ``n_iter_no_change`` consecutive
-        passes over the training set. Only effective with the stochastic
-        solvers; not available with ``partial_fit``.
+        passes over the training set (a given validation set is then only
+        scored). Only effective with the stochastic solvers; not available
+        with ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The proportion of training data to set aside as validation set for
         early stopping. Must be at least 0 and below 1, and above 0 when
-        ``early_stopping=True``. Only used if early_stopping is True.
+        ``early_stopping=True`` without ``X_val``. Only used if
+        early_stopping is True and :meth:`fit` is given no ``X_val``.
+
+    scoring : str, callable or None, default=None
+        The validation score of every epoch (``validation_scores_``), which
+        early stopping watches; greater is better, as for scikit-learn's
+        scorers.
+
+        - None: the coefficient of determination R^2 (``score``), computed
+          in the compiled validation pass.
+        - 'loss': the negated validation loss (the data loss of ``loss``,
+          without the penalty), from the same pass.
+        - str: any scorer name of scikit-learn
+          (``sklearn.metrics.get_scorer_names()``), e.g.
+          'neg_mean_absolute_error' or 'neg_mean_poisson_deviance'.
+        - callable: a scorer ``scorer(estimator, X, y)``, as made by
+          ``sklearn.metrics.make_scorer``.
+
+        Scorers run in Python after one prediction of the validation rows
+        per epoch; their ``predict`` calls on those rows read it.
+
+        .. versionadded:: 0.1
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -2129,24 +2477,28 @@ or None, default=None
         iteration. Only set by the stochastic solvers.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
-        The score at each iteration on a held-out validation set. The score
-        reported is the R2 score. Only available if `early_stopping=True`,
-        otherwise the attribute is set to `None`. Only set by the stochastic
-        solvers.
+        The score at each iteration on a held-out validation set, or on the
+        validation set given to :meth:`fit` or :meth:`partial_fit`. The score
+        reported is the one of ``scoring`` (by default the R2 score). Only
+        available if `early_stopping=True` or a validation set was given,
+        otherwise the attribute is set to `None`; with warm starts and
+        ``partial_fit`` it has one entry per epoch that was scored. Only set
+        by the stochastic solvers.
 
     validation_loss_curve_ : list of shape (`n_iter_`,) or None
-        The loss on the held-out validation set at each iteration: the data
-        loss of ``loss`` (weighted by the sample weights), without the
+        The loss on the validation set at each iteration: the data loss of
+        ``loss`` (weighted by the validation sample weights), without the
         penalty term and without dropout, so it can be below the training
-        loss. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        loss. Available when `validation_scores_` is, otherwise the attribute
+        is set to `None`. Only set by the stochastic solvers.
 
         Not in scikit-learn.
 
     best_validation_score_ : float or None
-        The best validation score (i.e. R2 score) that triggered the early
-        stopping. Only available if `early_stopping=True`, otherwise the
-        attribute is set to `None`. Only set by the stochastic solvers.
+        The best validation score (of ``scoring``, by default the R2 score)
+        that triggered the early stopping. Only available if
+        `early_stopping=True`, otherwise the attribute is set to `None`. Only
+        set by the stochastic solvers.
 
     t_ : int
         The number of training samples seen by the solver during fitting
@@ -2308,6 +2660,7 @@ or None, default=None
         nesterovs_momentum=True,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
@@ -2343,6 +2696,7 @@ or None, default=None
             nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
+            scoring=scoring,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
@@ -2373,9 +2727,37 @@ or None, default=None
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if y_pred.shape[1] == 1:
-            return y_pred.ravel()
-        return y_pred
+        return self._output_response("predict", y_pred)
+
+    def _output_response(self, method, outputs):
+        """predict's array ('predict': the only `method`) for rows whose network
+        outputs are `outputs`."""
+        if outputs.shape[1] == 1:
+            return outputs.ravel()
+        return outputs
+
+    def _scorer_targets(self, Y):
+        """The targets a scorer reads for validated targets Y (n, n_outputs)."""
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def _validation_targets(self, y_val, n_outputs):
+        """(Y, y): y_val (checked by check_array) as the engine reads it (2-D,
+        `n_outputs` columns as y) and as a scorer reads it (numbers)."""
+        if sp.issparse(y_val):
+            raise ValueError("y_val must be dense for a regressor, as y is.")
+        y_val = check_array(y_val, ensure_2d=False, dtype="numeric", input_name="y_val")
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        Y = y_val.reshape((y_val.shape[0], -1))
+        if y_val.ndim > 2 or Y.shape[1] != n_outputs:
+            raise ValueError(
+                f"y_val has {Y.shape[1]} outputs per row, y has {n_outputs}."
+            )
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets y_val; got negative values."
+            )
+        return Y, y_val
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
@@ -2406,13 +2788,17 @@ or None, default=None
 
     @available_if(lambda est: est._check_solver())
     @with_callbacks
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+                    sample_weight_val=None):
         """Update the model with a single iteration over the given data.
 
         Runs one epoch of the stochastic solver over (X, y), keeping the
         optimizer state (moments, learning rate) between calls. Only
         available for the stochastic solvers (not 'lbfgs'), and not with
-        ``early_stopping=True``.
+        ``early_stopping=True``. A validation set given as ``X_val`` and
+        ``y_val`` is scored after the call, so that a loop of calls can watch
+        its own progress and stop (keep a copy of ``coefs_`` and
+        ``intercepts_`` at the best score).
 
         Parameters
         ----------
@@ -2424,6 +2810,25 @@ or None, default=None
 
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+default=None
+            Validation input, scored once after this call's epoch into
+            ``validation_scores_`` and ``validation_loss_curve_`` (by
+            ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
+
+            .. versionadded:: 0.1
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
+default=None
+            Targets of ``X_val``.
+
+            .. versionadded:: 0.1
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation rows; None gives every row weight 1.
+
+            .. versionadded:: 0.1
 
         Returns
         -------
@@ -2446,5 +2851,7 @@ or None, default=None
         60
         """
         self._validate_params_if_changed()
+        validation_data = _validation_arguments(X_val, y_val, sample_weight_val)
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True, hooks=hooks)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, hooks=hooks,
+                         validation_data=validation_data)

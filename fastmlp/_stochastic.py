@@ -5,7 +5,7 @@ Each epoch of mini-batches runs in one call of the compiled engine; around it
 Python keeps what scikit-learn keeps: the shuffling draws, the learning-rate
 schedule and plateau rule (`OptimizerState`), the stopping rule (training loss
 or, with early stopping, validation score, `_early_stopping.py` scoring the
-held-out rows) and, should an epoch be interrupted, the roll-back to the
+validation rows) and, should an epoch be interrupted, the roll-back to the
 parameters it started from (`_EpochCheckpoint`).
 
 `run_epochs` takes the network, the optimizer, the rows, the settings it needs
@@ -117,7 +117,7 @@ class EpochSettings(NamedTuple):
     batch_size: int  # resolved ('auto' is min(200, n_samples))
     shuffle: bool
     tol: float
-    n_iter_no_change: int
+    n_iter_no_change: object  # int, or np.inf: never stop on a plateau
     verbose: bool
     incremental: bool  # partial_fit: one epoch
     dropout: bool  # draw a dropout seed per epoch from the random state
@@ -140,8 +140,8 @@ class Epoch(NamedTuple):
     """What one epoch did."""
 
     loss: float  # mean batch loss (scikit-learn's loss_)
-    validation_loss: object  # float with early stopping, else None
-    validation_score: object  # float with early stopping, else None
+    validation_loss: object  # float when a validation set is scored, else None
+    validation_score: object  # float when a validation set is scored, else None
     progress: Progress  # after this epoch
     best_params: object  # the buffer holding the best parameters when this
     # epoch's validation score is the best so far, else None
@@ -207,8 +207,9 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
     max_iter, and a `Stop` at the end.
 
     `random_state` draws the shuffling (and dropout seeds); `validation` (a
-    ValidationSet) scores every epoch for early stopping, and the best
-    parameters are restored at the end; `hooks` are the estimator's callback
+    ValidationSet) scores every epoch; when it stops (early stopping) its score
+    is the stopping rule's and the best parameters are restored at the end;
+    `hooks` are the estimator's callback
     hooks (one step per epoch).  An epoch that fails (non-finite loss:
     ValueError) or is interrupted leaves the parameters and the solver as they
     were before it."""
@@ -266,12 +267,15 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
             if settings.verbose:
                 print("Iteration %d, loss = %.8f" % (progress.n_iter, loss))
             best_params = None
+            stopping_score = None  # the training loss decides
             if validation is not None:
                 if settings.verbose:
                     print("Validation score: %f" % val_score)
-                if val_score > progress.best_validation_score:
-                    best_params = validation.keep(params)
-            progress = _after_epoch(progress, loss, val_score, settings)
+                if validation.stops:
+                    stopping_score = val_score
+                    if val_score > progress.best_validation_score:
+                        best_params = validation.keep(params)
+            progress = _after_epoch(progress, loss, stopping_score, settings)
             yield Epoch(loss, val_loss, val_score, progress, best_params)
             if step_hooks is not None and step_hooks.step_end(
                 lambda: layout.views(params.copy())
@@ -282,7 +286,7 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
                 break
             optimizer.iteration_ends(progress.samples_seen)
             if progress.no_improvement_count > settings.n_iter_no_change:
-                what = "Validation score" if validation is not None else "Training loss"
+                what = "Training loss" if stopping_score is None else "Validation score"
                 msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                     what, settings.tol, settings.n_iter_no_change,
                 )  # fmt: skip
@@ -299,6 +303,6 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
                     "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                     "optimization hasn't converged yet." % settings.max_iter,
                 )
-    if validation is not None:
+    if validation is not None and validation.stops:
         params[...] = validation.best_params
     yield stop

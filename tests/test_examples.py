@@ -59,7 +59,8 @@ def _load(name):
 
 # Examples with tests of their own below.
 OTHERS = {"scaling_out_dask", "loss_curves_under_over_fitting",
-          "activation_decision_boundaries", "optimizer_comparison", "speed_vs_sklearn"}
+          "activation_decision_boundaries", "optimizer_comparison", "speed_vs_sklearn",
+          "validation_data_and_scoring"}  # the last: tests/test_validation_data.py
 
 
 def test_every_example_is_tested():
