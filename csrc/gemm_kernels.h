@@ -6,6 +6,7 @@
 #define FASTMLP_GEMM_KERNELS_H
 
 #include "gemm.h"
+#include "variants.h"
 
 /* ---------------------------------------------------------------------- */
 /* Portable C                                                              */

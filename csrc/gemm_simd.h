@@ -21,9 +21,6 @@
  * tile or strip it falls in, so a row's result does not depend on how rows
  * are split among calls or threads. */
 
-#define FM_CAT2(a, b) a##b
-#define FM_CAT(a, b) FM_CAT2(a, b)
-#define FM_NAME(x) FM_CAT(x, FM_SFX)
 #define FM_INLINE static inline __attribute__((always_inline))
 
 /* One tile: rows i0..i0+mr of C (mr <= FM_MR), nv vectors of columns from j0,
@@ -331,6 +328,3 @@ static void FM_NAME(fm_gemm)(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb
 #undef FM_FMA
 #undef FM_ADD
 #undef FM_HSUM
-#undef FM_NAME
-#undef FM_CAT
-#undef FM_CAT2
