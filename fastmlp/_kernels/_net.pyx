@@ -30,7 +30,10 @@ from libc.stdlib cimport calloc
 from libc.string cimport memset, memcpy
 
 from ._blas cimport gemm_rm, axpy
-from ._gemm cimport fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args
+from ._gemm cimport (
+    fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args,
+    FM_FORWARD, FM_DELTA, FM_WEIGHT_GRAD,
+)
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
     _colsum_add, _dropout, _score_rows,
@@ -130,12 +133,6 @@ cdef inline floating *_at(floating *base, Py_ssize_t offset) noexcept nogil:
 # ----------------------------------------------------------------------
 # Own kernels (csrc/gemm.h) and their row epilogues
 # ----------------------------------------------------------------------
-cdef enum:
-    _FORWARD = 0        # _gemm.FORWARD, DELTA, WEIGHT_GRAD
-    _DELTA = 1
-    _WEIGHT_GRAD = 2
-
-
 cdef inline bint _own(const Net *net, Py_ssize_t i, int op,
                       const floating *like) noexcept nogil:
     """Product `op` of weight layer i runs on the own kernels (`like` only
@@ -372,20 +369,20 @@ cdef void _forward(const Net *net, const Input *X, const Py_ssize_t *rows,
                 a_in = dense + (start + r0) * nf
             else:
                 a_rows = rows + start + r0
-            if rows != NULL and not (_own(net, 0, _FORWARD, params)
-                      and _own(net, 0, _WEIGHT_GRAD, params)):
+            if rows != NULL and not (_own(net, 0, FM_FORWARD, params)
+                      and _own(net, 0, FM_WEIGHT_GRAD, params)):
                 gathered = (<floating *>buf.acts[0]) + r0 * nf
                 for r in range(nrows):
                     memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
                            nf * sizeof(floating))
-                if not _own(net, 0, _FORWARD, params):
+                if not _own(net, 0, FM_FORWARD, params):
                     a_in = gathered
                     a_rows = NULL
         else:
             # Hidden layer i after dropout, if any.
             a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                     else buf.acts[i]), r0 * fan_in)
-        if _own(net, i, _FORWARD, params):
+        if _own(net, i, FM_FORWARD, params):
             gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
                        z, fan_out, False)
             g.epi = <fm_epilogue_t>(_forward_rows_s if floating is float
@@ -469,7 +466,7 @@ cdef double _rows_pass(const Net *net, const Input *X, const floating *Y,
         epi.z = _at(<floating *>buf.zs[i], r0 * fan_in)
         epi.act = net.act[i - 1]
         epi.width = fan_in
-        if _own(net, i, _DELTA, params):
+        if _own(net, i, FM_DELTA, params):
             gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
                        fan_in, False)
             g.epi = <fm_epilogue_t>(_delta_rows_s if floating is float
@@ -519,7 +516,7 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
         if i == 0:
             if rows == NULL:
                 a_in = (<const floating *>X.dense) + start * fan_in
-            elif _own(net, 0, _WEIGHT_GRAD, grad):
+            elif _own(net, 0, FM_WEIGHT_GRAD, grad):
                 a_in = <const floating *>X.dense
                 a_rows = rows + start
             else:
@@ -528,7 +525,7 @@ cdef void _grad_block(const Net *net, const Input *X, const Py_ssize_t *rows,
             # Hidden layer i after dropout, if any.
             a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                          else buf.acts[i])
-        if _own(net, i, _WEIGHT_GRAD, grad):
+        if _own(net, i, FM_WEIGHT_GRAD, grad):
             gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
                       gW + c0 * fan_out, fan_out, accumulate)
             if intercepts:
