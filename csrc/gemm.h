@@ -28,7 +28,9 @@
  *       when A is not transposed, there are no column sums, C's n columns fill at
  *       most half a vector and k at least 32 bytes (fm_gemm_dot_form).
  * When B is stored in the other layout than the form reads, the kernel first
- * copies it (k * n elements).
+ * copies it (k * n elements) into g->pack, a buffer the caller owns and sizes
+ * with fm_gemm_pack_elems; no kernel allocates memory.  The portable variant
+ * reads B in place in either layout.
  *
  * Variants: AVX-512F, AVX2 + FMA and portable C, chosen when first called from
  * what the CPU supports (fm_gemm_set_isa overrides, for tests and benchmarks).
@@ -106,6 +108,9 @@ typedef struct {
     void *colsum;
     fm_epilogue_t epi;
     void *ctx;
+    /* Room for fm_gemm_pack_elems(...) elements (NULL when that is 0): where a
+     * kernel copies B into the layout its form reads. */
+    void *pack;
 } fm_gemm_args;
 
 /* Bytes of a vector of variant `isa`; 0 for the portable variant. */
@@ -120,6 +125,28 @@ static inline int fm_gemm_dot_form(int vector_bytes, int trans_a, int colsum, pt
                                    ptrdiff_t k, size_t size) {
     return !trans_a && !colsum && 2 * (size_t)n * size <= (size_t)vector_bytes &&
            k * (ptrdiff_t)size >= 32;
+}
+
+/* Elements that fm_gemm_d/_s may need in g->pack for C (m, n) = op(A) B, B (k, n)
+ * stored transposed when trans_b, elements of `size` bytes, whatever variant runs
+ * the product (fm_gemm_set_isa may change it after the buffer is sized): k * n when
+ * a vector variant may copy B, else 0.  The broadcast form copies B stored
+ * transposed; the dot form copies B stored as is, and the widest vector (64 bytes)
+ * takes the dot form for the most shapes. */
+static inline ptrdiff_t fm_gemm_pack_elems(int trans_a, int trans_b, int colsum, ptrdiff_t n,
+                                           ptrdiff_t k, size_t size) {
+    if (n <= 0 || k <= 0) return 0;
+    return trans_b || fm_gemm_dot_form(64, trans_a, colsum, n, k, size) ? n * k : 0;
+}
+
+/* fm_gemm_pack_elems for product `op` (fm_op) of a layer with fan_in inputs and
+ * fan_out outputs, at any number of rows.  The weight gradient reads its B, the
+ * delta, as stored (trans_a: the broadcast form): no copy. */
+static inline ptrdiff_t fm_gemm_op_pack_elems(fm_op op, ptrdiff_t fan_in, ptrdiff_t fan_out,
+                                              size_t size) {
+    if (op == FM_FORWARD) return fm_gemm_pack_elems(0, 0, 0, fan_out, fan_in, size);
+    if (op == FM_DELTA) return fm_gemm_pack_elems(0, 1, 0, fan_in, fan_out, size);
+    return 0;
 }
 
 #endif /* FASTMLP_GEMM_H */

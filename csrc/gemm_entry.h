@@ -35,49 +35,61 @@ static void FM_NAME(fm_gemm_portable)(const fm_gemm_args *g, const FM_T *b, ptrd
     }
 }
 
+/* B (k, n) into pack (k * n elements) in the layout the other form reads: the
+ * rows of B (k, n) from B^T (n, k) at b (leading dimension ldb) when trans_b, for
+ * the broadcast form; else the rows of B^T (n, k) from B (k, n) at b, for the
+ * dot form.  Returns pack. */
+static const FM_T *FM_NAME(fm_gemm_pack)(const fm_gemm_args *g, int trans_b, const FM_T *b,
+                                         ptrdiff_t ldb, FM_T *pack) {
+    ptrdiff_t p, j, j0;
+    if (trans_b) {
+        for (j0 = 0; j0 < g->n; j0 += 16)
+            for (p = 0; p < g->k; p++)
+                for (j = j0; j < g->n && j < j0 + 16; j++) pack[p * g->n + j] = b[j * ldb + p];
+    } else {
+        for (p = 0; p < g->k; p++)
+            for (j = 0; j < g->n; j++) pack[j * g->k + p] = b[p * ldb + j];
+    }
+    return pack;
+}
+
 /* C (m, n) = op(A) B for g (gemm.h) on the variant in use, B (k, n) at b (leading
- * dimension ldb), stored transposed (B^T (n, k)) when trans_b. */
+ * dimension ldb), stored transposed (B^T (n, k)) when trans_b; g->pack holds at
+ * least fm_gemm_pack_elems(g->trans_a, trans_b, g->colsum != NULL, n, k,
+ * sizeof(FM_T)) elements. */
 static void FM_NAME(fm_gemm)(const fm_gemm_args *g, int trans_b, const FM_T *b,
                              ptrdiff_t ldb) {
-    FM_T *copy = NULL;
+    FM_T *pack = (FM_T *)g->pack, *copy = NULL;
     int isa = fm_gemm_isa();
     int dot;
     if (g->m <= 0 && !g->colsum) return;
     if (g->n <= 0) return;
+    if (isa == FM_ISA_GENERIC) {
+        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);
+        else FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
+        return;
+    }
     dot = fm_gemm_dot_form(fm_gemm_vector_bytes(isa), g->trans_a, g->colsum != NULL, g->n,
                            g->k, sizeof(FM_T));
     if (dot != trans_b && g->k > 0) {
-        /* The other layout of B once, contiguous: B^T rows for the dot form,
-         * B rows for the broadcast form. */
-        ptrdiff_t p, j, j0;
-        copy = (FM_T *)malloc((size_t)(g->k * g->n) * sizeof(FM_T));
-        if (copy == NULL) {
-            /* No memory for the copy: the portable loops on B as it is. */
-            if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);
-            else FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
-            return;
+        if (pack == NULL) {
+            /* A caller that gives no pack: a copy of its own (for the engine until
+             * it hands its buffer), and without memory for it the portable loop. */
+            pack = copy = (FM_T *)malloc((size_t)(g->k * g->n) * sizeof(FM_T));
+            if (copy == NULL) {
+                if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);
+                else FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
+                return;
+            }
         }
-        if (trans_b) {
-            for (j0 = 0; j0 < g->n; j0 += 16)
-                for (p = 0; p < g->k; p++)
-                    for (j = j0; j < g->n && j < j0 + 16; j++)
-                        copy[p * g->n + j] = b[j * ldb + p];
-            ldb = g->n;
-        } else {
-            for (p = 0; p < g->k; p++)
-                for (j = 0; j < g->n; j++) copy[j * g->k + p] = b[p * ldb + j];
-            ldb = g->k;
-        }
-        b = copy;
+        b = FM_NAME(fm_gemm_pack)(g, trans_b, b, ldb, pack);
+        ldb = dot ? g->k : g->n;
     }
 #ifdef FM_GEMM_X86
     if (dot && isa == FM_ISA_AVX512) FM_KERNEL(fm_gemm_rd_avx512, 4x4)(g, b, ldb);
     else if (dot) FM_KERNEL(fm_gemm_rd_avx2, 4x2)(g, b, ldb);
     else if (isa == FM_ISA_AVX512) FM_KERNEL(fm_gemm_rv_avx512, 8x3v)(g, b, ldb);
-    else if (isa == FM_ISA_AVX2) FM_KERNEL(fm_gemm_rv_avx2, 4x3v)(g, b, ldb);
-    else FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
-#else
-    FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
+    else FM_KERNEL(fm_gemm_rv_avx2, 4x3v)(g, b, ldb);
 #endif
     free(copy);
 }

@@ -32,6 +32,11 @@ cdef extern from "gemm.h" nogil:
         void *colsum
         fm_epilogue_t epi
         void *ctx
+        void *pack
+    Py_ssize_t fm_gemm_pack_elems(bint trans_a, bint trans_b, bint colsum, Py_ssize_t n,
+                                  Py_ssize_t k, size_t size)
+    Py_ssize_t fm_gemm_op_pack_elems(fm_op op, Py_ssize_t fan_in, Py_ssize_t fan_out,
+                                     size_t size)
 
 cdef void gemm_own_d(const fm_gemm_args *g, bint trans_b, const double *b,
                      Py_ssize_t ldb) noexcept nogil
@@ -55,7 +60,8 @@ cdef inline void gemm_args(fm_gemm_args *g, bint trans_a, Py_ssize_t m, Py_ssize
                            bint accumulate) noexcept nogil:
     """g for C (m, n) = op(A) B (+ C when accumulate): A (m, k) at a, or A^T
     (k, m) when trans_a, rows through `rows` (or NULL), leading dimension lda;
-    C at c (ldc); no column sums and no epilogue."""
+    C at c (ldc); no column sums, no epilogue and no pack buffer (set g.pack
+    where fm_gemm_pack_elems is not 0)."""
     g.trans_a = trans_a
     g.m = m
     g.n = n
@@ -69,3 +75,4 @@ cdef inline void gemm_args(fm_gemm_args *g, bint trans_a, Py_ssize_t m, Py_ssize
     g.colsum = NULL
     g.epi = NULL
     g.ctx = NULL
+    g.pack = NULL

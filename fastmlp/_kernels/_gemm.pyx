@@ -172,19 +172,21 @@ cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssiz
                    floating *c, Py_ssize_t ldc, floating *cs, Py_ssize_t *rows,
                    bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                    Py_ssize_t k, bint accumulate, bint own,
-                   floating *gathered) noexcept nogil:
+                   floating *scratch) noexcept nogil:
+    # scratch: the own kernels' pack buffer, or the rows of A gathered for BLAS
     cdef fm_gemm_args g
     cdef Py_ssize_t r, width
     if own:
         gemm_args(&g, trans_a, m, n, k, a, lda, rows, c, ldc, accumulate)
         g.colsum = cs
+        g.pack = scratch
         own_gemm(&g, trans_b, b, ldb)
         return
     if rows != NULL:
         width = m if trans_a else k
         for r in range(k if trans_a else m):
-            memcpy(gathered + r * width, a + rows[r] * lda, width * sizeof(floating))
-        a = gathered
+            memcpy(scratch + r * width, a + rows[r] * lda, width * sizeof(floating))
+        a = scratch
         lda = width
     gemm_rm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb,
             <floating>(1.0 if accumulate else 0.0), c, ldc)
@@ -240,8 +242,12 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
         raise ValueError(f"colsum must be a contiguous ({n},) array of dtype {dtype}")
     if m == 0 and colsum is None or n == 0:
         return
-    # only BLAS needs the rows gathered first
-    gathered = np.empty(max(m * k, 1) if rows is not None and not own else 1, dtype=dtype)
+    # the own kernels' copy of B, or the rows gathered first for BLAS
+    if own:
+        size = fm_gemm_pack_elems(trans_a, trans_b, colsum is not None, n, k, dtype.itemsize)
+    else:
+        size = m * k if rows is not None else 0
+    scratch = np.empty(max(size, 1), dtype=dtype)
     empty = np.zeros((1, 1), dtype=dtype)
     a_arr = A if A.size else empty
     b_arr = B if B.size else empty
@@ -250,11 +256,11 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
     if dtype == np.float64:
         _call_product[double](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
                               colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                              accumulate, own, gathered, repeat)
+                              accumulate, own, scratch, repeat)
     else:
         _call_product[float](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
                              colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                             accumulate, own, gathered, repeat)
+                             accumulate, own, scratch, repeat)
 
 
 cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:, :] b,
@@ -262,11 +268,11 @@ cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:,
                        floating[::1] cs, bint with_cs, Py_ssize_t *rows,
                        bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                        Py_ssize_t k, bint accumulate, bint own,
-                       floating[::1] gathered, Py_ssize_t repeat) except -1:
+                       floating[::1] scratch, Py_ssize_t repeat) except -1:
     cdef floating *cs_ptr = &cs[0] if with_cs else NULL
     cdef Py_ssize_t t
     with nogil:
         for t in range(repeat):
             _product(&a[0, 0], lda, &b[0, 0], ldb, &c[0, 0], ldc, cs_ptr, rows, trans_a,
-                     trans_b, m, n, k, accumulate, own, &gathered[0])
+                     trans_b, m, n, k, accumulate, own, &scratch[0])
     return 0
