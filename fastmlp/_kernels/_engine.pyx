@@ -37,8 +37,8 @@ from ._elementwise cimport (
     fm_rng_skip, _bias_act, _act_deriv, _loss_delta, _add_vec, _all_finite,
 )
 from ._net cimport (
-    Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _alloc_buffers,
-    _carve_workspace, _dropout_width, _forward, _rows_pass, _grad_block,
+    Net, NetSpec as _NetSpec, Input, Buffers, _workspace_size, _pack_elems,
+    _alloc_buffers, _carve_workspace, _dropout_width, _forward, _rows_pass, _grad_block,
     _loss_grad_chunk, _loss_score_chunk,
 )
 from ._optim cimport (
@@ -202,7 +202,9 @@ cdef struct Team:
     Py_ssize_t n
     Py_ssize_t batch_size
     Py_ssize_t n_items
-    Buffers *buf
+    Buffers *buf           # shared by the team, but for Buffers.pack:
+    void *packs            # threads 1.. take theirs here, pack_elems apart
+    Py_ssize_t pack_elems
     StepConfig cfg
     uint64_t seed
     const void *Y
@@ -269,6 +271,7 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
     tm.accumulated and tm.t.  With a team of one thread the barriers do
     nothing and the arithmetic is that of a plain sequential pass."""
     cdef const Net *net = tm.net
+    cdef Buffers buf = tm.buf[0]    # the team's buffers, with this thread's pack
     cdef int team = tmt.size, sense = 0
     cdef StepConfig cfg = tm.cfg
     cdef Py_ssize_t start = 0, nrows, k, item, batch = 0
@@ -280,11 +283,13 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
     cdef Py_ssize_t next_rows, r0
     cdef bint gather = tm.rows != NULL and tm.inp.data == NULL
 
+    if rank > 0:
+        buf.pack = (<floating *>tm.packs) + (rank - 1) * tm.pack_elems
     if rank == 0:
         for k in range(tm.n_items):
             pen[2 * k] = 0.0
             pen[2 * k + 1] = 0.0
-            _item_step(net, tm.inp, tm.rows, 0, 0, tm.batch_size, tm.buf, params,
+            _item_step(net, tm.inp, tm.rows, 0, 0, tm.batch_size, &buf, params,
                        grad, s1, s2, 0.0, NULL, k, &pen[2 * k], &pen[2 * k + 1])
         tm.next_item[0] = 0
         tm.next_item[1] = 0
@@ -309,7 +314,7 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
         mine[_PART_LOSS] = _rows_pass(net, tm.inp, Y, SW, tm.rows, start,
                                       _split(nrows, team, rank),
                                       _split(nrows, team, rank + 1), nrows, params,
-                                      tm.buf, &sw_mine, rng)
+                                      &buf, &sw_mine, rng)
         mine[_PART_SW] = sw_mine
         if rank == 0 and _signalled(&tm.watch):
             tm.stop = 1
@@ -355,7 +360,7 @@ cdef void _epoch_worker(Team *tm, fm_team_t *tmt, int rank, const floating *Y,
             pen[2 * item] = 0.0
             pen[2 * item + 1] = 0.0
             _item_step(net, tm.inp, tm.rows, start - nrows, nrows, tm.batch_size,
-                       tm.buf, params, grad, s1, s2, sw_sum, &cfg, item,
+                       &buf, params, grad, s1, s2, sw_sum, &cfg, item,
                        &pen[2 * item], &pen[2 * item + 1])
         batch += 1
         team = _end_batch(tm, tmt, rank, team, &sense)
@@ -715,15 +720,19 @@ def train_epoch(
     tm.s2 = s2_ptr
     tm.part = <double *>calloc(_PART_STRIDE * n_threads, sizeof(double))
     tm.item_penalty = <double *>calloc(2 * tm.n_items, sizeof(double))
-    if tm.part == NULL or tm.item_penalty == NULL:
+    tm.pack_elems = _pack_elems(net, True)
+    tm.packs = malloc(max(1, (n_threads - 1) * tm.pack_elems) * sizeof(floating))
+    if tm.part == NULL or tm.item_penalty == NULL or tm.packs == NULL:
         free(tm.part)
         free(tm.item_penalty)
+        free(tm.packs)
         raise MemoryError()
     try:
         _alloc_buffers(&buf, net.n_weights)
     except MemoryError:
         free(tm.part)
         free(tm.item_penalty)
+        free(tm.packs)
         raise
     try:
         tm.watch.next_check = _now() + _SIGNAL_INTERVAL
@@ -738,6 +747,7 @@ def train_epoch(
         free(buf.acts)
         free(tm.part)
         free(tm.item_penalty)
+        free(tm.packs)
     if tm.stop:
         _raise_pending()
     return tm.accumulated, tm.t, tm.status
