@@ -59,7 +59,6 @@ static const FM_T *FM_NAME(fm_gemm_pack)(const fm_gemm_args *g, int trans_b, con
  * sizeof(FM_T)) elements. */
 static void FM_NAME(fm_gemm)(const fm_gemm_args *g, int trans_b, const FM_T *b,
                              ptrdiff_t ldb) {
-    FM_T *pack = (FM_T *)g->pack, *copy = NULL;
     int isa = fm_gemm_isa();
     int dot;
     if (g->m <= 0 && !g->colsum) return;
@@ -72,17 +71,7 @@ static void FM_NAME(fm_gemm)(const fm_gemm_args *g, int trans_b, const FM_T *b,
     dot = fm_gemm_dot_form(fm_gemm_vector_bytes(isa), g->trans_a, g->colsum != NULL, g->n,
                            g->k, sizeof(FM_T));
     if (dot != trans_b && g->k > 0) {
-        if (pack == NULL) {
-            /* A caller that gives no pack: a copy of its own (for the engine until
-             * it hands its buffer), and without memory for it the portable loop. */
-            pack = copy = (FM_T *)malloc((size_t)(g->k * g->n) * sizeof(FM_T));
-            if (copy == NULL) {
-                if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);
-                else FM_NAME(fm_gemm_portable)(g, b, ldb, 1);
-                return;
-            }
-        }
-        b = FM_NAME(fm_gemm_pack)(g, trans_b, b, ldb, pack);
+        b = FM_NAME(fm_gemm_pack)(g, trans_b, b, ldb, (FM_T *)g->pack);
         ldb = dot ? g->k : g->n;
     }
 #ifdef FM_GEMM_X86
@@ -91,7 +80,6 @@ static void FM_NAME(fm_gemm)(const fm_gemm_args *g, int trans_b, const FM_T *b,
     else if (isa == FM_ISA_AVX512) FM_KERNEL(fm_gemm_rv_avx512, 8x3v)(g, b, ldb);
     else FM_KERNEL(fm_gemm_rv_avx2, 4x3v)(g, b, ldb);
 #endif
-    free(copy);
 }
 
 #undef FM_KERNEL

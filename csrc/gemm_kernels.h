@@ -6,8 +6,6 @@
 #ifndef FASTMLP_GEMM_KERNELS_H
 #define FASTMLP_GEMM_KERNELS_H
 
-#include <stdlib.h>
-
 #include "gemm.h"
 #include "variants.h"
 

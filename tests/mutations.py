@@ -38,7 +38,7 @@ ENGINE = "fastmlp/_kernels/_engine.pyx"
 NET = "fastmlp/_kernels/_net.pyx"
 OPTIM = "fastmlp/_kernels/_optim.pyx"
 GEMM_SIMD = "csrc/gemm_simd.h"
-GEMM_KERNELS = "csrc/gemm_kernels.h"
+GEMM_ENTRY = "csrc/gemm_entry.h"
 ELEMENTWISE = "csrc/elementwise_body.h"
 
 
@@ -237,6 +237,14 @@ MUTANTS = [
         [(GEMM_SIMD,
           "    if (p < k) {\n        FM_M tail",
           "    if (0) {\n        FM_M tail")],
+        ["tests/test_own_kernels.py"],
+    ),
+    Mutant(
+        "gemm_portable_bt_in_place",
+        "own kernels, portable variant: B stored transposed read in place as if stored as is",
+        [(GEMM_ENTRY,
+          "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);",
+          "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, ldb, 1);")],
         ["tests/test_own_kernels.py"],
     ),
 ]
