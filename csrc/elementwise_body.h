@@ -13,7 +13,7 @@
 /* z (rows, cols), b (cols), out (rows, cols): out[r, j] = f(z[r, j] + b[j]) for
  * activation code `act`; out may be z. */
 FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *out,
-                                    ptrdiff_t rows, ptrdiff_t cols, int act) {
+                                           ptrdiff_t rows, ptrdiff_t cols, int act) {
     ptrdiff_t r, j;
     for (r = 0; r < rows; r++) {
         const FM_T *zr = z + r * cols;
@@ -23,7 +23,8 @@ FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *o
             for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
             break;
         case FM_LOGISTIC:
-            for (j = 0; j < cols; j++) o[j] = (FM_T)1 / ((FM_T)1 + FM_T_EXP(-(zr[j] + b[j])));
+            for (j = 0; j < cols; j++)
+                o[j] = (FM_T)1 / ((FM_T)1 + FM_T_EXP(-(zr[j] + b[j])));
             break;
         case FM_TANH:
             for (j = 0; j < cols; j++) o[j] = FM_T_TANH(zr[j] + b[j]);
@@ -41,8 +42,12 @@ FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *o
             FM_T mx, s = 0;
             for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
             mx = o[0];
-            for (j = 1; j < cols; j++) if (o[j] > mx) mx = o[j];
-            for (j = 0; j < cols; j++) { o[j] = FM_T_EXP(o[j] - mx); s += o[j]; }
+            for (j = 1; j < cols; j++)
+                if (o[j] > mx) mx = o[j];
+            for (j = 0; j < cols; j++) {
+                o[j] = FM_T_EXP(o[j] - mx);
+                s += o[j];
+            }
             for (j = 0; j < cols; j++) o[j] = o[j] / s;
             break;
         }
@@ -74,7 +79,8 @@ FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *o
         case FM_GELU:
             for (j = 0; j < cols; j++) {
                 FM_T v = zr[j] + b[j];
-                o[j] = (FM_T)0.5 * v * FM_T_ERFC(-v * (FM_T)FM_INV_SQRT2); /* no cancellation */
+                /* Phi(v) as erfc: no cancellation for v < 0 */
+                o[j] = (FM_T)0.5 * v * FM_T_ERFC(-v * (FM_T)FM_INV_SQRT2);
             }
             break;
         case FM_SILU:
@@ -96,7 +102,7 @@ FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *o
 /* z (rows, cols), b (cols): z[r, j] += b[j], the pre-activation kept for the
  * derivatives that need it. */
 FM_CLONES static void FM_NAME(fm_add_bias)(FM_T *z, const FM_T *b, ptrdiff_t rows,
-                                    ptrdiff_t cols) {
+                                           ptrdiff_t cols) {
     ptrdiff_t r, j;
     for (r = 0; r < rows; r++)
         for (j = 0; j < cols; j++) z[r * cols + j] += b[j];
@@ -105,7 +111,7 @@ FM_CLONES static void FM_NAME(fm_add_bias)(FM_T *z, const FM_T *b, ptrdiff_t row
 /* a, z, delta (n): delta *= f'(z), given a = f(z) (and z where fm_needs_z, else
  * z may be NULL). */
 FM_CLONES static void FM_NAME(fm_act_deriv)(const FM_T *a, const FM_T *z, FM_T *delta,
-                                     ptrdiff_t n, int act) {
+                                            ptrdiff_t n, int act) {
     ptrdiff_t i;
     switch (act) {
     case FM_LOGISTIC:
@@ -130,8 +136,9 @@ FM_CLONES static void FM_NAME(fm_act_deriv)(const FM_T *a, const FM_T *z, FM_T *
         break;
     case FM_SELU:
         for (i = 0; i < n; i++)
-            delta[i] = a[i] > 0 ? (FM_T)FM_SELU_LAMBDA * delta[i]
-                : delta[i] * (a[i] + (FM_T)(FM_SELU_LAMBDA * FM_SELU_ALPHA));
+            delta[i] =
+                    a[i] > 0 ? (FM_T)FM_SELU_LAMBDA * delta[i]
+                             : delta[i] * (a[i] + (FM_T)(FM_SELU_LAMBDA * FM_SELU_ALPHA));
         break;
     case FM_SOFTPLUS: /* logistic(z) = 1 - exp(-softplus(z)) */
         for (i = 0; i < n; i++) delta[i] = delta[i] * -FM_T_EXPM1(-a[i]);
@@ -153,8 +160,7 @@ FM_CLONES static void FM_NAME(fm_act_deriv)(const FM_T *a, const FM_T *z, FM_T *
     case FM_GAUSSIAN:
         for (i = 0; i < n; i++) delta[i] = delta[i] * ((FM_T)-2 * z[i] * a[i]);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -164,8 +170,8 @@ FM_CLONES static void FM_NAME(fm_act_deriv)(const FM_T *a, const FM_T *z, FM_T *
  * double.  Probabilities are clipped to [eps, 1 - eps] in the log-loss value
  * only. */
 static inline double FM_NAME(fm_loss_delta)(const FM_T *p, const FM_T *y, const FM_T *sw,
-                                        FM_T *delta, ptrdiff_t rows, ptrdiff_t cols,
-                                        int loss, int out_act, double param) {
+                                            FM_T *delta, ptrdiff_t rows, ptrdiff_t cols,
+                                            int loss, int out_act, double param) {
     ptrdiff_t r, j;
     double total = 0.0;
     const FM_T eps = FM_T_EPS, hd = (FM_T)param;
@@ -179,13 +185,19 @@ static inline double FM_NAME(fm_loss_delta)(const FM_T *p, const FM_T *y, const 
             /* y is one-hot: sum_{j != y} max(0, s_j - s_y + 1)[^2] */
             ptrdiff_t c = 0;
             FM_T sy, gsum = 0;
-            for (j = 1; j < cols; j++) if (yr[j] > yr[c]) c = j;
+            for (j = 1; j < cols; j++)
+                if (yr[j] > yr[c]) c = j;
             sy = pr[c];
             for (j = 0; j < cols; j++) {
                 FM_T m = pr[j] - sy + (FM_T)1, g = 0;
                 if (j != c && m > 0) {
-                    if (loss == FM_HINGE) { acc += (double)m; g = (FM_T)1; }
-                    else { acc += (double)m * (double)m; g = (FM_T)2 * m; }
+                    if (loss == FM_HINGE) {
+                        acc += (double)m;
+                        g = (FM_T)1;
+                    } else {
+                        acc += (double)m * (double)m;
+                        g = (FM_T)2 * m;
+                    }
                 }
                 dr[j] = g * w;
                 gsum += g;
@@ -212,7 +224,8 @@ static inline double FM_NAME(fm_loss_delta)(const FM_T *p, const FM_T *y, const 
             case FM_BINARY_LOG_LOSS: {
                 FM_T pc = pj < eps ? eps : (pj > (FM_T)1 - eps ? (FM_T)1 - eps : pj);
                 if (yj != 0) acc -= (double)yj * (double)FM_T_LOG(pc);
-                if (yj != 1) acc -= (double)((FM_T)1 - yj) * (double)FM_T_LOG((FM_T)1 - pc);
+                if (yj != 1)
+                    acc -= (double)((FM_T)1 - yj) * (double)FM_T_LOG((FM_T)1 - pc);
                 g = canonical ? pj - yj : (pc - yj) / (pc * ((FM_T)1 - pc));
                 break;
             }
@@ -230,8 +243,10 @@ static inline double FM_NAME(fm_loss_delta)(const FM_T *p, const FM_T *y, const 
             }
             case FM_HUBER: {
                 FM_T d = pj - yj, ad = FM_T_FABS(d);
-                if (ad <= hd) { acc += 0.5 * (double)d * (double)d; g = d; }
-                else {
+                if (ad <= hd) {
+                    acc += 0.5 * (double)d * (double)d;
+                    g = d;
+                } else {
                     acc += (double)hd * ((double)ad - 0.5 * (double)hd);
                     g = d > 0 ? hd : -hd;
                 }
@@ -242,27 +257,30 @@ static inline double FM_NAME(fm_loss_delta)(const FM_T *p, const FM_T *y, const 
                 FM_T t = yj > (FM_T)0.5 ? (FM_T)1 : (FM_T)-1, m = (FM_T)1 - t * pj;
                 g = 0;
                 if (m > 0) {
-                    if (loss == FM_BINARY_HINGE) { acc += (double)m; g = -t; }
-                    else { acc += (double)m * (double)m; g = (FM_T)-2 * t * m; }
+                    if (loss == FM_BINARY_HINGE) {
+                        acc += (double)m;
+                        g = -t;
+                    } else {
+                        acc += (double)m * (double)m;
+                        g = (FM_T)-2 * t * m;
+                    }
                 }
                 break;
             }
-            default:
-                g = 0;
+            default: g = 0;
             }
             dr[j] = g * w;
         }
         total += (double)w * acc;
     }
-    if (!canonical)
-        FM_NAME(fm_act_deriv)(p, NULL, delta, rows * cols, out_act);
+    if (!canonical) FM_NAME(fm_act_deriv)(p, NULL, delta, rows * cols, out_act);
     return total;
 }
 
 /* d (rows, cols), out (cols): out[j] += sum_r d[r, j], the bias gradient as a
  * column sum. */
 FM_CLONES static void FM_NAME(fm_colsum_add)(const FM_T *d, FM_T *out, ptrdiff_t rows,
-                                      ptrdiff_t cols) {
+                                             ptrdiff_t cols) {
     ptrdiff_t r, j;
     for (r = 0; r < rows; r++) {
         const FM_T *dr = d + r * cols;
@@ -296,8 +314,8 @@ static inline int FM_NAME(fm_all_finite)(const FM_T *x, ptrdiff_t n) {
  * Accumulated in double; p is compared in FM_T, as predict compares it.
  * Returns whether every p is finite. */
 static inline int FM_NAME(fm_score_rows)(const FM_T *p, const FM_T *y, const FM_T *sw,
-                                     ptrdiff_t rows, ptrdiff_t cols, int rule,
-                                     double *sums, FM_T *correct) {
+                                         ptrdiff_t rows, ptrdiff_t cols, int rule,
+                                         double *sums, FM_T *correct) {
     ptrdiff_t r, j;
     const FM_T cut = rule == FM_SCORE_ABOVE_HALF ? (FM_T)0.5 : (FM_T)0;
     for (r = 0; r < rows; r++) {
@@ -315,11 +333,11 @@ static inline int FM_NAME(fm_score_rows)(const FM_T *p, const FM_T *y, const FM_
             ptrdiff_t c = 0, t = 0;
             for (j = 1; j < cols && pr[c] == pr[c]; j++)
                 if (pr[j] > pr[c] || pr[j] != pr[j]) c = j;
-            for (j = 1; j < cols; j++) if (yr[j] > yr[t]) t = j;
+            for (j = 1; j < cols; j++)
+                if (yr[j] > yr[t]) t = j;
             ok = c == t;
         } else {
-            for (j = 0; j < cols && ok; j++)
-                ok = (pr[j] > cut) == (yr[j] > (FM_T)0.5);
+            for (j = 0; j < cols && ok; j++) ok = (pr[j] > cut) == (yr[j] > (FM_T)0.5);
         }
         correct[r] = (FM_T)ok;
         if (ok) sums[0] += (double)sw[r];
@@ -330,8 +348,8 @@ static inline int FM_NAME(fm_score_rows)(const FM_T *p, const FM_T *y, const FM_
 /* a, mask, dropped (n): inverted dropout.  mask[i] = 1/(1-rate) with probability
  * 1-rate, else 0, from the stream at *rng (advanced by n draws); dropped[i] =
  * a[i] * mask[i]. */
-static inline void FM_NAME(fm_dropout)(const FM_T *a, FM_T *mask, FM_T *dropped, ptrdiff_t n,
-                                   double rate, uint64_t *rng) {
+static inline void FM_NAME(fm_dropout)(const FM_T *a, FM_T *mask, FM_T *dropped,
+                                       ptrdiff_t n, double rate, uint64_t *rng) {
     ptrdiff_t i;
     const FM_T keep_scale = (FM_T)(1.0 / (1.0 - rate));
     for (i = 0; i < n; i++) {

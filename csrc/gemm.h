@@ -133,8 +133,8 @@ static inline int fm_gemm_dot_form(int vector_bytes, int trans_a, int colsum, pt
  * a vector variant may copy B, else 0.  The broadcast form copies B stored
  * transposed; the dot form copies B stored as is, and the widest vector (64 bytes)
  * takes the dot form for the most shapes. */
-static inline ptrdiff_t fm_gemm_pack_elems(int trans_a, int trans_b, int colsum, ptrdiff_t n,
-                                           ptrdiff_t k, size_t size) {
+static inline ptrdiff_t fm_gemm_pack_elems(int trans_a, int trans_b, int colsum,
+                                           ptrdiff_t n, ptrdiff_t k, size_t size) {
     if (n <= 0 || k <= 0) return 0;
     return trans_b || fm_gemm_dot_form(64, trans_a, colsum, n, k, size) ? n * k : 0;
 }
@@ -142,8 +142,8 @@ static inline ptrdiff_t fm_gemm_pack_elems(int trans_a, int trans_b, int colsum,
 /* fm_gemm_pack_elems for product `op` (fm_op) of a layer with fan_in inputs and
  * fan_out outputs, at any number of rows.  The weight gradient reads its B, the
  * delta, as stored (trans_a: the broadcast form): no copy. */
-static inline ptrdiff_t fm_gemm_op_pack_elems(fm_op op, ptrdiff_t fan_in, ptrdiff_t fan_out,
-                                              size_t size) {
+static inline ptrdiff_t fm_gemm_op_pack_elems(fm_op op, ptrdiff_t fan_in,
+                                              ptrdiff_t fan_out, size_t size) {
     if (op == FM_FORWARD) return fm_gemm_pack_elems(0, 0, 0, fan_out, fan_in, size);
     if (op == FM_DELTA) return fm_gemm_pack_elems(0, 1, 0, fan_in, fan_out, size);
     return 0;

@@ -39,13 +39,14 @@ static void FM_NAME(fm_gemm_portable)(const fm_gemm_args *g, const FM_T *b, ptrd
  * rows of B (k, n) from B^T (n, k) at b (leading dimension ldb) when trans_b, for
  * the broadcast form; else the rows of B^T (n, k) from B (k, n) at b, for the
  * dot form.  Returns pack. */
-static const FM_T *FM_NAME(fm_gemm_pack)(const fm_gemm_args *g, int trans_b, const FM_T *b,
-                                         ptrdiff_t ldb, FM_T *pack) {
+static const FM_T *FM_NAME(fm_gemm_pack)(const fm_gemm_args *g, int trans_b,
+                                         const FM_T *b, ptrdiff_t ldb, FM_T *pack) {
     ptrdiff_t p, j, j0;
     if (trans_b) {
         for (j0 = 0; j0 < g->n; j0 += 16)
             for (p = 0; p < g->k; p++)
-                for (j = j0; j < g->n && j < j0 + 16; j++) pack[p * g->n + j] = b[j * ldb + p];
+                for (j = j0; j < g->n && j < j0 + 16; j++)
+                    pack[p * g->n + j] = b[j * ldb + p];
     } else {
         for (p = 0; p < g->k; p++)
             for (j = 0; j < g->n; j++) pack[j * g->k + p] = b[p * ldb + j];

@@ -98,7 +98,8 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_SFX _d
 #define FM_V __m256d
 #define FM_M __m256i
-#define FM_MASK(r) _mm256_cmpgt_epi64(_mm256_set1_epi64x(r), _mm256_setr_epi64x(0, 1, 2, 3))
+#define FM_MASK(r)                                                                       \
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x(r), _mm256_setr_epi64x(0, 1, 2, 3))
 #define FM_LOAD(p) _mm256_loadu_pd(p)
 #define FM_LOADM(p, m) _mm256_maskload_pd(p, m)
 #define FM_STORE(p, v) _mm256_storeu_pd(p, v)
@@ -114,8 +115,8 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_SFX _s
 #define FM_V __m256
 #define FM_M __m256i
-#define FM_MASK(r) _mm256_cmpgt_epi32(_mm256_set1_epi32(r), \
-                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define FM_MASK(r)                                                                       \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define FM_LOAD(p) _mm256_loadu_ps(p)
 #define FM_LOADM(p, m) _mm256_maskload_ps(p, m)
 #define FM_STORE(p, v) _mm256_storeu_ps(p, v)
@@ -154,10 +155,11 @@ static int fm_gemm_supported(int isa) {
 }
 
 static int fm_gemm_isa(void) {
-    if (fm_gemm_isa_now < 0)
-        fm_gemm_isa_now = fm_gemm_supported(FM_ISA_AVX512) ? FM_ISA_AVX512
-                          : fm_gemm_supported(FM_ISA_AVX2) ? FM_ISA_AVX2
-                          : FM_ISA_GENERIC;
+    if (fm_gemm_isa_now < 0) {
+        if (fm_gemm_supported(FM_ISA_AVX512)) fm_gemm_isa_now = FM_ISA_AVX512;
+        else if (fm_gemm_supported(FM_ISA_AVX2)) fm_gemm_isa_now = FM_ISA_AVX2;
+        else fm_gemm_isa_now = FM_ISA_GENERIC;
+    }
     return fm_gemm_isa_now;
 }
 

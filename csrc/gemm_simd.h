@@ -29,15 +29,16 @@
 
 /* Helpers: name_avx512_d; kernels: the name with the tile. */
 #define FM_KNAME(name) FM_CAT(FM_CAT(name, FM_ISA), FM_SFX)
-#define FM_RV_KERNEL FM_CAT(FM_CAT(FM_CAT(FM_CAT(FM_KNAME(fm_gemm_rv), FM_MR), x), FM_NV), v)
+#define FM_RV_KERNEL                                                                     \
+    FM_CAT(FM_CAT(FM_CAT(FM_CAT(FM_KNAME(fm_gemm_rv), FM_MR), x), FM_NV), v)
 #define FM_RD_KERNEL FM_CAT(FM_CAT(FM_CAT(FM_KNAME(fm_gemm_rd), FM_RD_MR), x), FM_RD_NR)
 #define FM_INLINE static inline __attribute__((always_inline))
 
 _Static_assert(FM_ROW_TILE % FM_MR == 0 && FM_ROW_TILE % FM_RD_MR == 0,
                "FM_ROW_TILE is a multiple of every tile's rows");
-_Static_assert(FM_MR * FM_NV + FM_NV + 1 <= FM_NREGS, "rv tile: C, B and A in registers");
-_Static_assert(FM_RD_MR * FM_RD_NR + FM_RD_NR + 1 <= FM_NREGS,
-               "rd tile: C, B^T and A in registers");
+_Static_assert(FM_NV + 1 + FM_MR * FM_NV <= FM_NREGS, "rv tile: B, A and C in registers");
+_Static_assert(FM_RD_NR + 1 + FM_RD_MR * FM_RD_NR <= FM_NREGS,
+               "rd tile: B^T, A and C in registers");
 
 /* One broadcast tile: C (mr, nv * FM_VL) at c (ldc) = A (mr, k) B (k, nv * FM_VL),
  * B at b (ldb), plus C when `accumulate`; mr <= FM_MR, nv <= FM_NV.  The last
@@ -47,8 +48,8 @@ _Static_assert(FM_RD_MR * FM_RD_NR + FM_RD_NR + 1 <= FM_NREGS,
 FM_INLINE void FM_KNAME(fm_rv_tile)(const int how, const int mr, const int nv,
                                     const int masked, ptrdiff_t k, const FM_T *const *ar,
                                     const FM_T *a, ptrdiff_t lda, const ptrdiff_t *rows,
-                                    const FM_T *b, ptrdiff_t ldb, FM_M last, int accumulate,
-                                    FM_T *c, ptrdiff_t ldc) {
+                                    const FM_T *b, ptrdiff_t ldb, FM_M last,
+                                    int accumulate, FM_T *c, ptrdiff_t ldc) {
     FM_V acc[FM_MR][FM_NV];
     const FM_T *row[FM_MR];
     ptrdiff_t p;
@@ -221,8 +222,7 @@ FM_INLINE void FM_KNAME(fm_rd_strip)(const int mr, const fm_gemm_args *g, ptrdif
     FM_T *c = (FM_T *)g->c + i0 * g->ldc;
     ptrdiff_t j0;
     int i;
-    for (i = 0; i < mr; i++)
-        ar[i] = a + (g->rows ? g->rows[i0 + i] : i0 + i) * g->lda;
+    for (i = 0; i < mr; i++) ar[i] = a + (g->rows ? g->rows[i0 + i] : i0 + i) * g->lda;
     for (j0 = 0; j0 < g->n; j0 += FM_RD_NR) {
         ptrdiff_t nc = g->n - j0 < FM_RD_NR ? g->n - j0 : FM_RD_NR;
         const FM_T *b = bt + j0 * ldbt;
@@ -332,10 +332,8 @@ static void FM_KNAME(fm_rv_at_kblocked)(const fm_gemm_args *g, const FM_T *b,
 static void FM_RV_KERNEL(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb) {
     if (g->trans_a && !g->epi && g->m >= FM_KC_MIN_M)
         FM_KNAME(fm_rv_at_kblocked)(g, b, ldb);
-    else if (g->trans_a)
-        FM_KNAME(fm_rv_strips)(FM_A_TRANSPOSED, g, b, ldb);
-    else
-        FM_KNAME(fm_rv_strips)(FM_A_ROWS, g, b, ldb);
+    else if (g->trans_a) FM_KNAME(fm_rv_strips)(FM_A_TRANSPOSED, g, b, ldb);
+    else FM_KNAME(fm_rv_strips)(FM_A_ROWS, g, b, ldb);
     if (g->colsum) FM_KNAME(fm_rv_strip)(FM_A_ONES, 1, g, 0, b, ldb);
 }
 

@@ -12,10 +12,12 @@
 /* params, grad, m, v (at least hi): params[j] <- Adam step with g = (grad[j] +
  * a * w) / s and the moments m, v, after the decoupled weight decay w <- w -
  * decay * w (AdamW; 0 for Adam). */
-FM_CLONES static void FM_NAME(fm_adam_update)(
-        FM_T *restrict params, const FM_T *restrict grad, FM_T *restrict m,
-        FM_T *restrict v, ptrdiff_t lo, ptrdiff_t hi, FM_T a, FM_T s, FM_T step, FM_T b1,
-        FM_T b2, FM_T c1, FM_T c2, FM_T eps, FM_T decay) {
+FM_CLONES static void FM_NAME(fm_adam_update)(FM_T *restrict params,
+                                              const FM_T *restrict grad, FM_T *restrict m,
+                                              FM_T *restrict v, ptrdiff_t lo,
+                                              ptrdiff_t hi, FM_T a, FM_T s, FM_T step,
+                                              FM_T b1, FM_T b2, FM_T c1, FM_T c2,
+                                              FM_T eps, FM_T decay) {
     ptrdiff_t j;
     for (j = lo; j < hi; j++) {
         FM_T w = params[j];
@@ -32,9 +34,11 @@ FM_CLONES static void FM_NAME(fm_adam_update)(
 
 /* params, grad, velocity (at least hi): params[j] <- SGD step with momentum mu
  * (Nesterov's when nesterov != 0) and g = (grad[j] + a * w) / s. */
-FM_CLONES static void FM_NAME(fm_sgd_update)(
-        FM_T *restrict params, const FM_T *restrict grad, FM_T *restrict velocity,
-        ptrdiff_t lo, ptrdiff_t hi, FM_T a, FM_T s, FM_T mu, FM_T eta, int nesterov) {
+FM_CLONES static void FM_NAME(fm_sgd_update)(FM_T *restrict params,
+                                             const FM_T *restrict grad,
+                                             FM_T *restrict velocity, ptrdiff_t lo,
+                                             ptrdiff_t hi, FM_T a, FM_T s, FM_T mu,
+                                             FM_T eta, int nesterov) {
     ptrdiff_t j;
     if (nesterov) {
         for (j = lo; j < hi; j++) {
@@ -75,14 +79,17 @@ FM_CLONES static void FM_NAME(fm_adagrad_rmsprop_update)(
 /* params, grad, s, d (at least hi): Adadelta (Zeiler 2012), its step scaled by
  * lr, with g = grad[j] already scaled: s holds the running average of g^2, d
  * that of the steps^2. */
-FM_CLONES static void FM_NAME(fm_adadelta_update)(
-        FM_T *restrict params, const FM_T *restrict grad, FM_T *restrict s, FM_T *restrict d,
-        ptrdiff_t lo, ptrdiff_t hi, FM_T lr, FM_T eps, FM_T rho, FM_T crho) {
+FM_CLONES static void FM_NAME(fm_adadelta_update)(FM_T *restrict params,
+                                                  const FM_T *restrict grad,
+                                                  FM_T *restrict s, FM_T *restrict d,
+                                                  ptrdiff_t lo, ptrdiff_t hi, FM_T lr,
+                                                  FM_T eps, FM_T rho, FM_T crho) {
     ptrdiff_t j;
     for (j = lo; j < hi; j++) {
         FM_T g = grad[j];
         FM_T sj = rho * s[j] + crho * (g * g);
-        FM_T dx = -((FM_T)sqrt((double)(d[j] + eps)) / (FM_T)sqrt((double)(sj + eps))) * g;
+        FM_T dx =
+                -((FM_T)sqrt((double)(d[j] + eps)) / (FM_T)sqrt((double)(sj + eps))) * g;
         s[j] = sj;
         d[j] = rho * d[j] + crho * (dx * dx);
         params[j] = params[j] + lr * dx;
