@@ -41,7 +41,7 @@
  * doubles, 8 rows x 3 vectors of 8 (NR = 24); fm_gemm_rd_avx2_s4x2 the dot form
  * with AVX2 on floats, 4 rows x 2 columns.
  *
- *   kernel                    MR x NR       VL  KC  vector registers
+ *   kernel                    tile          VL  KC  vector registers
  *   fm_gemm_rv_avx512_d8x3v   8 x 3 x 8      8  64  24 C + 3 B + 1 A = 28 of 32 zmm
  *   fm_gemm_rv_avx512_s8x3v   8 x 3 x 16    16  64  24 C + 3 B + 1 A = 28 of 32 zmm
  *   fm_gemm_rd_avx512_d4x4    4 x 4          8   -  16 C + 4 B + 1 A = 21 of 32 zmm
@@ -52,15 +52,16 @@
  *   fm_gemm_rd_avx2_s4x2      4 x 2          8   -   8 C + 2 B + 1 A = 11 of 16 ymm
  *   fm_gemm_portable_d/_s     FM_ROW_TILE x n (scalar loops, B in place)
  *
- * "C" counts the accumulators of the tile, "B" the vectors of B (or B^T) loaded
- * per step of p, "A" the broadcast (or loaded) element of A.  AVX-512 keeps the
- * mask of an edge tile (the last, partial vector of a row) in a mask register;
- * AVX2 needs a vector register for it, so only edge tiles use a mask, full tiles
- * plain loads and stores.  The rd tile's NR is its most columns: thinner C takes
- * tiles of fewer.  KC: the transposed product C = A^T B of at least FM_KC_MIN_M
- * rows (the weight gradient of a layer with that many inputs) runs in blocks of
- * KC rows of A and B, so that a block of B (KC x NR) stays in the first-level
- * cache while every row strip of C reads it.
+ * A tile is MR x NV x VL elements of C in the broadcast form (NR = NV x VL), MR x
+ * NR in the dot form.  "C" counts the accumulators of the tile, "B" the vectors
+ * of B (or B^T) loaded per step of p, "A" the broadcast (or loaded) element of A.
+ * AVX-512 keeps the mask of an edge tile (the last, partial vector of a row) in a
+ * mask register; AVX2 needs a vector register for it, so only edge tiles use a
+ * mask, full tiles plain loads and stores.  The rd tile's NR is its most columns:
+ * thinner C takes tiles of fewer.  KC: the transposed product C = A^T B of at
+ * least FM_KC_MIN_M rows (the weight gradient of a layer with that many inputs)
+ * runs in blocks of KC rows of A and B, so that a block of B (KC x NR) stays in
+ * the first-level cache while every row strip of C reads it.
  *
  * Rounding: every element of C is one chain of fused multiply-adds over p in
  * increasing order (the rd form: VL chains, summed by a fixed tree; the

@@ -173,7 +173,10 @@ cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssiz
                    bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                    Py_ssize_t k, bint accumulate, bint own,
                    floating *scratch) noexcept nogil:
-    # scratch: the own kernels' pack buffer, or the rows of A gathered for BLAS
+    # C (m, n) = op(A) op(B) (+ C when accumulate): A (m, k), or (k, m) when
+    # trans_a, its stored rows through `rows` (or NULL); B (k, n), or (n, k) when
+    # trans_b; cs (n) += the column sums of op(B), unless NULL.  scratch: the
+    # own kernels' pack buffer, or the rows of A gathered for BLAS.
     cdef fm_gemm_args g
     cdef Py_ssize_t r, width
     if own:
