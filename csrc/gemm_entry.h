@@ -35,9 +35,9 @@ static void FM_NAME(fm_gemm_portable)(const fm_gemm_args *g, const FM_T *b, ptrd
     }
 }
 
-/* B (k, n) into pack (k * n elements) in the layout the other form reads: the
- * rows of B (k, n) from B^T (n, k) at b (leading dimension ldb) when trans_b, for
- * the broadcast form; else the rows of B^T (n, k) from B (k, n) at b, for the
+/* B (k, n) copied into pack (k * n elements) in the layout the form reads: when
+ * trans_b, from B^T (n, k) at b (leading dimension ldb) into the rows of B, for
+ * the broadcast form; otherwise from B (k, n) at b into the rows of B^T, for the
  * dot form.  Returns pack. */
 static const FM_T *FM_NAME(fm_gemm_pack)(const fm_gemm_args *g, int trans_b,
                                          const FM_T *b, ptrdiff_t ldb, FM_T *pack) {

@@ -1,6 +1,6 @@
 # Own small-GEMM kernels (csrc/gemm_kernels.h; their contract in csrc/gemm.h) for
-# the engine: declarations other modules cimport.  The kernels themselves are compiled into _gemm only,
-# so one variant (instruction set) is in use per process.
+# the engine: declarations other modules cimport.  The kernels themselves are
+# compiled into _gemm only, so one variant (instruction set) is in use per process.
 #
 # Layering: below _net (forward, delta and weight-gradient products of a block
 # of rows); beside _blas, which it replaces product by product (NetSpec's
