@@ -10,6 +10,8 @@
 #ifndef FASTMLP_CODES_H
 #define FASTMLP_CODES_H
 
+/* One code per line, comments aligned: */
+/* clang-format off */
 #define FM_ACTIVATIONS(X)                                                          \
     X(FM_IDENTITY, "identity")                                                     \
     X(FM_LOGISTIC, "logistic")                                                     \
@@ -52,6 +54,8 @@
     X(FM_SCORE_ABOVE_HALF, "above_half")   /* logistic units: p > 0.5 */           \
     X(FM_SCORE_ABOVE_ZERO, "above_zero")   /* hinge margins, per label: p > 0 */   \
     X(FM_SCORE_RESIDUALS, "residuals")     /* regression: (y - p)^2 per column */
+
+/* clang-format on */
 
 #define FM_CODE_ENUM(code, name) code,
 #define FM_CODE_NAME(code, name) name,

@@ -1,47 +1,20 @@
-/* The kernels declared by gemm.h's comment: portable C, AVX2 + FMA and
- * AVX-512F variants, the choice among them, and the entry points
- * fm_gemm_d / fm_gemm_s.  Included by one extension module only
+/* The kernels of gemm.h's table: the AVX-512F and AVX2 + FMA variants
+ * (gemm_simd.h, once per instruction set and element type), the choice among
+ * them, and the entry points fm_gemm_d / fm_gemm_s with the portable variant
+ * (gemm_entry.h, once per element type).  Included by one extension module only
  * (fastmlp/_kernels/_gemm.pyx), so the chosen variant is one per process. */
 #ifndef FASTMLP_GEMM_KERNELS_H
 #define FASTMLP_GEMM_KERNELS_H
 
 #include "gemm.h"
+#include "variants.h"
 
-/* ---------------------------------------------------------------------- */
-/* Portable C                                                              */
-/* ---------------------------------------------------------------------- */
-/* B(p, j) = b[p * sp + j * sj]: B as stored (sp = ldb, sj = 1), or B^T read
- * in place (sp = 1, sj = ldb) when no transposed copy can be allocated. */
-#define FM_GEMM_GENERIC(T, SFX)                                                   \
-static void fm_gemm_generic##SFX(const fm_gemm_args *g, const T *b, ptrdiff_t sp,  \
-                                 ptrdiff_t sj) {                                  \
-    const T *a = (const T *)g->a;                                                 \
-    ptrdiff_t i0, i, j, p;                                                        \
-    for (i0 = 0; i0 < g->m; i0 += 8) {                                            \
-        ptrdiff_t i1 = i0 + 8 < g->m ? i0 + 8 : g->m;                             \
-        for (i = i0; i < i1; i++) {                                               \
-            T *cr = (T *)g->c + i * g->ldc;                                       \
-            if (!g->accumulate)                                                   \
-                for (j = 0; j < g->n; j++) cr[j] = 0;                             \
-            for (p = 0; p < g->k; p++) {                                          \
-                T aip = g->trans_a                                                \
-                    ? a[(g->rows ? g->rows[p] : p) * g->lda + i]                  \
-                    : a[(g->rows ? g->rows[i] : i) * g->lda + p];                 \
-                const T *bp = b + p * sp;                                         \
-                for (j = 0; j < g->n; j++) cr[j] += aip * bp[j * sj];             \
-            }                                                                     \
-        }                                                                         \
-        if (g->epi) g->epi(g->ctx, i0, i1);                                       \
-    }                                                                             \
-    if (g->colsum) {                                                              \
-        T *s = (T *)g->colsum;                                                    \
-        for (p = 0; p < g->k; p++)                                                \
-            for (j = 0; j < g->n; j++) s[j] += b[p * sp + j * sj];                \
-    }                                                                             \
-}
-FM_GEMM_GENERIC(double, _d)
-FM_GEMM_GENERIC(float, _s)
-#undef FM_GEMM_GENERIC
+/* Where a broadcast tile (gemm_simd.h) finds A(i, p), R(x) = rows ? rows[x] : x. */
+enum fm_tile_a {
+    FM_A_ROWS,       /* ar[i][p]: A's rows through pointers (C = A B) */
+    FM_A_TRANSPOSED, /* a[R(p) * lda + i]: the stored row of A holding p (C = A^T B) */
+    FM_A_ONES        /* 1, a single row: the column sums of B, into g->colsum */
+};
 
 /* ---------------------------------------------------------------------- */
 /* Vector variants                                                         */
@@ -50,14 +23,19 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_GEMM_X86 1
 #include <immintrin.h>
 
+/* AVX-512F: 32 zmm registers; the masks of edge tiles in mask registers. */
 #pragma GCC push_options
 #pragma GCC target("avx512f")
-#define FM_VL 8
+#define FM_ISA _avx512
+#define FM_NREGS 32
 #define FM_MR 8
 #define FM_NV 3
 #define FM_KC 64
+#define FM_RD_MR 4
+#define FM_RD_NR 4
+#define FM_VL 8
 #define FM_T double
-#define FM_SFX _avx512_d
+#define FM_SFX _d
 #define FM_V __m512d
 #define FM_M __mmask8
 #define FM_MASK(r) ((__mmask8)((1u << (r)) - 1u))
@@ -70,11 +48,10 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
 #define FM_ADD(a, b) _mm512_add_pd(a, b)
 #define FM_HSUM(v) _mm512_reduce_add_pd(v)
-#define FM_DOT_NC 4
 #include "gemm_simd.h"
 #define FM_VL 16
 #define FM_T float
-#define FM_SFX _avx512_s
+#define FM_SFX _s
 #define FM_V __m512
 #define FM_M __mmask16
 #define FM_MASK(r) ((__mmask16)((1u << (r)) - 1u))
@@ -88,12 +65,16 @@ FM_GEMM_GENERIC(float, _s)
 #define FM_ADD(a, b) _mm512_add_ps(a, b)
 #define FM_HSUM(v) _mm512_reduce_add_ps(v)
 #include "gemm_simd.h"
+#undef FM_ISA
+#undef FM_NREGS
 #undef FM_MR
 #undef FM_NV
-#undef FM_DOT_NC
 #undef FM_KC
+#undef FM_RD_MR
+#undef FM_RD_NR
 #pragma GCC pop_options
 
+/* AVX2 + FMA: 16 ymm registers, which also hold the masks of edge tiles. */
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 static inline double fm_hsum_avx2_d(__m256d v) {
@@ -105,15 +86,20 @@ static inline float fm_hsum_avx2_s(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+#define FM_ISA _avx2
+#define FM_NREGS 16
 #define FM_MR 4
 #define FM_NV 3
 #define FM_KC 64
+#define FM_RD_MR 4
+#define FM_RD_NR 2
 #define FM_VL 4
 #define FM_T double
-#define FM_SFX _avx2_d
+#define FM_SFX _d
 #define FM_V __m256d
 #define FM_M __m256i
-#define FM_MASK(r) _mm256_cmpgt_epi64(_mm256_set1_epi64x(r), _mm256_setr_epi64x(0, 1, 2, 3))
+#define FM_MASK(r)                                                                       \
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x(r), _mm256_setr_epi64x(0, 1, 2, 3))
 #define FM_LOAD(p) _mm256_loadu_pd(p)
 #define FM_LOADM(p, m) _mm256_maskload_pd(p, m)
 #define FM_STORE(p, v) _mm256_storeu_pd(p, v)
@@ -123,15 +109,14 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define FM_ADD(a, b) _mm256_add_pd(a, b)
 #define FM_HSUM(v) fm_hsum_avx2_d(v)
-#define FM_DOT_NC 2
 #include "gemm_simd.h"
 #define FM_VL 8
 #define FM_T float
-#define FM_SFX _avx2_s
+#define FM_SFX _s
 #define FM_V __m256
 #define FM_M __m256i
-#define FM_MASK(r) _mm256_cmpgt_epi32(_mm256_set1_epi32(r), \
-                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define FM_MASK(r)                                                                       \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define FM_LOAD(p) _mm256_loadu_ps(p)
 #define FM_LOADM(p, m) _mm256_maskload_ps(p, m)
 #define FM_STORE(p, v) _mm256_storeu_ps(p, v)
@@ -142,10 +127,13 @@ static inline float fm_hsum_avx2_s(__m256 v) {
 #define FM_ADD(a, b) _mm256_add_ps(a, b)
 #define FM_HSUM(v) fm_hsum_avx2_s(v)
 #include "gemm_simd.h"
+#undef FM_ISA
+#undef FM_NREGS
 #undef FM_MR
 #undef FM_NV
-#undef FM_DOT_NC
 #undef FM_KC
+#undef FM_RD_MR
+#undef FM_RD_NR
 #pragma GCC pop_options
 #endif /* x86-64 GCC */
 
@@ -167,10 +155,11 @@ static int fm_gemm_supported(int isa) {
 }
 
 static int fm_gemm_isa(void) {
-    if (fm_gemm_isa_now < 0)
-        fm_gemm_isa_now = fm_gemm_supported(FM_ISA_AVX512) ? FM_ISA_AVX512
-                          : fm_gemm_supported(FM_ISA_AVX2) ? FM_ISA_AVX2
-                          : FM_ISA_GENERIC;
+    if (fm_gemm_isa_now < 0) {
+        if (fm_gemm_supported(FM_ISA_AVX512)) fm_gemm_isa_now = FM_ISA_AVX512;
+        else if (fm_gemm_supported(FM_ISA_AVX2)) fm_gemm_isa_now = FM_ISA_AVX2;
+        else fm_gemm_isa_now = FM_ISA_GENERIC;
+    }
     return fm_gemm_isa_now;
 }
 
@@ -181,67 +170,14 @@ static int fm_gemm_set_isa(int isa) {
     return 0;
 }
 
-/* C thin enough for the dot-product form: n columns fill at most half of a
- * vector of the variant in use, and A is read by rows. */
-static int fm_gemm_thin(int isa, const fm_gemm_args *g, size_t size) {
-    size_t vector = isa == FM_ISA_AVX512 ? 64 : isa == FM_ISA_AVX2 ? 32 : 0;
-    return !g->trans_a && !g->colsum && 2 * (size_t)g->n * size <= vector &&
-           g->k * (ptrdiff_t)size >= 32;
-}
-
-#define FM_GEMM_ENTRY(T, SFX)                                                     \
-static void fm_gemm##SFX(const fm_gemm_args *g, int trans_b, const T *b,          \
-                         ptrdiff_t ldb) {                                         \
-    T *copy = NULL;                                                               \
-    int isa = fm_gemm_isa();                                                      \
-    int thin;                                                                     \
-    if (g->m <= 0 && !g->colsum) return;                                          \
-    if (g->n <= 0) return;                                                        \
-    thin = fm_gemm_thin(isa, g, sizeof(T));                                       \
-    if (thin != trans_b && g->k > 0) {                                            \
-        /* The other layout of B once, contiguous: B^T rows for the dot form,     \
-         * B rows for the broadcast form. */                                      \
-        ptrdiff_t p, j, j0;                                                       \
-        copy = (T *)malloc((size_t)(g->k * g->n) * sizeof(T));                    \
-        if (copy == NULL) {                                                       \
-            /* No memory for the copy: the portable loops on B as it is. */       \
-            if (trans_b) fm_gemm_generic##SFX(g, b, 1, ldb);                      \
-            else fm_gemm_generic##SFX(g, b, ldb, 1);                              \
-            return;                                                               \
-        }                                                                         \
-        if (trans_b) {                                                            \
-            for (j0 = 0; j0 < g->n; j0 += 16)                                     \
-                for (p = 0; p < g->k; p++)                                        \
-                    for (j = j0; j < g->n && j < j0 + 16; j++)                    \
-                        copy[p * g->n + j] = b[j * ldb + p];                      \
-            ldb = g->n;                                                           \
-        } else {                                                                  \
-            for (p = 0; p < g->k; p++)                                            \
-                for (j = 0; j < g->n; j++)                                        \
-                    copy[j * g->k + p] = b[p * ldb + j];                          \
-            ldb = g->k;                                                           \
-        }                                                                         \
-        b = copy;                                                                 \
-    }                                                                             \
-    FM_GEMM_DISPATCH(SFX)                                                         \
-    free(copy);                                                                   \
-}
-
-#ifdef FM_GEMM_X86
-#define FM_GEMM_DISPATCH(SFX)                                                     \
-    if (thin && isa == FM_ISA_AVX512) fm_gemm_dot_avx512##SFX(g, b, ldb);    \
-    else if (thin) fm_gemm_dot_avx2##SFX(g, b, ldb);                              \
-    else if (isa == FM_ISA_AVX512) fm_gemm_avx512##SFX(g, b, ldb);                \
-    else if (isa == FM_ISA_AVX2) fm_gemm_avx2##SFX(g, b, ldb);                    \
-    else fm_gemm_generic##SFX(g, b, ldb, 1);
-#else
-#define FM_GEMM_DISPATCH(SFX) (void)isa; (void)thin; fm_gemm_generic##SFX(g, b, ldb, 1);
-#endif
-
-
-FM_GEMM_ENTRY(double, _d)
-FM_GEMM_ENTRY(float, _s)
-#undef FM_GEMM_ENTRY
-#undef FM_GEMM_DISPATCH
+/* ---------------------------------------------------------------------- */
+/* Entry points fm_gemm_d, fm_gemm_s and the portable variant              */
+/* ---------------------------------------------------------------------- */
+#define FM_T double
+#define FM_SFX _d
+#include "gemm_entry.h"
+#define FM_T float
+#define FM_SFX _s
+#include "gemm_entry.h"
 
 #endif /* FASTMLP_GEMM_KERNELS_H */

@@ -38,7 +38,8 @@ ENGINE = "fastmlp/_kernels/_engine.pyx"
 NET = "fastmlp/_kernels/_net.pyx"
 OPTIM = "fastmlp/_kernels/_optim.pyx"
 GEMM_SIMD = "csrc/gemm_simd.h"
-GEMM_KERNELS = "csrc/gemm_kernels.h"
+GEMM_ENTRY = "csrc/gemm_entry.h"
+ELEMENTWISE = "csrc/elementwise_body.h"
 
 
 @dataclass
@@ -93,7 +94,7 @@ MUTANTS = [
     Mutant(
         "bias_grad_axis",
         "the bias gradient summed over the wrong axis (row sums instead of column sums)",
-        [("csrc/elementwise.h",
+        [(ELEMENTWISE,
           "        for (j = 0; j < cols; j++) out[j] += dr[j];",
           "        for (j = 0; j < cols; j++) out[r % cols] += dr[j];")],
         ["tests/test_gradients.py", "tests/test_parity.py"],
@@ -136,8 +137,8 @@ MUTANTS = [
     Mutant(
         "score_threshold_low",
         "early stopping's accuracy decides logistic outputs at 0.4, predict at 0.5",
-        [("csrc/elementwise.h", "rule == FM_SCORE_ABOVE_HALF ? (T)0.5 : (T)0",
-          "rule == FM_SCORE_ABOVE_HALF ? (T)0.4 : (T)0")],
+        [(ELEMENTWISE, "rule == FM_SCORE_ABOVE_HALF ? (FM_T)0.5 : (FM_T)0",
+          "rule == FM_SCORE_ABOVE_HALF ? (FM_T)0.4 : (FM_T)0")],
         ["tests/test_early_stopping.py"],
     ),
     Mutant(
@@ -150,7 +151,7 @@ MUTANTS = [
     Mutant(
         "huber_delta_ignored",
         "the Huber loss ignores huber_delta (always 1)",
-        [("csrc/elementwise.h", "hd = (T)param;", "hd = (T)1.0;")],
+        [(ELEMENTWISE, "hd = (FM_T)param;", "hd = (FM_T)1.0;")],
         ["tests/test_losses.py", "tests/test_check_gradients.py",
          "tests/test_reference_training.py"],
     ),
@@ -235,6 +236,14 @@ MUTANTS = [
         [(GEMM_SIMD,
           "    if (p < k) {\n        FM_M tail",
           "    if (0) {\n        FM_M tail")],
+        ["tests/test_own_kernels.py"],
+    ),
+    Mutant(
+        "gemm_portable_bt_in_place",
+        "own kernels, portable variant: B stored transposed read in place as if stored as is",
+        [(GEMM_ENTRY,
+          "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);",
+          "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, ldb, 1);")],
         ["tests/test_own_kernels.py"],
     ),
 ]

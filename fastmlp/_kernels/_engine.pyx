@@ -37,6 +37,7 @@ from cython cimport floating
 from libc.math cimport isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS
 from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
@@ -44,12 +45,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._codes cimport FM_N_SCORE_RULES, FM_SCORE_RESIDUALS
+from ._gemm cimport FM_ROW_TILE
 from ._elementwise cimport (
     fm_rng_skip, _bias_act, _act_deriv, _loss_delta, _add_vec, _all_finite,
 )
 from ._net cimport (
     Net, NetSpec as _NetSpec, Input, Data, Batch, GradientBlock, Scoring, Buffers,
-    _workspace_size, _alloc_buffers, _carve_workspace, _dropout_width, _forward,
+    _workspace_size, _pack_elems, _alloc_buffers, _carve_workspace, _dropout_width,
+    _forward,
     _forward_backward, _weight_gradient, _gradient_chunk, _score_chunk,
 )
 from ._optim cimport (
@@ -85,9 +88,6 @@ STATUS_NONFINITE = _STATUS_NONFINITE
 # Long loops without the GIL look for signals (Ctrl-C) this often, in seconds.
 cdef double _SIGNAL_INTERVAL = 0.05
 
-# Gradient blocks start on whole register tiles of the own kernels (a multiple
-# of every variant's rows per tile).
-cdef Py_ssize_t _ROW_TILE = 8
 
 
 cdef inline double _now() noexcept nogil:
@@ -295,6 +295,8 @@ cdef struct Workspace:
     bint gather          # room for rows of X gathered through an index
     bint backward        # deltas, gathered targets and weights
     bint dropout         # dropout masks and dropped activations
+    bint shared          # one workspace for the whole team (threads work on
+                         # disjoint rows of it), each thread with a pack of its own
 
 
 cdef struct Call:
@@ -302,9 +304,9 @@ cdef struct Call:
     bint single            # float32 data
     void *work             # the job's own struct (EpochJob, ObjectiveJob, PredictJob)
     int n_threads
-    int n_bufs             # one Buffers shared by the team, or one per thread
-    Buffers *bufs
-    void *workspace        # n_bufs blocks of ws_stride elements
+    Buffers *bufs          # one per thread
+    void *workspace        # one block of ws_stride elements per thread, or one
+                           # shared block and the packs of threads 1.. after it
     Py_ssize_t ws_stride
     int stop               # set by any thread: leave the loop
     int interrupted        # thread 0 saw a raising signal handler
@@ -312,30 +314,41 @@ cdef struct Call:
 
 
 cdef int _call_open(Call *c, const Net *net, int job, bint single, int n_threads,
-                    int n_bufs, const Workspace *ws) except -1:
-    """Set up a call: n_bufs workspaces (each carved for ws.rows rows); on
-    failure, everything allocated so far is freed (_call_close)."""
+                    const Workspace *ws) except -1:
+    """Set up a call of `n_threads` threads: each thread's Buffers carved for
+    ws.rows rows, from a block of its own or (ws.shared) from one block, the own
+    kernels' pack (Buffers.pack) always a thread's own.  On failure everything
+    allocated so far is freed (_call_close)."""
     cdef Py_ssize_t k, item = sizeof(float) if single else sizeof(double)
+    cdef Py_ssize_t pack = _pack_elems(net, ws.backward)
+    cdef Py_ssize_t L = net.n_weights
+    cdef int n_blocks = 1 if ws.shared else n_threads
     c.job = job
     c.single = single
     c.n_threads = n_threads
-    c.n_bufs = n_bufs
     c.stop = 0
     c.interrupted = 0
     c.ws_stride = max(1, _workspace_size(net, ws.rows, ws.gather, ws.backward,
                                          ws.dropout))
-    c.bufs = <Buffers *>calloc(n_bufs, sizeof(Buffers))
-    c.workspace = malloc(n_bufs * c.ws_stride * item)
+    c.bufs = <Buffers *>calloc(n_threads, sizeof(Buffers))
+    c.workspace = malloc((n_blocks * c.ws_stride + (n_threads - n_blocks) * pack) * item)
     if c.bufs == NULL or c.workspace == NULL:
         _call_close(c)
         raise MemoryError()
-    for k in range(n_bufs):
+    for k in range(n_threads):
         try:
-            _alloc_buffers(&c.bufs[k], net.n_weights)
+            _alloc_buffers(&c.bufs[k], L)
         except MemoryError:
             _call_close(c)
             raise
-        if single:
+        if k > 0 and ws.shared:
+            # The shared block's pointers (acts, zs, masks, dropped, deltas are
+            # one array of 5 (L + 1)), a pack after the shared block.
+            memcpy(c.bufs[k].acts, c.bufs[0].acts, 5 * (L + 1) * sizeof(void *))
+            c.bufs[k].ybuf = c.bufs[0].ybuf
+            c.bufs[k].swbuf = c.bufs[0].swbuf
+            c.bufs[k].pack = (<char *>c.workspace) + (c.ws_stride + (k - 1) * pack) * item
+        elif single:
             _carve_workspace(net, (<float *>c.workspace) + k * c.ws_stride, ws.rows,
                              ws.gather, ws.backward, ws.dropout, &c.bufs[k])
         else:
@@ -348,7 +361,7 @@ cdef int _call_open(Call *c, const Net *net, int job, bint single, int n_threads
 cdef void _call_close(Call *c) noexcept:
     cdef int k
     if c.bufs != NULL:
-        for k in range(c.n_bufs):
+        for k in range(c.n_threads):
             free(c.bufs[k].acts)
     free(c.bufs)
     free(c.workspace)
@@ -424,7 +437,7 @@ cdef inline Py_ssize_t _block_start(Py_ssize_t fan_in, Py_ssize_t nb,
     if k >= nb:
         return fan_in
     start = _split(fan_in, <int>nb, <int>k)
-    return start - start % _ROW_TILE
+    return start - start % FM_ROW_TILE
 
 
 cdef Py_ssize_t _n_blocks(const Net *net, Py_ssize_t batch_size) noexcept nogil:
@@ -555,7 +568,7 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
     cdef EpochJob *job = <EpochJob *>c.work
     cdef const Net *net = job.net
     cdef const Data *data = job.data
-    cdef Buffers *buf = &c.bufs[0]
+    cdef Buffers *buf = &c.bufs[rank]
     cdef floating *params = <floating *>job.params
     cdef floating *grad = <floating *>job.grad
     cdef int size = team.size, sense = 0
@@ -722,9 +735,8 @@ def train_epoch(Network network not None, Solver solver not None,
         # One workspace, shared: threads work on disjoint rows of the batch.
         ws.rows = job.batch_size
         ws.gather = job.order != NULL and not data.sparse
-        ws.backward = True
-        ws.dropout = True
-        _call_open(&c, net, _EPOCH, network.single, n_threads, 1, &ws)
+        ws.backward = ws.dropout = ws.shared = True
+        _call_open(&c, net, _EPOCH, network.single, n_threads, &ws)
         c.work = &job
         _call_run(&c)
     finally:
@@ -826,11 +838,11 @@ def predict(Network network not None, Dataset data not None, out, Py_ssize_t chu
     job.nonfinite = 0
     n_threads = <int>min(<Py_ssize_t>n_threads, (n + chunk - 1) // chunk)
     ws.rows = chunk
-    ws.gather = ws.backward = ws.dropout = False
+    ws.gather = ws.backward = ws.dropout = ws.shared = False
     c.bufs = NULL
     c.workspace = NULL
     try:
-        _call_open(&c, net, _PREDICT, network.single, n_threads, n_threads, &ws)
+        _call_open(&c, net, _PREDICT, network.single, n_threads, &ws)
         c.work = &job
         _call_run(&c)
     finally:
@@ -956,9 +968,9 @@ cdef int _run_objective(ObjectiveJob *job, Network network, Dataset data,
         if job.slot_grads == NULL or job.slot_sums == NULL or job.slot_loss == NULL:
             raise MemoryError()
         ws.rows = (n + job.n_chunks - 1) // job.n_chunks
-        ws.gather = ws.dropout = False
+        ws.gather = ws.dropout = ws.shared = False
         ws.backward = True
-        _call_open(&c, net, _OBJECTIVE, network.single, n_threads, n_threads, &ws)
+        _call_open(&c, net, _OBJECTIVE, network.single, n_threads, &ws)
         c.work = job
         _call_run(&c)
         with nogil:

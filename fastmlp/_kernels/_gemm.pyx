@@ -3,6 +3,8 @@
 chooses, per layer and product, between them and OpenBLAS.
 
 Layering:
+  * csrc/gemm.h           the kernels' contract: operands, forms, tiles and
+                          register budgets per variant, the products of a layer
   * csrc/gemm_kernels.h   register-blocked products with fused row epilogues
                           and column sums, per instruction set
   * gemm_own_d/_s         the engine's entry (cimported by _net)
@@ -23,6 +25,7 @@ import numpy as np
 
 cdef extern from "gemm_kernels.h" nogil:
     int FM_ISA_GENERIC, FM_ISA_AVX2, FM_ISA_AVX512
+    int fm_gemm_vector_bytes(int isa)
     int fm_gemm_isa()
     int fm_gemm_set_isa(int isa)
     int fm_gemm_supported(int isa)
@@ -32,6 +35,7 @@ cdef extern from "gemm_kernels.h" nogil:
 
 cdef void gemm_own_d(const fm_gemm_args *g, bint trans_b, const double *b,
                      Py_ssize_t ldb) noexcept nogil:
+    # C (m, n) = op(A) B for g, B (k, n) at b, or B^T (n, k) when trans_b
     fm_gemm_d(g, trans_b, b, ldb)
 
 
@@ -73,9 +77,6 @@ def set_isa(name):
 # ----------------------------------------------------------------------
 KERNEL_MODES = ("auto", "own", "blas")
 
-# The products of a layer (Product in _gemm.pxd), for Python.
-globals().update(FORWARD=<int>FORWARD, DELTA=<int>DELTA, WEIGHT_GRAD=<int>WEIGHT_GRAD)
-
 
 def kernel_mode():
     """FASTMLP_KERNELS: "auto" (default: the rule of `choose`), "own" or
@@ -86,9 +87,9 @@ def kernel_mode():
     return mode
 
 
-cdef int _vector_bytes() noexcept nogil:
-    cdef int code = fm_gemm_isa()
-    return 64 if code == FM_ISA_AVX512 else 32 if code == FM_ISA_AVX2 else 16
+# The products of a layer (csrc/gemm.h's fm_op) and the row tile, for Python.
+FORWARD, DELTA, WEIGHT_GRAD = FM_FORWARD, FM_DELTA, FM_WEIGHT_GRAD
+ROW_TILE = FM_ROW_TILE
 
 
 cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
@@ -98,7 +99,7 @@ cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
         return False    # the portable loops: OpenBLAS is faster on every shape
     if vector_bytes == 32:
         return weight_bytes <= 64 * 1024
-    if op == DELTA:
+    if op == FM_DELTA:
         return weight_bytes <= 256 * 1024
     if weight_bytes > 1024 * 1024:
         return False
@@ -106,53 +107,49 @@ cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
 
 
 def choose(op, k, n, itemsize, mode=None):
-    """Whether product `op` (FORWARD: rows x k times k x n; DELTA: rows x n
-    times (k x n)^T; WEIGHT_GRAD: (rows x k)^T times rows x n) of a layer with
-    k inputs and n outputs runs on the own kernels.
+    """Whether product `op` (FORWARD, DELTA or WEIGHT_GRAD: csrc/gemm.h's fm_op)
+    of a layer with k inputs and n outputs, elements of `itemsize` bytes, runs
+    on the own kernels; `mode` is one of KERNEL_MODES (None: kernel_mode()).
 
-    The rule (mode "auto") is measured (benchmarks/kernels.py) per variant,
-    against the OpenBLAS kernels a CPU of that kind gets.  With AVX-512
-    (OpenBLAS's SkylakeX kernels, strong on small products too) the own
-    kernels are as fast or faster on the products of a mini-batch, and their
-    epilogues save a pass over the output, except where
-      * the n columns fill less than one vector (an output layer of a few
-        classes): each tile row is then one partly empty vector (or, in the
-        dot-product form, each element of C a horizontal sum), and OpenBLAS's
-        thin kernels do better (FORWARD, WEIGHT_GRAD);
-      * the weights exceed half of a 2 MiB second-level cache (FORWARD,
-        WEIGHT_GRAD), or 256 KiB for DELTA, which first copies them
-        transposed: then every strip of rows streams them from memory, where
-        OpenBLAS's packed blocks stay in cache.
-    With AVX2 + FMA (OpenBLAS's Haswell kernels: 1.2-3x slower than the own
-    ones on thin and small products, up to 1.8x faster on large ones): the
-    own kernels for weights up to 64 KiB.  The portable variant never.
-    It depends on the layer's shape, never on the number of rows, so a
-    layer's products are the same in training and prediction at any batch or
-    chunk size."""
+    The rule of mode "auto", per variant of the own kernels in use:
+      * AVX-512: the own kernels, except for FORWARD and WEIGHT_GRAD when the
+        n columns fill less than one vector (each tile row would be one partly
+        empty vector) or the weights exceed 1 MiB, and for DELTA when they
+        exceed 256 KiB (the delta first copies them transposed): then a strip
+        of rows streams the weights from memory, where OpenBLAS's packed
+        blocks stay in cache;
+      * AVX2 + FMA: the own kernels for weights up to 64 KiB;
+      * the portable variant: never.
+    The limits are measured per variant with benchmarks/kernels.py against
+    the OpenBLAS kernels a CPU of that kind gets (see the documentation's
+    performance page).  The rule depends on the layer's shape, never on the
+    number of rows, so a layer's products are the same in training and
+    prediction at any batch or chunk size."""
     mode = kernel_mode() if mode is None else mode
     if mode != "auto":
         return mode == "own"
-    return bool(_choose(op, k, n, itemsize, _vector_bytes()))
+    return bool(_choose(op, k, n, itemsize, fm_gemm_vector_bytes(fm_gemm_isa())))
 
 
 def layer_choices(const Py_ssize_t[::1] units, mode):
     """choose() for every product of every weight layer of a network with
-    layer widths `units`: (own_d, own_s), uint8 arrays indexed 3 * layer + op,
-    for float64 and float32 data."""
-    cdef Py_ssize_t i, op, n_weights = units.shape[0] - 1
-    cdef int vector_bytes = _vector_bytes()
-    own_d = np.empty(3 * n_weights, dtype=np.uint8)
-    own_s = np.empty(3 * n_weights, dtype=np.uint8)
+    layer widths `units`: (own_d, own_s), uint8 arrays indexed
+    FM_N_OPS * layer + op, for float64 and float32 data."""
+    cdef Py_ssize_t i, op, j, n_weights = units.shape[0] - 1
+    cdef int vector_bytes = fm_gemm_vector_bytes(fm_gemm_isa())
+    own_d = np.empty(FM_N_OPS * n_weights, dtype=np.uint8)
+    own_s = np.empty(FM_N_OPS * n_weights, dtype=np.uint8)
     cdef unsigned char[::1] d = own_d, s = own_s
     if mode not in KERNEL_MODES:
         raise ValueError(f"kernels={mode!r} is not one of {KERNEL_MODES}")
     for i in range(n_weights):
-        for op in range(3):
+        for op in range(FM_N_OPS):
+            j = FM_N_OPS * i + op
             if mode == "auto":
-                d[3 * i + op] = _choose(op, units[i], units[i + 1], 8, vector_bytes)
-                s[3 * i + op] = _choose(op, units[i], units[i + 1], 4, vector_bytes)
+                d[j] = _choose(op, units[i], units[i + 1], 8, vector_bytes)
+                s[j] = _choose(op, units[i], units[i + 1], 4, vector_bytes)
             else:
-                d[3 * i + op] = s[3 * i + op] = mode == "own"
+                d[j] = s[j] = mode == "own"
     return own_d, own_s
 
 
@@ -175,19 +172,24 @@ cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssiz
                    floating *c, Py_ssize_t ldc, floating *cs, Py_ssize_t *rows,
                    bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                    Py_ssize_t k, bint accumulate, bint own,
-                   floating *gathered) noexcept nogil:
+                   floating *scratch) noexcept nogil:
+    # C (m, n) = op(A) op(B) (+ C when accumulate): A (m, k), or (k, m) when
+    # trans_a, its stored rows through `rows` (or NULL); B (k, n), or (n, k) when
+    # trans_b; cs (n) += the column sums of op(B), unless NULL.  scratch: the
+    # own kernels' pack buffer, or the rows of A gathered for BLAS.
     cdef fm_gemm_args g
     cdef Py_ssize_t r, width
     if own:
         gemm_args(&g, trans_a, m, n, k, a, lda, rows, c, ldc, accumulate)
         g.colsum = cs
+        g.pack = scratch
         own_gemm(&g, trans_b, b, ldb)
         return
     if rows != NULL:
         width = m if trans_a else k
         for r in range(k if trans_a else m):
-            memcpy(gathered + r * width, a + rows[r] * lda, width * sizeof(floating))
-        a = gathered
+            memcpy(scratch + r * width, a + rows[r] * lda, width * sizeof(floating))
+        a = scratch
         lda = width
     gemm_rm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb,
             <floating>(1.0 if accumulate else 0.0), c, ldc)
@@ -243,8 +245,12 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
         raise ValueError(f"colsum must be a contiguous ({n},) array of dtype {dtype}")
     if m == 0 and colsum is None or n == 0:
         return
-    # only BLAS needs the rows gathered first
-    gathered = np.empty(max(m * k, 1) if rows is not None and not own else 1, dtype=dtype)
+    # the own kernels' copy of B, or the rows gathered first for BLAS
+    if own:
+        size = fm_gemm_pack_elems(trans_a, trans_b, colsum is not None, n, k, dtype.itemsize)
+    else:
+        size = m * k if rows is not None else 0
+    scratch = np.empty(max(size, 1), dtype=dtype)
     empty = np.zeros((1, 1), dtype=dtype)
     a_arr = A if A.size else empty
     b_arr = B if B.size else empty
@@ -253,11 +259,11 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
     if dtype == np.float64:
         _call_product[double](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
                               colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                              accumulate, own, gathered, repeat)
+                              accumulate, own, scratch, repeat)
     else:
         _call_product[float](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
                              colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                             accumulate, own, gathered, repeat)
+                             accumulate, own, scratch, repeat)
 
 
 cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:, :] b,
@@ -265,11 +271,11 @@ cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:,
                        floating[::1] cs, bint with_cs, Py_ssize_t *rows,
                        bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
                        Py_ssize_t k, bint accumulate, bint own,
-                       floating[::1] gathered, Py_ssize_t repeat) except -1:
+                       floating[::1] scratch, Py_ssize_t repeat) except -1:
     cdef floating *cs_ptr = &cs[0] if with_cs else NULL
     cdef Py_ssize_t t
     with nogil:
         for t in range(repeat):
             _product(&a[0, 0], lda, &b[0, 0], ldb, &c[0, 0], ldc, cs_ptr, rows, trans_a,
-                     trans_b, m, n, k, accumulate, own, &gathered[0])
+                     trans_b, m, n, k, accumulate, own, &scratch[0])
     return 0

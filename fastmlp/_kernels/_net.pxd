@@ -91,10 +91,12 @@ cdef struct Buffers:
     void **deltas    # deltas[i], i = 0..L-1: dloss/dz of weight layer i's output
     void *ybuf
     void *swbuf
+    void *pack       # the own kernels' copy of a layer's weights (_pack_elems)
 
 
 cdef Py_ssize_t _workspace_size(const Net *net, Py_ssize_t chunk, bint gather,
                                 bint backward, bint dropout) noexcept nogil
+cdef Py_ssize_t _pack_elems(const Net *net, bint backward) noexcept nogil
 cdef int _alloc_buffers(Buffers *buf, Py_ssize_t L) except -1
 cdef void _carve_workspace(const Net *net, floating *ws, Py_ssize_t chunk, bint gather,
                            bint backward, bint dropout, Buffers *buf) noexcept nogil

@@ -35,7 +35,8 @@ from libc.string cimport memset, memcpy
 
 from ._blas cimport gemm_rm, axpy
 from ._gemm cimport (
-    fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args, FORWARD, DELTA, WEIGHT_GRAD,
+    fm_gemm_args, fm_epilogue_t, own_gemm, gemm_args, fm_op, fm_gemm_op_pack_elems,
+    FM_FORWARD, FM_DELTA, FM_WEIGHT_GRAD, FM_N_OPS,
 )
 from ._elementwise cimport (
     fm_needs_z, fm_rng_skip, _bias_act, _add_bias, _act_deriv, _loss_delta,
@@ -239,6 +240,25 @@ cdef Py_ssize_t _workspace_size(const Net *net, Py_ssize_t chunk, bint gather,
             size += chunk * net.units[i]       # deltas[i - 1]
     if backward:
         size += chunk * net.units[L] + chunk   # ybuf, swbuf
+    return size + _pack_elems(net, backward)
+
+
+cdef Py_ssize_t _pack_elems(const Net *net, bint backward) noexcept nogil:
+    """Elements of Buffers.pack: the most that a product on the own kernels
+    may copy (csrc/gemm.h, fm_gemm_op_pack_elems), over both dtypes and every
+    layer's products (forward only unless `backward`)."""
+    cdef Py_ssize_t i, size = 0
+    cdef int op
+    for i in range(net.n_weights):
+        for op in range(<int>FM_N_OPS):
+            if (op != FM_FORWARD and not backward) or (op == FM_DELTA and i == 0):
+                continue    # prediction: forward only; no delta into the input
+            if net.own_d[3 * i + op]:
+                size = max(size, fm_gemm_op_pack_elems(<fm_op>op, net.units[i],
+                                                       net.units[i + 1], sizeof(double)))
+            if net.own_s[3 * i + op]:
+                size = max(size, fm_gemm_op_pack_elems(<fm_op>op, net.units[i],
+                                                       net.units[i + 1], sizeof(float)))
     return size
 
 
@@ -262,7 +282,8 @@ cdef void _carve_workspace(const Net *net, floating *ws, Py_ssize_t chunk, bint 
     gathered input rows when `gather`, every layer's activations (and
     pre-activations where a derivative needs them), the dropout masks and
     dropped activations when `dropout`, the deltas and gathered targets and
-    weights when `backward`.  Buffers left out stay NULL."""
+    weights when `backward`, and the own kernels' pack.  Buffers left out
+    stay NULL."""
     cdef Py_ssize_t i, L = net.n_weights
     buf.acts[0] = NULL
     if gather:
@@ -289,6 +310,8 @@ cdef void _carve_workspace(const Net *net, floating *ws, Py_ssize_t chunk, bint 
         buf.ybuf = ws
         ws += chunk * net.units[L]
         buf.swbuf = ws
+        ws += chunk
+    buf.pack = ws
 
 
 cdef Py_ssize_t _dropout_width(const Net *net) noexcept nogil:
@@ -370,25 +393,26 @@ cdef void _forward(const Net *net, const Data *data, const Batch *batch,
                 a_in = dense + (start + r0) * nf
             else:
                 a_rows = rows + start + r0
-            if rows != NULL and not (_own(net, 0, FORWARD, params)
-                      and _own(net, 0, WEIGHT_GRAD, params)):
+            if rows != NULL and not (_own(net, 0, FM_FORWARD, params)
+                      and _own(net, 0, FM_WEIGHT_GRAD, params)):
                 gathered = (<floating *>buf.acts[0]) + r0 * nf
                 for r in range(nrows):
                     memcpy(gathered + r * nf, dense + rows[start + r0 + r] * nf,
                            nf * sizeof(floating))
-                if not _own(net, 0, FORWARD, params):
+                if not _own(net, 0, FM_FORWARD, params):
                     a_in = gathered
                     a_rows = NULL
         else:
             # Hidden layer i after dropout, if any.
             a_in = _at(<floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                     else buf.acts[i]), r0 * fan_in)
-        if _own(net, i, FORWARD, params):
+        if _own(net, i, FM_FORWARD, params):
             gemm_args(&g, False, nrows, fan_out, fan_in, a_in, fan_in, a_rows,
                        z, fan_out, False)
             g.epi = <fm_epilogue_t>(_forward_rows_s if floating is float
                                     else _forward_rows_d)
             g.ctx = &epi
+            g.pack = buf.pack
             own_gemm(&g, False, W, fan_out)
         else:
             gemm_rm(False, False, nrows, fan_out, fan_in, <floating>1.0, a_in,
@@ -466,12 +490,13 @@ cdef double _forward_backward(const Net *net, const Data *data, const Batch *bat
         epi.z = _at(<floating *>buf.zs[i], r0 * fan_in)
         epi.act = net.act[i - 1]
         epi.width = fan_in
-        if _own(net, i, DELTA, params):
+        if _own(net, i, FM_DELTA, params):
             gemm_args(&g, False, nrows, fan_in, fan_out, d, fan_out, NULL, d_prev,
                        fan_in, False)
             g.epi = <fm_epilogue_t>(_delta_rows_s if floating is float
                                     else _delta_rows_d)
             g.ctx = &epi
+            g.pack = buf.pack
             own_gemm(&g, True, params + net.coef_off[i], fan_out)
         else:
             gemm_rm(False, True, nrows, fan_in, fan_out, <floating>1.0, d, fan_out,
@@ -520,7 +545,7 @@ cdef void _weight_gradient(const Net *net, const Data *data, const Batch *batch,
         if i == 0:
             if rows == NULL:
                 a_in = (<const floating *>X.dense) + start * fan_in
-            elif _own(net, 0, WEIGHT_GRAD, grad):
+            elif _own(net, 0, FM_WEIGHT_GRAD, grad):
                 a_in = <const floating *>X.dense
                 a_rows = rows + start
             else:
@@ -529,12 +554,13 @@ cdef void _weight_gradient(const Net *net, const Data *data, const Batch *batch,
             # Hidden layer i after dropout, if any.
             a_in = <const floating *>(buf.dropped[i] if buf.dropped[i] != NULL
                                          else buf.acts[i])
-        if _own(net, i, WEIGHT_GRAD, grad):
+        if _own(net, i, FM_WEIGHT_GRAD, grad):
             gemm_args(&g, True, c1 - c0, fan_out, nrows, a_in + c0, fan_in, a_rows,
                       gW + c0 * fan_out, fan_out, accumulate)
             if block.intercepts:
                 g.colsum = gb
                 summed = True
+            g.pack = buf.pack
             own_gemm(&g, False, d, fan_out)
         else:
             gemm_rm(True, False, c1 - c0, fan_out, nrows, <floating>1.0, a_in + c0,
