@@ -39,7 +39,6 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,6 +75,7 @@ cdef extern from "team.h" nogil:
     Py_ssize_t fm_next_item(Py_ssize_t *counter)
     void fm_prefetch_rows(const char *base, const Py_ssize_t *rows, Py_ssize_t n,
                           Py_ssize_t row_bytes)
+    double fm_monotonic_seconds()
 
 
 # Status codes returned by the epoch loop.
@@ -91,9 +91,7 @@ cdef double _SIGNAL_INTERVAL = 0.05
 
 
 cdef inline double _now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + 1e-9 * ts.tv_nsec
+    return fm_monotonic_seconds()
 
 
 cdef struct SignalWatch:
