@@ -238,6 +238,34 @@ MUTANTS = [
           "    if (0) {\n        FM_M tail")],
         ["tests/test_own_kernels.py"],
     ),
+    Mutant(
+        "gemm_t_two_row_strip",
+        "own kernels, weight gradient of 512+ rows: the 2-row remainder strip computes its first row only",
+        [(GEMM_SIMD,
+          "                FM_NAME(fm_block_t)(2, g, i0, j0, k0, kc, b, ldb);",
+          "                FM_NAME(fm_block_t)(1, g, i0, j0, k0, kc, b, ldb);")],
+        ["tests/test_own_kernels.py"],
+    ),
+    Mutant(
+        "dropout_stream_row_per_batch",
+        "the dropout stream advances one row instead of one batch per batch (masks overlap across batches)",
+        [(ENGINE, "        rng = fm_rng_skip(rng, nrows * drop_width)",
+          "        rng = fm_rng_skip(rng, drop_width)")],
+        ["tests/test_dropout.py", "tests/test_reference_training.py"],
+    ),
+    Mutant(
+        "batch_auto_256",
+        "batch_size='auto' read as min(256, n_samples) instead of min(200, n_samples)",
+        [(STOCHASTIC, "        return min(200, n_samples)", "        return min(256, n_samples)")],
+        ["tests/test_parity.py"],
+    ),
+    Mutant(
+        "early_stopping_tie",
+        "early stopping counts a validation score equal to the best (tol=0) as no improvement",
+        [(EARLY_STOPPING, "        if score < est.best_validation_score_ + est.tol:",
+          "        if score <= est.best_validation_score_ + est.tol:")],
+        ["tests/test_parity.py"],
+    ),
 ]
 
 

@@ -1,21 +1,31 @@
 """Dropout (``dropout``: one rate for every hidden layer, or one per layer;
 inverted dropout, the kept units scaled by 1 / (1 - rate) during training):
 reproducible for a given random_state and dependent on it, a mask per row and
-unit, each layer with its own rate, the masks applied in back-propagation as in
-the forward pass, prediction without dropout, refused with lbfgs and for
-invalid rates, and a zero rate trains exactly as scikit-learn.
+unit (every row of an epoch its own, batch after batch), each layer with its
+own rate, the masks applied in back-propagation as in the forward pass,
+prediction without dropout, refused with lbfgs and for invalid rates, and a
+zero rate trains exactly as scikit-learn.
 
 Every expected number comes from a source independent of fastmlp: the NumPy
 reference network's masked forward and backward pass
 (``tests/_reference/network.py``) with the masks read out of fastmlp's own
-steps, the closed-form expectation of the loss under inverted dropout, binomial
-bounds on the fraction of units dropped, and scikit-learn's MLPClassifier.
+steps, the masks of fastmlp's documented random stream written out there, the
+closed-form expectation of the loss under inverted dropout, binomial bounds on
+the fraction of units dropped, and scikit-learn's MLPClassifier.  Training over
+several batches and epochs with dropout is compared with the reference in
+``tests/test_reference_training.py``.
 """
 
 import numpy as np
 import pytest
 from _cases import assert_same_model, binary_problem, differs, fit_quietly
-from _reference.network import NumpyMLP, pack, rel_err
+from _reference.network import (
+    NumpyMLP,
+    pack,
+    rel_err,
+    sklearn_glorot_init,
+    stream_dropout_masks,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import accuracy_score
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
@@ -206,6 +216,46 @@ def test_dropout_masks_per_row_of_a_batch():
     # move every entry of W0 and fail the drop fraction above.
     assert rel_err(step, -lr * pack(cg, ig)) < 1e-12
     assert est.loss_curve_[0] == pytest.approx(value, rel=1e-12)
+
+
+def test_dropout_masks_differ_from_batch_to_batch():
+    # An epoch of 8 batches of 8 rows whose inputs have disjoint supports (X
+    # diagonal): row r of W0 moves only in the step of sample r's batch, by
+    # x_r * delta_r, whose zeros are the units dropped for sample r.  Every
+    # row of the epoch gets its own mask (a stream that started each batch a
+    # row after the previous one instead of a batch after it would repeat
+    # them: 15 distinct masks), the given fraction is dropped, and the masks
+    # are those of fastmlp's documented stream (stream_dropout_masks), drawn
+    # from the seed that follows scikit-learn's initialisation.
+    n, width, rate, batch = 64, 30, 0.4, 8
+    rng = np.random.RandomState(4)
+    X = np.diag(rng.uniform(0.5, 1.5, size=n) * rng.choice([-1.0, 1.0], size=n))
+    y = rng.normal(size=n)
+    coefs = [rng.normal(scale=0.5, size=(n, width)), rng.normal(scale=0.5, size=(width, 1))]
+    intercepts = [rng.normal(scale=0.5, size=width), rng.normal(scale=0.5, size=1)]
+    est = MLPRegressor(
+        hidden_layer_sizes=(width,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.1,
+        alpha=0.0,
+        batch_size=batch,
+        shuffle=False,
+        max_iter=1,
+        dropout=rate,
+        random_state=0,
+    )
+    fit_quietly(est, X, y, coef_init=coefs, intercept_init=intercepts)
+    kept = est.coefs_[0] != coefs[0]  # (sample, unit)
+    assert len({row.tobytes() for row in kept}) == n, "rows of the epoch share masks"
+    assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
+    seed = sklearn_glorot_init([n, width, 1], 0, "tanh")[2].randint(0, 2**62, dtype=np.int64)
+    stream = np.vstack([
+        stream_dropout_masks(seed, start, batch, [width], [rate])[0]
+        for start in range(0, n, batch)
+    ])
+    assert_array_equal(kept, stream != 0)
 
 
 def test_dropout_with_lbfgs_raises():

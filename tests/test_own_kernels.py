@@ -109,6 +109,24 @@ def test_large_shapes_match_numpy(isa, dtype, m, k, n):
                opts["accumulate"], opts["colsum"], rng)
 
 
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_gradient_of_512_rows_and_more_matches_numpy(isa, dtype):
+    """C = op(A)^T B with 512 rows of C or more (the weight gradient of a first
+    layer of 512 inputs or more), which the kernels compute in blocks of rows of
+    A and B, column block by column block: every remainder of the row tile
+    (512 + 1..7 rows, and 520 with none), over two blocks of A's rows (70) and
+    full and partial column tiles (53 columns)."""
+    rng = np.random.default_rng([512, np.dtype(dtype).itemsize, ISAS.index(isa)])
+    k, n = 70, 53
+    for m in range(513, 521):
+        for kind in ("weight-grad", "weight-grad-plain"):
+            opts = KINDS[kind]
+            rows = rng.permutation(k + 5)[:k] if opts["rows"] else None
+            _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
+                   opts["accumulate"], opts["colsum"], rng)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_empty_products(dtype):
     rng = np.random.default_rng(0)
@@ -242,6 +260,20 @@ def test_engine_at_every_instruction_set(monkeypatch, isa):
     blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
         hidden_layer_sizes=(40,), max_iter=4, random_state=0), X, y)
     _assert_same_model(blas, own, np.float64, X)
+
+
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_first_layer_of_514_inputs_alike_on_both_kernels(monkeypatch, isa, dtype):
+    """A first layer of 514 inputs: its weight gradient is the product of 512
+    rows or more, whose last rows (514 = 8 * 64 + 2) fall in a strip of two; the
+    target depends on the last inputs, so their coefficients move."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((150, 514)).astype(dtype)
+    y = (X[:, -1] - X[:, -2] + 0.5 * X[:, 0] > 0).astype(int)
+    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
+        hidden_layer_sizes=(24,), batch_size=50, max_iter=3, random_state=0), X, y)
+    _assert_same_model(blas, own, dtype, X)
 
 
 def test_partial_fit_alike_on_both_kernels(monkeypatch):

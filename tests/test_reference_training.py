@@ -2,7 +2,7 @@
 
 fastmlp's stochastic solvers are run the way they are used: several
 mini-batches per epoch (the last one short), shuffling, several epochs,
-sample weights, the elastic-net penalty and class weights.  The expected
+sample weights, the elastic-net penalty, class weights and dropout.  The expected
 weights and loss curves come from ``tests/_reference/network.py`` (forward
 and backward pass, scikit-learn's batch order) driven by the published update
 rules in ``tests/_reference/optimizers.py``; the initial weights from
@@ -13,7 +13,8 @@ What a wrong step would break here: the L1 subgradient's sign, a huber delta
 other than the one given, optimizer state (Adagrad's sum, RMSprop's and
 Adadelta's averages, Adam's moments and step count) not carried from batch to
 batch, epoch to epoch or partial_fit call to call, Adam's bias correction
-shifted by a step, the 'balanced' class weights, the batch order.
+shifted by a step, the 'balanced' class weights, the batch order, dropout
+masks that overlap from batch to batch or repeat from epoch to epoch.
 """
 
 import warnings
@@ -143,6 +144,34 @@ def test_regressor_minibatches_match_reference(solver):
     # delta), so a delta other than 0.3 would change the trajectory.
     r = np.abs(ref.predict(X) - y)
     assert 0.1 < np.mean(r > HUBER_DELTA) < 0.9
+
+
+# ---------------------------------------------------------------------------
+# Dropout: masks drawn batch after batch, epoch after epoch
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_dropout_minibatches_match_reference(solver):
+    # The reference draws its masks from fastmlp's documented stream
+    # (stream_dropout_masks): each batch's masks follow the rows of the batches
+    # before it, so masks that overlap from one batch to the next, or repeat
+    # from epoch to epoch, change the trajectory.  The middle layer (rate 0)
+    # draws nothing.
+    X, y, sw = _regression_problem()
+    rates = [0.3, 0.0, 0.5]
+    params = _common(
+        solver,
+        hidden_layer_sizes=(6, 5, 4),
+        activation="tanh",
+        alpha=0.1,
+        batch_size=8,
+        dropout=rates,
+    )
+    est = _fit(MLPRegressor(**params), X, y, sample_weight=sw)
+    coefs, intercepts, rs = sklearn_glorot_init([4, 6, 5, 4, 2], 3, "tanh")
+    ref = NumpyMLP(coefs, intercepts, ["tanh"] * 3, "identity", "squared_error", 0.1)
+    opt = make_reference_optimizer(solver, ref.params, ref.is_coef, {**DEFAULTS, **params})
+    curve = train_minibatches(ref, opt, X, y, sw, 8, N_EPOCHS, rs, dropout=rates)
+    _assert_matches(est, ref, curve, len(X))
 
 
 # ---------------------------------------------------------------------------
