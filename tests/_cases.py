@@ -190,25 +190,6 @@ def setup_gradient_case(
     return est, X, y, sw, ref, Y
 
 
-def reference_objective(ref, X, Y, sw):
-    """fun(coefs, intercepts): the objective of `ref`'s network (its activations,
-    loss and penalty) at other weights, for central differences."""
-
-    def fun(c, b):
-        return NumpyMLP(
-            c,
-            b,
-            ref.hidden_acts,
-            ref.out_act,
-            ref.loss,
-            ref.alpha,
-            ref.l1_ratio,
-            ref.huber_delta,
-        ).objective(X, Y, sw)[0]
-
-    return fun
-
-
 # ---------------------------------------------------------------------------
 # Small problems
 # ---------------------------------------------------------------------------

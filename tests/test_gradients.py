@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference.network import NumpyMLP, encode_classes
+from _reference.network import NumpyMLP, central_differences, encode_classes
 from scipy.special import xlogy
 
 from fastmlp import MLPClassifier, MLPRegressor
@@ -160,32 +160,6 @@ def _loss(est, X, y, sw):
     return float(est._full_batch_loss_grad(X, y, sample_weight=sw)[0])
 
 
-def _numerical_gradient(est, X, y, sw, eps):
-    """Central differences over every element of coefs_ and intercepts_.
-
-    Parameters are perturbed in place and restored afterwards.  The actual
-    step is recomputed from the stored (possibly float32-rounded) values.
-    """
-    num_coefs = [np.zeros(c.shape) for c in est.coefs_]
-    num_inter = [np.zeros(b.shape) for b in est.intercepts_]
-    for attr, out in (("coefs_", num_coefs), ("intercepts_", num_inter)):
-        for layer, g in enumerate(out):
-            for idx in np.ndindex(g.shape):
-                arr = getattr(est, attr)[layer]
-                orig = arr[idx].copy()
-                arr[idx] = orig + eps
-                w_plus = float(arr[idx])
-                l_plus = _loss(est, X, y, sw)
-                arr = getattr(est, attr)[layer]
-                arr[idx] = orig - eps
-                w_minus = float(arr[idx])
-                l_minus = _loss(est, X, y, sw)
-                arr = getattr(est, attr)[layer]
-                arr[idx] = orig
-                g[idx] = (l_plus - l_minus) / (w_plus - w_minus)
-    return num_coefs, num_inter
-
-
 def _flat(arrays):
     return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
@@ -236,14 +210,16 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     np.testing.assert_allclose(float(loss), expected_loss, rtol=settings["loss_rtol"])
 
     eps = settings["eps_relu"] if activation == "relu" else settings["eps"]
-    num_coefs, num_inter = _numerical_gradient(est, X, y, sw, eps)
+    # every element of coefs_ and intercepts_ perturbed in place, the step taken
+    # from the stored (in float32, rounded) values
+    params = est.coefs_ + est.intercepts_
+    n = central_differences(lambda: _loss(est, X, y, sw), params, eps)
 
     # parameters were restored exactly
     for a, b in zip(est.coefs_ + est.intercepts_, coefs_before + inter_before):
         np.testing.assert_array_equal(a, b)
 
     g = _flat(list(coef_grads) + list(inter_grads))
-    n = _flat(num_coefs + num_inter)
     assert np.all(np.isfinite(g))
     assert np.linalg.norm(n) > 0
     err = _rel_err(g, n)
@@ -258,12 +234,13 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     # first layer of a deep logistic net, are compared against 10% of the
     # whole-network norm instead of their own norm)
     floor = 1e-1 * np.linalg.norm(g + n)
-    pairs = list(zip(coef_grads, num_coefs)) + list(zip(inter_grads, num_inter))
-    names = [f"coefs_[{i}]" for i in range(len(num_coefs))] + [
-        f"intercepts_[{i}]" for i in range(len(num_inter))
+    pairs = zip(list(coef_grads) + list(inter_grads),
+                np.split(n, np.cumsum([p.size for p in params])[:-1]))
+    names = [f"coefs_[{i}]" for i in range(len(coef_grads))] + [
+        f"intercepts_[{i}]" for i in range(len(inter_grads))
     ]
     for name, (ga, na) in zip(names, pairs):
-        ga = np.asarray(ga, dtype=np.float64)
+        ga = np.asarray(ga, dtype=np.float64).ravel()
         denom = max(np.linalg.norm(ga + na), floor)
         err_a = np.linalg.norm(ga - na) / denom
         assert err_a < settings["grad_tol"], (

@@ -403,23 +403,25 @@ def rel_err(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
 
 
-def central_differences(fun, coefs, intercepts, eps=1e-6):
-    """Central-difference gradient of fun(coefs, intercepts), flat."""
-    params = [np.array(c, dtype=np.float64) for c in coefs] + [
-        np.array(b, dtype=np.float64) for b in intercepts
-    ]
-    L = len(coefs)
+def central_differences(fun, arrays, eps=1e-6):
+    """Central-difference gradient of the scalar fun() with respect to every
+    element of `arrays`, flat in their order (a list of coefficient matrices
+    then intercept vectors gives pack's order), float64.
+
+    Each element is moved to w + eps and w - eps in place, and put back
+    exactly; the step divided by is the difference of the two values actually
+    stored (in a float32 array, rounded).  fun() must read the arrays
+    themselves, not copies."""
     out = []
-    for arr in params:
-        flat = arr.reshape(-1)
-        for j in range(flat.size):
-            w = flat[j]
-            flat[j] = w + eps
-            plus = fun(params[:L], params[L:])
-            flat[j] = w - eps
-            minus = fun(params[:L], params[L:])
-            flat[j] = w
-            out.append((plus - minus) / (2 * eps))
+    for arr in arrays:
+        for idx in np.ndindex(arr.shape):
+            w = arr[idx].copy()
+            arr[idx] = w + eps
+            w_plus, plus = float(arr[idx]), float(fun())
+            arr[idx] = w - eps
+            w_minus, minus = float(arr[idx]), float(fun())
+            arr[idx] = w
+            out.append((plus - minus) / (w_plus - w_minus))
     return np.array(out)
 
 
