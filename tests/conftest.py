@@ -7,3 +7,9 @@ def pytest_configure(config):
         "dask: runs on a local Dask cluster (tests/test_dask.py); skipped without "
         "dask/distributed; deselect with '-m \"not dask\"'",
     )
+    # The tests train for a few epochs or iterations on purpose, so their fits
+    # stop at max_iter: scikit-learn's ConvergenceWarning is not shown, in every
+    # test.  A test about the warning records it itself (pytest.warns, or
+    # warnings.catch_warnings(record=True) with simplefilter("always")), which
+    # takes precedence over this filter.
+    config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")

@@ -42,9 +42,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from fastmlp import MLPClassifier, check_gradients
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
 HIDDEN_ACTIVATIONS = [
     "identity",
     "logistic",

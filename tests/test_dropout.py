@@ -18,7 +18,7 @@ several batches and epochs with dropout is compared with the reference in
 
 import numpy as np
 import pytest
-from _cases import assert_same_model, binary_problem, differs, fit_quietly
+from _cases import assert_same_model, binary_problem, differs
 from _reference.network import (
     NumpyMLP,
     pack,
@@ -32,8 +32,6 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 def _dropout_fit(dropout, random_state=0, coef_init=None, intercept_init=None, **kw):
     X, y = binary_problem()
@@ -46,8 +44,8 @@ def _dropout_fit(dropout, random_state=0, coef_init=None, intercept_init=None, *
         dropout=dropout,
     )
     params.update(kw)
-    return fit_quietly(
-        MLPClassifier(**params), X, y, coef_init=coef_init, intercept_init=intercept_init
+    return MLPClassifier(**params).fit(
+        X, y, coef_init=coef_init, intercept_init=intercept_init
     )
 
 
@@ -117,7 +115,7 @@ def test_inverted_dropout_closed_form():
         dropout=r,
         random_state=0,
     )
-    fit_quietly(est, X, p0, coef_init=[W0, W1], intercept_init=[b0, b1])
+    est.fit(X, p0, coef_init=[W0, W1], intercept_init=[b0, b1])
     expected = 0.5 * r / (1 - r) * np.mean((H**2) @ (W1.ravel() ** 2))
     # n * width = 180000 Bernoulli masks: the sample loss is within ~1% of its
     # expectation (a few standard deviations).
@@ -205,7 +203,7 @@ def test_dropout_masks_per_row_of_a_batch():
         dropout=rate,
         random_state=0,
     )
-    fit_quietly(est, X, y, coef_init=coefs, intercept_init=intercepts)
+    est.fit(X, y, coef_init=coefs, intercept_init=intercepts)
     kept = est.coefs_[0] != coefs[0]  # (sample, unit)
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
     assert len({row.tobytes() for row in kept}) > n // 2, "one mask shared by the batch"
@@ -246,7 +244,7 @@ def test_dropout_masks_differ_from_batch_to_batch():
         dropout=rate,
         random_state=0,
     )
-    fit_quietly(est, X, y, coef_init=coefs, intercept_init=intercepts)
+    est.fit(X, y, coef_init=coefs, intercept_init=intercepts)
     kept = est.coefs_[0] != coefs[0]  # (sample, unit)
     assert len({row.tobytes() for row in kept}) == n, "rows of the epoch share masks"
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
@@ -263,8 +261,8 @@ def test_dropout_with_lbfgs_raises():
     for dropout in (0.2, [0.0, 0.1]):
         with pytest.raises(ValueError):
             MLPClassifier((6, 5), solver="lbfgs", dropout=dropout).fit(X, y)
-    fit_quietly(MLPClassifier((6, 5), solver="lbfgs", dropout=0.0, max_iter=5), X, y)
-    fit_quietly(MLPClassifier((6, 5), solver="lbfgs", dropout=[0.0, 0.0], max_iter=5), X, y)
+    MLPClassifier((6, 5), solver="lbfgs", dropout=0.0, max_iter=5).fit(X, y)
+    MLPClassifier((6, 5), solver="lbfgs", dropout=[0.0, 0.0], max_iter=5).fit(X, y)
 
 
 @pytest.mark.parametrize("dropout", [[0.1], [0.1, 0.1, 0.1], 1.0, -0.1, [0.2, 1.0]], ids=str)
@@ -290,8 +288,8 @@ def test_dropout_zero_trains_as_sklearn(solver, dropout):
         batch_size=16,
     )
     extra = {} if dropout == "default" else dict(dropout=dropout)
-    ours = fit_quietly(MLPClassifier(**params, **extra), X, y)
-    sk = fit_quietly(SkMLPClassifier(**params), X, y)
+    ours = MLPClassifier(**params, **extra).fit(X, y)
+    sk = SkMLPClassifier(**params).fit(X, y)
     for u, v in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         assert_allclose(u, v, rtol=1e-9, atol=1e-12)
     assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-10)

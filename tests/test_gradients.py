@@ -21,8 +21,6 @@ deviance with exponential output for poisson regression.  Intercepts are not
 penalised.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from _reference.network import NumpyMLP, central_differences, encode_classes
@@ -109,9 +107,7 @@ def _fitted_network(task, activation, n_hidden, dtype):
     X, y, sw = _make_data(task, seed)
     X = X.astype(dtype)
     est = _make_estimator(task, activation, HIDDEN[n_hidden])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X, y, sample_weight=sw)
+    est.fit(X, y, sample_weight=sw)
 
     assert len(est.coefs_) == n_hidden + 1
     for arr in est.coefs_ + est.intercepts_:

@@ -31,11 +31,8 @@ from threadpoolctl import threadpool_limits
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
-                       reason="needs POSIX signals"),
-]
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
+                                reason="needs POSIX signals")
 
 
 def _stochastic_solvers():

@@ -32,11 +32,10 @@ from sklearn.preprocessing import StandardScaler
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    # predict_log_proba of a saturated binary probability (both libraries)
-    pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning"),
-]
+# predict_log_proba of a saturated binary probability (both libraries)
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:divide by zero encountered in log:RuntimeWarning"
+)
 
 N_SAMPLES = 90
 N_FEATURES = 8

@@ -19,8 +19,6 @@ from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 from fastmlp._kernels import _engine
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 N_FEATURES = 12
 _rng = np.random.RandomState(0)
 X_TRAIN = _rng.randn(200, N_FEATURES)

@@ -17,8 +17,6 @@ shifted by a step, the 'balanced' class weights, the batch order, dropout
 masks that overlap from batch to batch or repeat from epoch to epoch.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from _reference.network import (
@@ -32,7 +30,6 @@ from _reference.network import (
 )
 from _reference.optimizers import make_reference_optimizer
 from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from fastmlp import MLPClassifier, MLPRegressor
@@ -54,12 +51,6 @@ N_EPOCHS = 5
 WEIGHTS_RTOL = 1e-10
 CURVE_RTOL = 1e-11
 DEFAULTS = MLPRegressor().get_params()  # momentum, betas, rho, weight_decay, ...
-
-
-def _fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
 
 
 def _common(solver, **extra):
@@ -131,7 +122,7 @@ def test_regressor_minibatches_match_reference(solver):
         l1_ratio=0.4,
         batch_size=8,
     )
-    est = _fit(MLPRegressor(**params), X, y, sample_weight=sw)
+    est = MLPRegressor(**params).fit(X, y, sample_weight=sw)
 
     def make_net(coefs, intercepts):
         return NumpyMLP(
@@ -166,7 +157,7 @@ def test_dropout_minibatches_match_reference(solver):
         batch_size=8,
         dropout=rates,
     )
-    est = _fit(MLPRegressor(**params), X, y, sample_weight=sw)
+    est = MLPRegressor(**params).fit(X, y, sample_weight=sw)
     coefs, intercepts, rs = sklearn_glorot_init([4, 6, 5, 4, 2], 3, "tanh")
     ref = NumpyMLP(coefs, intercepts, ["tanh"] * 3, "identity", "squared_error", 0.1)
     opt = make_reference_optimizer(solver, ref.params, ref.is_coef, {**DEFAULTS, **params})
@@ -206,7 +197,7 @@ def test_classifier_minibatches_match_reference(solver, l1_ratio):
         batch_size=9,
         class_weight="balanced",
     )
-    est = _fit(MLPClassifier(**params), X, y, sample_weight=sw)
+    est = MLPClassifier(**params).fit(X, y, sample_weight=sw)
     Y, _ = encode_classes(y)
     # n / (n_classes * count): 39 / 60, 39 / 36, 39 / 21.
     weights = sw * balanced_class_weights(y)

@@ -30,8 +30,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 RTOL = 1e-11
 
 _rng = np.random.RandomState(0)

@@ -20,8 +20,6 @@ from threadpoolctl import threadpool_limits
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 _rng = np.random.RandomState(0)
 X = _rng.randn(3000, 40)
 Y_CLF = (X[:, :3].sum(axis=1) > 0).astype(int) + (X[:, 3] > 1)
