@@ -179,14 +179,17 @@ def test_dropout_backprop_and_per_layer_rates_one_sample_steps(dropout):
         assert abs(count / n_draws - rate) < _binomial_bound(rate, n_draws), (rate, count)
 
 
-def test_dropout_masks_per_row_of_a_batch():
-    # A batch of 12 rows whose inputs have disjoint supports (X diagonal):
-    # row r of W0 only gets sample r's gradient, x_r * delta_r, whose zeros
-    # are the units dropped for sample r.  Masks differ from row to row, drop
-    # the given fraction, and with them the reference's masked pass gives the
-    # whole step (the output weights sum over all rows and masks).
-    n, width, rate, lr = 12, 30, 0.4, 0.1
-    rng = np.random.RandomState(3)
+LR = 0.1
+
+
+def _diagonal_epoch(n, width, rate, seed, **params):
+    """One epoch of plain sgd (alpha 0) from random weights on n rows whose
+    inputs have disjoint supports (X diagonal), one tanh layer of `width`
+    units with dropout `rate`: row r of W0 only gets sample r's gradient,
+    x_r * delta_r, whose zeros are the units dropped for sample r.  Returns
+    (estimator, X, y, initial coefs, initial intercepts, kept), kept the
+    (sample, unit) mask read out of W0."""
+    rng = np.random.RandomState(seed)
     X = np.diag(rng.uniform(0.5, 1.5, size=n) * rng.choice([-1.0, 1.0], size=n))
     y = rng.normal(size=n)
     coefs = [rng.normal(scale=0.5, size=(n, width)), rng.normal(scale=0.5, size=(width, 1))]
@@ -196,15 +199,23 @@ def test_dropout_masks_per_row_of_a_batch():
         activation="tanh",
         solver="sgd",
         momentum=0.0,
-        learning_rate_init=lr,
+        learning_rate_init=LR,
         alpha=0.0,
-        batch_size=n,
         max_iter=1,
         dropout=rate,
         random_state=0,
+        **params,
     )
     est.fit(X, y, coef_init=coefs, intercept_init=intercepts)
-    kept = est.coefs_[0] != coefs[0]  # (sample, unit)
+    return est, X, y, coefs, intercepts, est.coefs_[0] != coefs[0]
+
+
+def test_dropout_masks_per_row_of_a_batch():
+    # One batch of 12 rows: masks differ from row to row, drop the given
+    # fraction, and with them the reference's masked pass gives the whole step
+    # (the output weights sum over all rows and masks).
+    n, rate = 12, 0.4
+    est, X, y, coefs, intercepts, kept = _diagonal_epoch(n, 30, rate, 3, batch_size=n)
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
     assert len({row.tobytes() for row in kept}) > n // 2, "one mask shared by the batch"
     ref = NumpyMLP(coefs, intercepts, ["tanh"], "identity", "squared_error")
@@ -212,40 +223,20 @@ def test_dropout_masks_per_row_of_a_batch():
     step = pack(est.coefs_, est.intercepts_) - pack(coefs, intercepts)
     # Measured: 3e-15 relative.  A backward pass leaving the masks out would
     # move every entry of W0 and fail the drop fraction above.
-    assert rel_err(step, -lr * pack(cg, ig)) < 1e-12
+    assert rel_err(step, -LR * pack(cg, ig)) < 1e-12
     assert est.loss_curve_[0] == pytest.approx(value, rel=1e-12)
 
 
 def test_dropout_masks_differ_from_batch_to_batch():
-    # An epoch of 8 batches of 8 rows whose inputs have disjoint supports (X
-    # diagonal): row r of W0 moves only in the step of sample r's batch, by
-    # x_r * delta_r, whose zeros are the units dropped for sample r.  Every
-    # row of the epoch gets its own mask (a stream that started each batch a
-    # row after the previous one instead of a batch after it would repeat
-    # them: 15 distinct masks), the given fraction is dropped, and the masks
-    # are those of fastmlp's documented stream (stream_dropout_masks), drawn
-    # from the seed that follows scikit-learn's initialisation.
+    # An epoch of 8 batches of 8 rows, in order: row r of W0 moves only in the
+    # step of sample r's batch.  Every row of the epoch gets its own mask (a
+    # stream that started each batch a row after the previous one instead of
+    # a batch after it would repeat them: 15 distinct masks), the given
+    # fraction is dropped, and the masks are those of fastmlp's documented
+    # stream (stream_dropout_masks), drawn from the seed that follows
+    # scikit-learn's initialisation.
     n, width, rate, batch = 64, 30, 0.4, 8
-    rng = np.random.RandomState(4)
-    X = np.diag(rng.uniform(0.5, 1.5, size=n) * rng.choice([-1.0, 1.0], size=n))
-    y = rng.normal(size=n)
-    coefs = [rng.normal(scale=0.5, size=(n, width)), rng.normal(scale=0.5, size=(width, 1))]
-    intercepts = [rng.normal(scale=0.5, size=width), rng.normal(scale=0.5, size=1)]
-    est = MLPRegressor(
-        hidden_layer_sizes=(width,),
-        activation="tanh",
-        solver="sgd",
-        momentum=0.0,
-        learning_rate_init=0.1,
-        alpha=0.0,
-        batch_size=batch,
-        shuffle=False,
-        max_iter=1,
-        dropout=rate,
-        random_state=0,
-    )
-    est.fit(X, y, coef_init=coefs, intercept_init=intercepts)
-    kept = est.coefs_[0] != coefs[0]  # (sample, unit)
+    kept = _diagonal_epoch(n, width, rate, 4, batch_size=batch, shuffle=False)[-1]
     assert len({row.tobytes() for row in kept}) == n, "rows of the epoch share masks"
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
     seed = sklearn_glorot_init([n, width, 1], 0, "tanh")[2].randint(0, 2**62, dtype=np.int64)

@@ -82,18 +82,24 @@ KINDS = {
 }
 
 
+def _check_kind(kind, dtype, m, k, n, rng):
+    """_check of product `kind` with op(A) (m, k) and op(B) (k, n); a batch
+    index, where the kind has one, picks the rows from 5 more."""
+    opts = KINDS[kind]
+    stored = k if opts["trans_a"] else m
+    rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
+    _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows, opts["accumulate"],
+           opts["colsum"], rng)
+
+
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["forward-rows", "delta", "weight-grad"])
 def test_every_small_shape_matches_numpy(isa, dtype, kind):
     """Every m, k, n in 1..33: every row and column remainder of the register tiles."""
-    opts = KINDS[kind]
     rng = np.random.default_rng([len(kind), np.dtype(dtype).itemsize, ISAS.index(isa)])
     for m, k, n in itertools.product(SMALL, SMALL, SMALL):
-        stored = k if opts["trans_a"] else m
-        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
-        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
-               opts["accumulate"], opts["colsum"], rng)
+        _check_kind(kind, dtype, m, k, n, rng)
 
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
@@ -102,11 +108,8 @@ def test_every_small_shape_matches_numpy(isa, dtype, kind):
                                      (64, 1000, 17), (1000, 40, 256), (3, 5000, 2)])
 def test_large_shapes_match_numpy(isa, dtype, m, k, n):
     rng = np.random.default_rng([m, k, n])
-    for opts in KINDS.values():
-        stored = k if opts["trans_a"] else m
-        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
-        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
-               opts["accumulate"], opts["colsum"], rng)
+    for kind in KINDS:
+        _check_kind(kind, dtype, m, k, n, rng)
 
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
@@ -121,10 +124,7 @@ def test_weight_gradient_of_512_rows_and_more_matches_numpy(isa, dtype):
     k, n = 70, 53
     for m in range(513, 521):
         for kind in ("weight-grad", "weight-grad-plain"):
-            opts = KINDS[kind]
-            rows = rng.permutation(k + 5)[:k] if opts["rows"] else None
-            _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
-                   opts["accumulate"], opts["colsum"], rng)
+            _check_kind(kind, dtype, m, k, n, rng)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import fastmlp._multilayer_perceptron as mlp
 from _reference.network import estimator_forward as forward
 from _reference.network import estimator_predict_proba as predict_proba
-from fastmlp import MLPClassifier, MLPRegressor, _threads
+from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._kernels import _engine
 
 N_FEATURES = 12
@@ -28,16 +28,6 @@ X_PRED[:, 1:] *= np.exp(_rng.randn(1, N_FEATURES - 1))  # columns on different s
 MASK = _rng.rand(*X_PRED.shape) < 0.4
 Y_CLF = (X_TRAIN[:, 0] + X_TRAIN[:, 2] > 0).astype(int) + (X_TRAIN[:, 3] > 1)
 Y_REG = np.c_[X_TRAIN[:, 0] - 2 * X_TRAIN[:, 1], np.sin(X_TRAIN[:, 2])]
-
-
-@pytest.fixture
-def team(monkeypatch):
-    """team(n): every prediction runs on a team of n threads."""
-
-    def use(n):
-        monkeypatch.setattr(_threads, "team_size", lambda rows, flops: n)
-
-    return use
 
 
 @pytest.fixture

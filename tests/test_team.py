@@ -40,16 +40,6 @@ SW = _rng.uniform(0.2, 3.0, 300)
 SW[:40] = 0.0  # whole zero-weight batches with batch_size=20 and shuffle=False
 
 
-@pytest.fixture
-def team(monkeypatch):
-    """team(n): every fit and prediction runs on a team of n threads."""
-
-    def use(n):
-        monkeypatch.setattr(_threads, "team_size", lambda rows, flops: n)
-
-    return use
-
-
 def _params(est):
     return est.coefs_ + est.intercepts_
 
