@@ -219,7 +219,7 @@ MUTANTS = [
           "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL));",
           "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL) > 1\n"
           "                            ? (int)(w - (nv - 1) * FM_VL) - 1 : 1);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "gemm_colsum_first_row",
@@ -228,7 +228,7 @@ MUTANTS = [
           "            for (v = 0; v < nv; v++) acc[0][v] = FM_ADD(acc[0][v], bv[v]);",
           "            for (v = 0; v < nv; v++)\n"
           "                if (p > 0) acc[0][v] = FM_ADD(acc[0][v], bv[v]);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "gemm_dot_tail",
@@ -236,7 +236,7 @@ MUTANTS = [
         [(GEMM_SIMD,
           "    if (p < k) {\n        FM_M tail",
           "    if (0) {\n        FM_M tail")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "gemm_t_two_row_strip",
@@ -244,7 +244,7 @@ MUTANTS = [
         [(GEMM_SIMD,
           "                FM_NAME(fm_block_t)(2, g, i0, j0, k0, kc, b, ldb);",
           "                FM_NAME(fm_block_t)(1, g, i0, j0, k0, kc, b, ldb);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "dropout_stream_row_per_batch",

@@ -5,7 +5,7 @@ forward pass of the fitted weights with those activations
 list of the wrong length or with an unknown name is refused.
 
 The gradient of every activation is checked in ``tests/test_check_gradients.py``,
-the activation kernels themselves in ``tests/test_kernels.py``.
+the activation kernels themselves in ``tests/test_elementwise.py``.
 """
 
 import numpy as np
