@@ -1,11 +1,13 @@
-"""fastmlp's own small-GEMM kernels (csrc/gemm_kernels.h) against numpy, at every
-instruction set this CPU runs, and the engine on them against the engine on BLAS.
+"""The matrix products: the BLAS layer (fastmlp/_kernels/_blas.pyx) and fastmlp's
+own small-GEMM kernels (csrc/gemm_kernels.h) against numpy, the own kernels at every
+instruction set this CPU runs; the rule choosing between the two; and the engine on
+the own kernels against the engine on BLAS.
 
-The products are checked against float64 numpy with the rounding-error bound of a
-sum of k products: |C - C_exact| <= 2 k eps (|op(A)| |op(B)| + |C0|), eps of the
-dtype; every product of the engine's three kinds (forward, delta, weight gradient
-with the column sums), with leading dimensions wider than the rows and starts one
-element off the allocation.
+The own kernels' products are checked against float64 numpy with the rounding-error
+bound of a sum of k products: |C - C_exact| <= 2 k eps (|op(A)| |op(B)| + |C0|), eps
+of the dtype; every product of the engine's three kinds (forward, delta, weight
+gradient with the column sums), with leading dimensions wider than the rows and
+starts one element off the allocation.
 """
 
 import itertools
@@ -16,7 +18,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from fastmlp import MLPClassifier, MLPRegressor
-from fastmlp._kernels import _engine, _gemm
+from fastmlp._kernels import _blas, _engine, _gemm
 from fastmlp._multilayer_perceptron import _HIDDEN_ACTIVATIONS
 
 DTYPES = [np.float32, np.float64]
@@ -24,6 +26,61 @@ ISAS = _gemm.supported_isas()
 SMALL = range(1, 34)
 
 
+# ---------------------------------------------------------------------------
+# The BLAS layer
+# ---------------------------------------------------------------------------
+# Relative tolerances of the BLAS products against float64 numpy (the measured
+# differences are given in the test).
+BLAS_RTOL = {np.float32: 2e-5, np.float64: 1e-12}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("m, n, k", [(5, 3, 4), (1, 7, 2), (6, 1, 1), (4, 4, 9)])
+def test_blas_gemm_matches_numpy(dtype, trans_a, trans_b, m, n, k):
+    rng = np.random.RandomState(0)
+    a = rng.randn(*((k, m) if trans_a else (m, k))).astype(dtype)
+    b = rng.randn(*((n, k) if trans_b else (k, n))).astype(dtype)
+    c0 = rng.randn(m, n).astype(dtype)
+    opa = a.T if trans_a else a
+    opb = b.T if trans_b else b
+    for alpha, beta in [(1.0, 0.0), (0.5, 2.0), (-1.5, 1.0)]:
+        c = c0.copy()
+        _blas.gemm(trans_a, trans_b, alpha, a, b, beta, c)
+        expected = alpha * (opa.astype(np.float64) @ opb.astype(np.float64)) + beta * c0
+        # measured: within 1.1e-6 (float32), 1.8e-15 (float64) absolute
+        atol = 1e-5 if dtype is np.float32 else 1e-13
+        assert_allclose(c, expected, rtol=BLAS_RTOL[dtype], atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blas_gemm_empty_inner_dimension_scales_c(dtype):
+    a = np.zeros((3, 0), dtype=dtype)
+    b = np.zeros((0, 2), dtype=dtype)
+    c = np.ones((3, 2), dtype=dtype)
+    _blas.gemm(False, False, 1.0, a, b, 3.0, c)
+    assert_allclose(c, 3.0)
+    _blas.gemm(False, False, 1.0, a, b, 0.0, c)
+    assert_allclose(c, 0.0)
+
+
+def test_blas_gemm_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="incompatible"):
+        _blas.gemm(False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blas_axpy(dtype):
+    x = np.arange(5, dtype=dtype)
+    y = np.ones(5, dtype=dtype)
+    _blas.axpy_vec(2.0, x, y)
+    assert_allclose(y, 1 + 2 * np.arange(5))
+
+
+# ---------------------------------------------------------------------------
+# The own kernels
+# ---------------------------------------------------------------------------
 @pytest.fixture
 def isa(request):
     previous = _gemm.set_isa(request.param)
