@@ -1,6 +1,6 @@
 """Small problems, estimator configurations and their NumPy twins, shared by
 the tests of the options fastmlp has beyond scikit-learn's MLP
-(test_check_gradients.py, test_activations.py, test_optimizers.py,
+(test_gradients.py, test_activations.py, test_optimizers.py,
 test_regularization.py, test_dropout.py, test_weight_init.py,
 test_class_weight.py, test_validation_loss_curve.py, test_coef_init.py,
 test_losses.py, test_outputs.py, test_reference_network.py).

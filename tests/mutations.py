@@ -87,7 +87,7 @@ MUTANTS = [
         [(OPTIM,
           "<floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0)",
           "<floating>-1 if w > 0 else (<floating>1 if w < 0 else <floating>0)")],
-        ["tests/test_regularization.py", "tests/test_check_gradients.py",
+        ["tests/test_regularization.py", "tests/test_gradients.py",
          "tests/test_reference_training.py"],
     ),
     Mutant(
@@ -150,7 +150,7 @@ MUTANTS = [
         "huber_delta_ignored",
         "the Huber loss ignores huber_delta (always 1)",
         [("csrc/elementwise.h", "hd = (T)param;", "hd = (T)1.0;")],
-        ["tests/test_losses.py", "tests/test_check_gradients.py",
+        ["tests/test_losses.py", "tests/test_gradients.py",
          "tests/test_reference_training.py"],
     ),
     Mutant(

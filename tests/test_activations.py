@@ -4,7 +4,7 @@ forward pass of the fitted weights with those activations
 (``tests/_reference/network.py``), which the reversed list does not match; a
 list of the wrong length or with an unknown name is refused.
 
-The gradient of every activation is checked in ``tests/test_check_gradients.py``,
+The gradient of every activation is checked in ``tests/test_gradients.py``,
 the activation kernels themselves in ``tests/test_elementwise.py``.
 """
 

@@ -357,7 +357,7 @@ def test_parity_gradients_and_team_hold_on_either_side(mode):
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          *(str(tests / name) for name in ("test_parity.py", "test_team.py",
-                                          "test_gradients.py", "test_check_gradients.py"))],
+                                          "test_gradients.py"))],
         # not the repository root: `-m` puts the working directory on sys.path, and
         # the source tree's uncompiled package must not shadow the installed one
         cwd=tests, env=env, capture_output=True, text=True,

@@ -8,7 +8,7 @@ Expected values: closed forms written out here on the outputs of the NumPy
 reference network (``tests/_reference/network.py``) at the same weights.
 fastmlp's private hook ``est._full_batch_loss_grad`` is used only to *read*
 the objective fastmlp trains with.  The gradients of these losses are checked
-in ``tests/test_check_gradients.py``.
+in ``tests/test_gradients.py``.
 """
 
 import copy
