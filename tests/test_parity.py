@@ -273,7 +273,10 @@ def _partial_fit_chunks(y, n_calls=4):
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _fit(est, mode, X, y, sw, warm_start_max_iter=None):
+def _fit_in_mode(est, mode, X, y, sw, warm_start_max_iter=None):
+    """Train `est` as `mode` says: "fit"; "warm_start", a second fit (with
+    max_iter `warm_start_max_iter` when given); "partial_fit", calls on the
+    chunks of _partial_fit_chunks and one more on all rows."""
     if mode == "fit":
         est.fit(X, y, sample_weight=sw)
     elif mode == "warm_start":
@@ -398,8 +401,8 @@ def _run_case(task, params, mode="fit", sample_weight=False, sparse=False,
     if not sample_weight:
         sw = None
     fm, sk = _make_pair(task, params, record_epochs)
-    _fit(sk, mode, X, y, sw, warm_start_max_iter)
-    _fit(fm, mode, X, y, sw, warm_start_max_iter)
+    _fit_in_mode(sk, mode, X, y, sw, warm_start_max_iter)
+    _fit_in_mode(fm, mode, X, y, sw, warm_start_max_iter)
     assert_parity(
         fm,
         sk,
