@@ -69,7 +69,7 @@ MUTANTS = [
         "team_one_thread",
         "the thread team silently runs on one thread (engine side)",
         [("csrc/team.h", "    if (n > FM_MAX_TEAM) n = FM_MAX_TEAM;", "    n = 1;")],
-        ["tests/test_team.py", "tests/test_threads.py"],
+        ["tests/test_thread_team.py", "tests/test_concurrent_calls.py"],
     ),
     Mutant(
         "adam_bias",
@@ -179,7 +179,7 @@ MUTANTS = [
         "prediction leaves the last row of every chunk unwritten",
         [(ENGINE, "        nrows = min(pr.chunk, pr.n - start)",
           "        nrows = min(pr.chunk - 1 if pr.chunk > 1 else 1, pr.n - start)")],
-        ["tests/test_team.py", "tests/test_prediction.py"],
+        ["tests/test_thread_team.py", "tests/test_prediction.py"],
     ),
     Mutant(
         "sparse_densified",

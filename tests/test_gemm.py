@@ -361,7 +361,7 @@ def test_parity_gradients_and_team_hold_on_either_side(mode):
     env = dict(os.environ, FASTMLP_KERNELS=mode)
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         *(str(tests / name) for name in ("test_parity.py", "test_team.py",
+         *(str(tests / name) for name in ("test_parity.py", "test_thread_team.py",
                                           "test_gradients.py"))],
         # not the repository root: `-m` puts the working directory on sys.path, and
         # the source tree's uncompiled package must not shadow the installed one

@@ -1,6 +1,7 @@
 """The engine's thread team (fastmlp/_threads.py, _epoch_worker/_predict_worker in
 _kernels/_engine.pyx): a batch shared by 2 or 3 threads gives the model a single
-thread gives.
+thread gives.  (Fits and predictions called from several Python threads at once:
+tests/test_concurrent_calls.py.)
 
 The sizes here are far below the team's thresholds, so the tests force a team
 size by replacing fastmlp._threads.team_size.  The single-thread reference runs
