@@ -1,6 +1,6 @@
 """Small problems, estimator configurations and their NumPy twins, shared by
 the tests of the options fastmlp has beyond scikit-learn's MLP
-(test_check_gradients.py, test_activations.py, test_optimizers.py,
+(test_gradients.py, test_activations.py, test_optimizers.py,
 test_regularization.py, test_dropout.py, test_weight_init.py,
 test_class_weight.py, test_validation_loss_curve.py, test_coef_init.py,
 test_losses.py, test_outputs.py, test_reference_network.py).
@@ -14,25 +14,17 @@ not twice differentiable, and ``reference_for`` the NumPy network of
 penalty, which the tests compare fastmlp with.
 """
 
-import warnings
 from itertools import pairwise
 
 import numpy as np
 import pytest
 from _reference.network import NumpyMLP, encode_classes
 from numpy.testing import assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
 
 from fastmlp import MLPClassifier, MLPRegressor
 
 # Activations with a kink (a jump of f') at 0: data is kept away from it.
 KINKED_ACTIVATIONS = {"relu", "leaky_relu", "selu"}
-
-
-def fit_quietly(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
 
 
 CLF_CASES = [
@@ -173,7 +165,7 @@ def setup_gradient_case(
     X, y, sw = make_case_data(case, seed, n_outputs)
     X = X.astype(dtype)
     est = make_case_estimator(case, activation, hidden, alpha, l1_ratio)
-    fit_quietly(est, X, y, sample_weight=sw)
+    est.fit(X, y, sample_weight=sw)
     units = [F_GC] + list(hidden) + [est.coefs_[-1].shape[1]]
     rng = np.random.RandomState(seed + 1000)
     for _ in range(200):
@@ -188,25 +180,6 @@ def setup_gradient_case(
     est.coefs_ = [c.astype(dtype) for c in coefs]
     est.intercepts_ = [b.astype(dtype) for b in intercepts]
     return est, X, y, sw, ref, Y
-
-
-def reference_objective(ref, X, Y, sw):
-    """fun(coefs, intercepts): the objective of `ref`'s network (its activations,
-    loss and penalty) at other weights, for central differences."""
-
-    def fun(c, b):
-        return NumpyMLP(
-            c,
-            b,
-            ref.hidden_acts,
-            ref.out_act,
-            ref.loss,
-            ref.alpha,
-            ref.l1_ratio,
-            ref.huber_delta,
-        ).objective(X, Y, sw)[0]
-
-    return fun
 
 
 # ---------------------------------------------------------------------------

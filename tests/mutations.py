@@ -70,7 +70,7 @@ MUTANTS = [
         "team_one_thread",
         "the thread team silently runs on one thread (engine side)",
         [("csrc/team.h", "    if (n > FM_MAX_TEAM) n = FM_MAX_TEAM;", "    n = 1;")],
-        ["tests/test_team.py", "tests/test_threads.py"],
+        ["tests/test_thread_team.py", "tests/test_concurrent_calls.py"],
     ),
     Mutant(
         "adam_bias",
@@ -88,7 +88,7 @@ MUTANTS = [
         [(OPTIM,
           "<floating>1 if w > 0 else (<floating>-1 if w < 0 else <floating>0)",
           "<floating>-1 if w > 0 else (<floating>1 if w < 0 else <floating>0)")],
-        ["tests/test_regularization.py", "tests/test_check_gradients.py",
+        ["tests/test_regularization.py", "tests/test_gradients.py",
          "tests/test_reference_training.py"],
     ),
     Mutant(
@@ -152,7 +152,7 @@ MUTANTS = [
         "huber_delta_ignored",
         "the Huber loss ignores huber_delta (always 1)",
         [(ELEMENTWISE, "hd = (FM_T)param;", "hd = (FM_T)1.0;")],
-        ["tests/test_losses.py", "tests/test_check_gradients.py",
+        ["tests/test_losses.py", "tests/test_gradients.py",
          "tests/test_reference_training.py"],
     ),
     Mutant(
@@ -181,7 +181,7 @@ MUTANTS = [
         "prediction leaves the last row of every chunk unwritten",
         [(ENGINE, "        chunk.n = min(job.chunk, job.data.n - chunk.start)",
           "        chunk.n = min(job.chunk - 1 if job.chunk > 1 else 1, job.data.n - chunk.start)")],
-        ["tests/test_team.py", "tests/test_prediction.py"],
+        ["tests/test_thread_team.py", "tests/test_prediction.py"],
     ),
     Mutant(
         "sparse_densified",
@@ -219,7 +219,7 @@ MUTANTS = [
           "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL));",
           "        FM_M last = FM_MASK((int)(w - (nv - 1) * FM_VL) > 1\n"
           "                            ? (int)(w - (nv - 1) * FM_VL) - 1 : 1);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "gemm_colsum_first_row",
@@ -228,7 +228,7 @@ MUTANTS = [
           "            for (v = 0; v < nv; v++) acc[0][v] = FM_ADD(acc[0][v], bv[v]);",
           "            for (v = 0; v < nv; v++)\n"
           "                if (p > 0) acc[0][v] = FM_ADD(acc[0][v], bv[v]);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
     Mutant(
         "gemm_dot_tail",
@@ -236,7 +236,35 @@ MUTANTS = [
         [(GEMM_SIMD,
           "    if (p < k) {\n        FM_M tail",
           "    if (0) {\n        FM_M tail")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
+    ),
+    Mutant(
+        "gemm_t_two_row_strip",
+        "own kernels, weight gradient of 512+ rows: the 2-row remainder strip computes its first row only",
+        [(GEMM_SIMD,
+          "                FM_NAME(fm_block_t)(2, g, i0, j0, k0, kc, b, ldb);",
+          "                FM_NAME(fm_block_t)(1, g, i0, j0, k0, kc, b, ldb);")],
+        ["tests/test_gemm.py"],
+    ),
+    Mutant(
+        "dropout_stream_row_per_batch",
+        "the dropout stream advances one row instead of one batch per batch (masks overlap across batches)",
+        [(ENGINE, "        rng = fm_rng_skip(rng, nrows * drop_width)",
+          "        rng = fm_rng_skip(rng, drop_width)")],
+        ["tests/test_dropout.py", "tests/test_reference_training.py"],
+    ),
+    Mutant(
+        "batch_auto_256",
+        "batch_size='auto' read as min(256, n_samples) instead of min(200, n_samples)",
+        [(STOCHASTIC, "        return min(200, n_samples)", "        return min(256, n_samples)")],
+        ["tests/test_parity.py"],
+    ),
+    Mutant(
+        "early_stopping_tie",
+        "early stopping counts a validation score equal to the best (tol=0) as no improvement",
+        [(EARLY_STOPPING, "        if score < est.best_validation_score_ + est.tol:",
+          "        if score <= est.best_validation_score_ + est.tol:")],
+        ["tests/test_parity.py"],
     ),
     Mutant(
         "gemm_portable_bt_in_place",
@@ -244,7 +272,7 @@ MUTANTS = [
         [(GEMM_ENTRY,
           "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, 1, ldb);",
           "        if (trans_b) FM_NAME(fm_gemm_portable)(g, b, ldb, 1);")],
-        ["tests/test_own_kernels.py"],
+        ["tests/test_gemm.py"],
     ),
 ]
 

@@ -4,19 +4,17 @@ forward pass of the fitted weights with those activations
 (``tests/_reference/network.py``), which the reversed list does not match; a
 list of the wrong length or with an unknown name is refused.
 
-The gradient of every activation is checked in ``tests/test_check_gradients.py``,
-the activation kernels themselves in ``tests/test_kernels.py``.
+The gradient of every activation is checked in ``tests/test_gradients.py``,
+the activation kernels themselves in ``tests/test_elementwise.py``.
 """
 
 import numpy as np
 import pytest
-from _cases import REG_CASES, fit_quietly, make_case_data, make_case_estimator
+from _cases import REG_CASES, make_case_data, make_case_estimator
 from _reference.network import NumpyMLP
 from numpy.testing import assert_allclose
 
 from fastmlp import MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def test_activation_list_is_used_per_layer():
@@ -25,7 +23,7 @@ def test_activation_list_is_used_per_layer():
     case = REG_CASES[0]
     X, y, _ = make_case_data(case, 1)
     acts = ["gaussian", "relu", "tanh"]
-    est = fit_quietly(make_case_estimator(case, acts, (4, 4, 3), 0.0, 0.0), X, y)
+    est = make_case_estimator(case, acts, (4, 4, 3), 0.0, 0.0).fit(X, y)
     ref = NumpyMLP(est.coefs_, est.intercepts_, acts, "identity", "squared_error")
     assert_allclose(est.predict(X), ref.predict(X).ravel(), rtol=1e-12, atol=1e-14)
     wrong = NumpyMLP(est.coefs_, est.intercepts_, acts[::-1], "identity", "squared_error")

@@ -26,8 +26,6 @@ from fastmlp import MLPClassifier, MLPRegressor
 callback = pytest.importorskip("sklearn.callback")
 ProgressBar, ScoringMonitor = callback.ProgressBar, callback.ScoringMonitor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 X, Y = make_classification(n_samples=120, n_features=6, random_state=0)
 XR, YR = make_regression(n_samples=120, n_features=6, noise=1.0, random_state=0)
 YR = YR / YR.std()

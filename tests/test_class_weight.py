@@ -10,15 +10,12 @@ written out ('balanced': n_samples / (n_classes * class count), also in
 
 import numpy as np
 import pytest
-from _cases import differs, fit_quietly, three_class_problem
+from _cases import differs, three_class_problem
 from _reference.network import balanced_class_weights
 from numpy.testing import assert_allclose
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from fastmlp import MLPClassifier
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 CW_PARAMS = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0, batch_size=16)
 
@@ -29,22 +26,19 @@ def test_class_weight_balanced_equals_sample_weight(solver):
     # n_samples / (n_classes * class count), written out: counts 25, 12, 8.
     csw = np.select([y == "a", y == "b"], [45 / (3 * 25), 45 / (3 * 12)], 45 / (3 * 8))
     assert_allclose(csw, balanced_class_weights(y), rtol=1e-15)
-    a = fit_quietly(MLPClassifier(class_weight="balanced", solver=solver, **CW_PARAMS), X, y)
-    b = fit_quietly(MLPClassifier(solver=solver, **CW_PARAMS), X, y, sample_weight=csw)
+    a = MLPClassifier(class_weight="balanced", solver=solver, **CW_PARAMS).fit(X, y)
+    b = MLPClassifier(solver=solver, **CW_PARAMS).fit(X, y, sample_weight=csw)
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_allclose(u, v, rtol=1e-12, atol=0)
     # combined with sample_weight: the product
-    a = fit_quietly(
-        MLPClassifier(class_weight="balanced", solver=solver, **CW_PARAMS),
-        X,
-        y,
-        sample_weight=sw,
+    a = MLPClassifier(class_weight="balanced", solver=solver, **CW_PARAMS).fit(
+        X, y, sample_weight=sw
     )
-    b = fit_quietly(MLPClassifier(solver=solver, **CW_PARAMS), X, y, sample_weight=sw * csw)
+    b = MLPClassifier(solver=solver, **CW_PARAMS).fit(X, y, sample_weight=sw * csw)
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_allclose(u, v, rtol=1e-12, atol=0)
     # and is not a no-op
-    c = fit_quietly(MLPClassifier(solver=solver, **CW_PARAMS), X, y, sample_weight=sw)
+    c = MLPClassifier(solver=solver, **CW_PARAMS).fit(X, y, sample_weight=sw)
     assert differs(a, c)
 
 
@@ -52,8 +46,8 @@ def test_class_weight_dict_times_sample_weight():
     X, y, sw = three_class_problem()
     cw = {"a": 0.5, "c": 3.0}  # "b" not given: weight 1
     per_sample = np.array([cw.get(label, 1.0) for label in y])
-    a = fit_quietly(MLPClassifier(class_weight=cw, **CW_PARAMS), X, y, sample_weight=sw)
-    b = fit_quietly(MLPClassifier(**CW_PARAMS), X, y, sample_weight=sw * per_sample)
+    a = MLPClassifier(class_weight=cw, **CW_PARAMS).fit(X, y, sample_weight=sw)
+    b = MLPClassifier(**CW_PARAMS).fit(X, y, sample_weight=sw * per_sample)
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_allclose(u, v, rtol=1e-12, atol=0)
     # The objective seen by check_gradients includes the class weights.
@@ -81,8 +75,8 @@ def test_class_weight_none_trains_as_sklearn():
     # scikit-learn's (same adam mini-batches, same shuffling) with them
     # (measured: 3e-16 relative).
     X, y, sw = three_class_problem()
-    a = fit_quietly(MLPClassifier(class_weight=None, **CW_PARAMS), X, y, sample_weight=sw)
-    b = fit_quietly(SkMLPClassifier(**CW_PARAMS), X, y, sample_weight=sw)
+    a = MLPClassifier(class_weight=None, **CW_PARAMS).fit(X, y, sample_weight=sw)
+    b = SkMLPClassifier(**CW_PARAMS).fit(X, y, sample_weight=sw)
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_allclose(u, v, rtol=1e-9, atol=1e-12)
     assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-10)

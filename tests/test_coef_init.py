@@ -14,13 +14,11 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from _cases import fit_quietly, full_batch_estimator, full_batch_problem, reference_for
+from _cases import full_batch_estimator, full_batch_problem, reference_for
 from _reference.network import sklearn_glorot_init
 from numpy.testing import assert_allclose, assert_array_equal
 
 from fastmlp import MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def test_coef_init_textbook_worked_example():
@@ -52,7 +50,7 @@ def test_coef_init_textbook_worked_example():
         max_iter=1,
         random_state=0,
     )
-    fit_quietly(est, X, y, coef_init=coef_init, intercept_init=intercept_init)
+    est.fit(X, y, coef_init=coef_init, intercept_init=intercept_init)
     assert est.loss_curve_[0] == pytest.approx(0.298371109, abs=1e-9)
     assert_allclose(
         est.coefs_[0], [[0.149780716, 0.24975114], [0.19956143, 0.29950229]], atol=1e-8
@@ -75,7 +73,7 @@ def test_coef_init_one_gradient_step(kind):
     est = full_batch_estimator(
         kind, "sgd", dict(momentum=0.0, learning_rate_init=0.2), 0.3, 0.0, 1
     )
-    fit_quietly(est, X, y, sample_weight=sw, coef_init=coefs, intercept_init=intercepts)
+    est.fit(X, y, sample_weight=sw, coef_init=coefs, intercept_init=intercepts)
     ref, Y = reference_for(case, y, coefs, intercepts, "tanh", 0.3, 0.0)
     value, _, cg, ig = ref.loss_grad(X, Y, sw)
     assert est.loss_curve_[0] == pytest.approx(value, rel=1e-11)
@@ -90,16 +88,11 @@ def test_coef_init_only_or_intercept_init_only():
     coefs = [np.full((a, b), 0.1) for a, b in pairwise(units)]
     intercepts = [np.full(b, -0.2) for b in units[1:]]
     common = dict(momentum=0.0, learning_rate_init=1e-300)
-    est = fit_quietly(
-        full_batch_estimator("reg", "sgd", common, 0.0, 0.0, 1), X, y, coef_init=coefs
-    )
+    est = full_batch_estimator("reg", "sgd", common, 0.0, 0.0, 1).fit(X, y, coef_init=coefs)
     for got, want in zip(est.coefs_ + est.intercepts_, coefs + intercepts0):
         assert_array_equal(got, want)
-    est = fit_quietly(
-        full_batch_estimator("reg", "sgd", common, 0.0, 0.0, 1),
-        X,
-        y,
-        intercept_init=intercepts,
+    est = full_batch_estimator("reg", "sgd", common, 0.0, 0.0, 1).fit(
+        X, y, intercept_init=intercepts
     )
     for got, want in zip(est.coefs_ + est.intercepts_, coefs0 + intercepts):
         assert_array_equal(got, want)

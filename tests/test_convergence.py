@@ -46,7 +46,7 @@ def _both(kind, run, **params):
             _convergence_warnings(lambda: run(theirs(**params), y)))
 
 
-def _fit(est, y):
+def _fit_on_X(est, y):
     return est.fit(X, y)
 
 
@@ -81,7 +81,7 @@ STOCHASTIC = {
 @pytest.mark.parametrize("case", list(STOCHASTIC))
 def test_stochastic_warning_as_sklearn(case, kind):
     params, epochs, warns = STOCHASTIC[case]
-    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit, **params)
+    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit_on_X, **params)
     assert ours.n_iter_ == theirs.n_iter_ == epochs
     assert ours_w == theirs_w
     expected = [(ConvergenceWarning, MAX_ITER_MESSAGE.format(params["max_iter"]))]
@@ -92,7 +92,7 @@ def test_stochastic_warning_as_sklearn(case, kind):
 def test_warm_start_fit_warns_again(kind):
     """Each fit of a warm-started model counts its own epochs against max_iter."""
     params = dict(solver="sgd", max_iter=3, tol=0.0, warm_start=True)
-    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit, **params)
+    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit_on_X, **params)
     assert ours_w == theirs_w == [(ConvergenceWarning, MAX_ITER_MESSAGE.format(3))]
     y = PAIRS[kind][2]
     for est in (ours, theirs):
@@ -145,7 +145,7 @@ LBFGS = {
 @pytest.mark.parametrize("case", list(LBFGS))
 def test_lbfgs_warning_as_sklearn(case, kind):
     params, reason, names_max_iter = LBFGS[case]
-    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit, solver="lbfgs", **params)
+    (ours, ours_w), (theirs, theirs_w) = _both(kind, _fit_on_X, solver="lbfgs", **params)
     assert ours.n_iter_ == theirs.n_iter_
     assert _lbfgs_summary(ours_w) == _lbfgs_summary(theirs_w)
     if reason is None:

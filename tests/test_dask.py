@@ -38,10 +38,7 @@ from sklearn.utils import check_random_state
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = [
-    pytest.mark.dask,
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-]
+pytestmark = pytest.mark.dask
 
 N_WORKERS = 2
 # Set in the environment the worker processes are spawned with, so that every BLAS /

@@ -2,9 +2,9 @@
 
 FASTMLP_DEBUG_BUILD=1 compiles the extensions with Cython's boundscheck,
 initializedcheck and nonecheck on and without optimisation.  This test builds
-such a copy of the package in a temporary folder and runs tests/test_kernels.py,
-tests/test_own_kernels.py (the own small-GEMM kernels and the engine on them),
-tests/test_gradients.py and tests/test_team.py (the thread team) against it in a
+such a copy of the package in a temporary folder and runs tests/test_elementwise.py,
+tests/test_gemm.py (the matrix products, and the engine on the own kernels),
+tests/test_gradients.py and tests/test_thread_team.py (the thread team) against it in a
 subprocess, so an out-of-bounds memoryview access in the engine fails CI instead
 of corrupting memory.
 """
@@ -60,8 +60,8 @@ def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree)
     assert str(debug_tree) in where.stdout, where.stdout + where.stderr
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_kernels.py", "tests/test_own_kernels.py", "tests/test_gradients.py",
-         "tests/test_team.py", "-k", "not hold_on_either_side"],
+         "tests/test_elementwise.py", "tests/test_gemm.py", "tests/test_gradients.py",
+         "tests/test_thread_team.py", "-k", "not hold_on_either_side"],
         cwd=debug_tree, env=env, capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]

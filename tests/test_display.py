@@ -14,8 +14,6 @@ from sklearn.preprocessing import StandardScaler
 
 from fastmlp import LossCurveDisplay, MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 X, Y = make_classification(n_samples=150, n_features=6, random_state=0)
 XR, YR = make_regression(n_samples=150, n_features=6, noise=1.0, random_state=0)
 YR = YR / YR.std()

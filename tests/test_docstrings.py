@@ -295,14 +295,12 @@ def test_every_fitted_attribute_is_documented():
     is in the Attributes section, and each documented one occurs in one of them."""
     pd = pytest.importorskip("pandas")  # feature_names_in_ needs a DataFrame
     seen = {klass: set() for klass in ESTIMATORS}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for klass, est in _fits(pd):
-            attributes = _fitted_attributes(est)
-            documented = set(_section(klass, "Attributes"))
-            missing = attributes - documented
-            assert not missing, f"{klass.__name__}({est.solver}): {sorted(missing)}"
-            seen[klass] |= attributes
+    for klass, est in _fits(pd):
+        attributes = _fitted_attributes(est)
+        documented = set(_section(klass, "Attributes"))
+        missing = attributes - documented
+        assert not missing, f"{klass.__name__}({est.solver}): {sorted(missing)}"
+        seen[klass] |= attributes
     for klass in ESTIMATORS:
         documented = set(_section(klass, "Attributes"))
         assert documented == seen[klass], sorted(documented ^ seen[klass])

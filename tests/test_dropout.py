@@ -1,28 +1,36 @@
 """Dropout (``dropout``: one rate for every hidden layer, or one per layer;
 inverted dropout, the kept units scaled by 1 / (1 - rate) during training):
 reproducible for a given random_state and dependent on it, a mask per row and
-unit, each layer with its own rate, the masks applied in back-propagation as in
-the forward pass, prediction without dropout, refused with lbfgs and for
-invalid rates, and a zero rate trains exactly as scikit-learn.
+unit (every row of an epoch its own, batch after batch), each layer with its
+own rate, the masks applied in back-propagation as in the forward pass,
+prediction without dropout, refused with lbfgs and for invalid rates, and a
+zero rate trains exactly as scikit-learn.
 
 Every expected number comes from a source independent of fastmlp: the NumPy
 reference network's masked forward and backward pass
 (``tests/_reference/network.py``) with the masks read out of fastmlp's own
-steps, the closed-form expectation of the loss under inverted dropout, binomial
-bounds on the fraction of units dropped, and scikit-learn's MLPClassifier.
+steps, the masks of fastmlp's documented random stream written out there, the
+closed-form expectation of the loss under inverted dropout, binomial bounds on
+the fraction of units dropped, and scikit-learn's MLPClassifier.  Training over
+several batches and epochs with dropout is compared with the reference in
+``tests/test_reference_training.py``.
 """
 
 import numpy as np
 import pytest
-from _cases import assert_same_model, binary_problem, differs, fit_quietly
-from _reference.network import NumpyMLP, pack, rel_err
+from _cases import assert_same_model, binary_problem, differs
+from _reference.network import (
+    NumpyMLP,
+    pack,
+    rel_err,
+    sklearn_glorot_init,
+    stream_dropout_masks,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import accuracy_score
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from fastmlp import MLPClassifier, MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _dropout_fit(dropout, random_state=0, coef_init=None, intercept_init=None, **kw):
@@ -36,8 +44,8 @@ def _dropout_fit(dropout, random_state=0, coef_init=None, intercept_init=None, *
         dropout=dropout,
     )
     params.update(kw)
-    return fit_quietly(
-        MLPClassifier(**params), X, y, coef_init=coef_init, intercept_init=intercept_init
+    return MLPClassifier(**params).fit(
+        X, y, coef_init=coef_init, intercept_init=intercept_init
     )
 
 
@@ -107,7 +115,7 @@ def test_inverted_dropout_closed_form():
         dropout=r,
         random_state=0,
     )
-    fit_quietly(est, X, p0, coef_init=[W0, W1], intercept_init=[b0, b1])
+    est.fit(X, p0, coef_init=[W0, W1], intercept_init=[b0, b1])
     expected = 0.5 * r / (1 - r) * np.mean((H**2) @ (W1.ravel() ** 2))
     # n * width = 180000 Bernoulli masks: the sample loss is within ~1% of its
     # expectation (a few standard deviations).
@@ -171,14 +179,17 @@ def test_dropout_backprop_and_per_layer_rates_one_sample_steps(dropout):
         assert abs(count / n_draws - rate) < _binomial_bound(rate, n_draws), (rate, count)
 
 
-def test_dropout_masks_per_row_of_a_batch():
-    # A batch of 12 rows whose inputs have disjoint supports (X diagonal):
-    # row r of W0 only gets sample r's gradient, x_r * delta_r, whose zeros
-    # are the units dropped for sample r.  Masks differ from row to row, drop
-    # the given fraction, and with them the reference's masked pass gives the
-    # whole step (the output weights sum over all rows and masks).
-    n, width, rate, lr = 12, 30, 0.4, 0.1
-    rng = np.random.RandomState(3)
+LR = 0.1
+
+
+def _diagonal_epoch(n, width, rate, seed, **params):
+    """One epoch of plain sgd (alpha 0) from random weights on n rows whose
+    inputs have disjoint supports (X diagonal), one tanh layer of `width`
+    units with dropout `rate`: row r of W0 only gets sample r's gradient,
+    x_r * delta_r, whose zeros are the units dropped for sample r.  Returns
+    (estimator, X, y, initial coefs, initial intercepts, kept), kept the
+    (sample, unit) mask read out of W0."""
+    rng = np.random.RandomState(seed)
     X = np.diag(rng.uniform(0.5, 1.5, size=n) * rng.choice([-1.0, 1.0], size=n))
     y = rng.normal(size=n)
     coefs = [rng.normal(scale=0.5, size=(n, width)), rng.normal(scale=0.5, size=(width, 1))]
@@ -188,15 +199,23 @@ def test_dropout_masks_per_row_of_a_batch():
         activation="tanh",
         solver="sgd",
         momentum=0.0,
-        learning_rate_init=lr,
+        learning_rate_init=LR,
         alpha=0.0,
-        batch_size=n,
         max_iter=1,
         dropout=rate,
         random_state=0,
+        **params,
     )
-    fit_quietly(est, X, y, coef_init=coefs, intercept_init=intercepts)
-    kept = est.coefs_[0] != coefs[0]  # (sample, unit)
+    est.fit(X, y, coef_init=coefs, intercept_init=intercepts)
+    return est, X, y, coefs, intercepts, est.coefs_[0] != coefs[0]
+
+
+def test_dropout_masks_per_row_of_a_batch():
+    # One batch of 12 rows: masks differ from row to row, drop the given
+    # fraction, and with them the reference's masked pass gives the whole step
+    # (the output weights sum over all rows and masks).
+    n, rate = 12, 0.4
+    est, X, y, coefs, intercepts, kept = _diagonal_epoch(n, 30, rate, 3, batch_size=n)
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
     assert len({row.tobytes() for row in kept}) > n // 2, "one mask shared by the batch"
     ref = NumpyMLP(coefs, intercepts, ["tanh"], "identity", "squared_error")
@@ -204,8 +223,28 @@ def test_dropout_masks_per_row_of_a_batch():
     step = pack(est.coefs_, est.intercepts_) - pack(coefs, intercepts)
     # Measured: 3e-15 relative.  A backward pass leaving the masks out would
     # move every entry of W0 and fail the drop fraction above.
-    assert rel_err(step, -lr * pack(cg, ig)) < 1e-12
+    assert rel_err(step, -LR * pack(cg, ig)) < 1e-12
     assert est.loss_curve_[0] == pytest.approx(value, rel=1e-12)
+
+
+def test_dropout_masks_differ_from_batch_to_batch():
+    # An epoch of 8 batches of 8 rows, in order: row r of W0 moves only in the
+    # step of sample r's batch.  Every row of the epoch gets its own mask (a
+    # stream that started each batch a row after the previous one instead of
+    # a batch after it would repeat them: 15 distinct masks), the given
+    # fraction is dropped, and the masks are those of fastmlp's documented
+    # stream (stream_dropout_masks), drawn from the seed that follows
+    # scikit-learn's initialisation.
+    n, width, rate, batch = 64, 30, 0.4, 8
+    kept = _diagonal_epoch(n, width, rate, 4, batch_size=batch, shuffle=False)[-1]
+    assert len({row.tobytes() for row in kept}) == n, "rows of the epoch share masks"
+    assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
+    seed = sklearn_glorot_init([n, width, 1], 0, "tanh")[2].randint(0, 2**62, dtype=np.int64)
+    stream = np.vstack([
+        stream_dropout_masks(seed, start, batch, [width], [rate])[0]
+        for start in range(0, n, batch)
+    ])
+    assert_array_equal(kept, stream != 0)
 
 
 def test_dropout_with_lbfgs_raises():
@@ -213,8 +252,8 @@ def test_dropout_with_lbfgs_raises():
     for dropout in (0.2, [0.0, 0.1]):
         with pytest.raises(ValueError):
             MLPClassifier((6, 5), solver="lbfgs", dropout=dropout).fit(X, y)
-    fit_quietly(MLPClassifier((6, 5), solver="lbfgs", dropout=0.0, max_iter=5), X, y)
-    fit_quietly(MLPClassifier((6, 5), solver="lbfgs", dropout=[0.0, 0.0], max_iter=5), X, y)
+    MLPClassifier((6, 5), solver="lbfgs", dropout=0.0, max_iter=5).fit(X, y)
+    MLPClassifier((6, 5), solver="lbfgs", dropout=[0.0, 0.0], max_iter=5).fit(X, y)
 
 
 @pytest.mark.parametrize("dropout", [[0.1], [0.1, 0.1, 0.1], 1.0, -0.1, [0.2, 1.0]], ids=str)
@@ -240,8 +279,8 @@ def test_dropout_zero_trains_as_sklearn(solver, dropout):
         batch_size=16,
     )
     extra = {} if dropout == "default" else dict(dropout=dropout)
-    ours = fit_quietly(MLPClassifier(**params, **extra), X, y)
-    sk = fit_quietly(SkMLPClassifier(**params), X, y)
+    ours = MLPClassifier(**params, **extra).fit(X, y)
+    sk = SkMLPClassifier(**params).fit(X, y)
     for u, v in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         assert_allclose(u, v, rtol=1e-9, atol=1e-12)
     assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-10)

@@ -21,14 +21,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 
 from fastmlp import MLPClassifier, MLPRegressor, _early_stopping
 from fastmlp._kernels import _codes, _engine
 from fastmlp._objective import TrainingSet
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 _rng = np.random.RandomState(5)
 X_ALL = _rng.randn(2100, 12)

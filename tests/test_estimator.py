@@ -13,8 +13,6 @@ from sklearn.neural_network import MLPRegressor as SkRegressor
 from _reference.network import estimator_forward as forward
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.fixture
 def data():

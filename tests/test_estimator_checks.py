@@ -15,7 +15,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from fastmlp import MLPClassifier, MLPRegressor
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks([MLPClassifier(max_iter=100), MLPRegressor(max_iter=100)])
 def test_sklearn_compatible_estimator(estimator, check, monkeypatch):
     run_check(partial(check, estimator), monkeypatch)
@@ -24,7 +23,6 @@ def test_sklearn_compatible_estimator(estimator, check, monkeypatch):
 # The same checks for the other solvers (scikit-learn itself only runs the
 # default 'adam').
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
     [
         MLPClassifier(max_iter=100, solver="lbfgs", random_state=0),
@@ -52,7 +50,6 @@ def _expected_failed_checks(estimator):
     return {}
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
     [
         MLPClassifier(loss="hinge", max_iter=50, random_state=0),

@@ -16,8 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 RNG = np.random.RandomState(0)
 X, Y3 = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
                             random_state=0)  # fmt: skip

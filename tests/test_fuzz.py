@@ -394,7 +394,7 @@ def _classes(y):
     return np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
 
 
-def _fit(Est, params, cfg, X, y, sw, catch=ValueError, reference=False):
+def _fit_in_mode(Est, params, cfg, X, y, sw, catch=ValueError, reference=False):
     """Train as `cfg['mode']` says: (estimator, None) or (None, exception); other
     exceptions than `catch` propagate. A `reference` fit that leaves a non-finite
     model behind before its last call (fastmlp raises there) has no reference."""
@@ -600,9 +600,9 @@ def _check(cfg, record=lambda what: None):
     comparable = cfg["family"] == "sklearn" and _sklearn_has(cfg)
     record(f"kind: {'scikit-learn parity' if comparable else 'fastmlp-only options'}")
 
-    est, err = _fit(Est, params, cfg, X, y, sw)
+    est, err = _fit_in_mode(Est, params, cfg, X, y, sw)
     # scikit-learn is only the reference: any exception of it means "no reference"
-    sk, sk_err = (_fit(Sk, params, cfg, X, y, sw, Exception, reference=True)
+    sk, sk_err = (_fit_in_mode(Sk, params, cfg, X, y, sw, Exception, reference=True)
                   if comparable else (None, None))
 
     if err is not None:

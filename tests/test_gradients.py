@@ -1,35 +1,70 @@
-"""Whole-network numerical gradient checks for fastmlp.
+"""The gradient fastmlp trains with, checked two independent ways, and
+fastmlp.check_gradients.
 
-The private hook ``est._full_batch_loss_grad(X, y, sample_weight)`` returns the
-full-batch training objective at the estimator's *current* ``coefs_`` /
-``intercepts_`` together with its gradient.  Here every single parameter
-(each element of every weight matrix and every bias vector) is perturbed by
-+-eps in place and the central difference of the returned objective is
-compared with the returned gradient.
+1. Against central differences of fastmlp's own objective.  The private hook
+   ``est._full_batch_loss_grad(X, y, sample_weight)`` returns the full-batch
+   training objective at the estimator's *current* ``coefs_`` /
+   ``intercepts_`` together with its gradient.  Every single parameter (each
+   element of every weight matrix and every bias vector) is perturbed by +-eps
+   in place and the central difference of the returned objective is compared
+   with the returned gradient, for scikit-learn's activations and tasks, one
+   to three hidden layers, float64 and float32.  The objective value itself is
+   compared with an independent NumPy implementation of the documented
+   objective (the reference network of ``tests/_reference/network.py``, with
+   the log loss's clipping at the training dtype's eps written out here):
 
-In addition, the objective value itself is compared with an independent NumPy
-implementation of the documented objective (the reference network of
-``tests/_reference/network.py``, with the log loss's clipping at the training
-dtype's eps written out here):
+       sum_i s_i * loss_i / sum_i s_i  +  0.5 * alpha * sum_l ||W_l||^2 / sum_i s_i
 
-    sum_i s_i * loss_i / sum_i s_i  +  0.5 * alpha * sum_l ||W_l||^2 / sum_i s_i
+   where loss_i is the (clipped) log loss for classifiers (binary, softmax or
+   multilabel), 0.5 * sum over outputs of the squared error for squared_error
+   regression (summed -- not averaged -- over outputs), and the half Poisson
+   deviance with exponential output for poisson regression.  Intercepts are
+   not penalised.
 
-where loss_i is the (clipped) log loss for classifiers (binary, softmax or
-multilabel), 0.5 * sum over outputs of the squared error for squared_error
-regression (summed -- not averaged -- over outputs), and the half Poisson
-deviance with exponential output for poisson regression.  Intercepts are not
-penalised.
+2. Against the back-propagation of the NumPy reference network, through
+   check_gradients(est, X, y, sample_weight), which compares the analytic
+   gradient of the training objective with central differences.  It runs on
+   every loss / output combination, every hidden activation, one to three
+   hidden layers and two outputs, a list of activations (one per layer), with
+   and without the elastic-net penalty, in float64 and float32, on fitted and
+   unfitted estimators, with dropout and class weights, on data kept away from
+   every kink.  Every expected number comes from a source independent of
+   fastmlp: the reference network (forward pass, objective, back-propagation;
+   its docstring states the objective), central differences of that NumPy
+   objective, and scikit-learn's initialisation and 'balanced' class weights
+   written out there; the hook is used only to *read* the objective fastmlp
+   trains with.  The reference's own back-propagation is checked in
+   ``tests/test_reference_network.py``.
 """
-
-import warnings
 
 import numpy as np
 import pytest
-from _reference.network import NumpyMLP, encode_classes
+from _cases import (
+    ALL_CASES,
+    F_GC,
+    REG_CASES,
+    case_id,
+    make_case_data,
+    reference_for,
+    setup_gradient_case,
+)
+from _reference.network import (
+    NumpyMLP,
+    balanced_class_weights,
+    central_differences,
+    encode_classes,
+    pack,
+    rel_err,
+    sklearn_glorot_init,
+)
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import xlogy
 
-from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp import MLPClassifier, MLPRegressor, check_gradients
 
+# ---------------------------------------------------------------------------
+# 1. The hook against central differences of itself
+# ---------------------------------------------------------------------------
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 TASKS = [
     "binary",
@@ -109,9 +144,7 @@ def _fitted_network(task, activation, n_hidden, dtype):
     X, y, sw = _make_data(task, seed)
     X = X.astype(dtype)
     est = _make_estimator(task, activation, HIDDEN[n_hidden])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X, y, sample_weight=sw)
+    est.fit(X, y, sample_weight=sw)
 
     assert len(est.coefs_) == n_hidden + 1
     for arr in est.coefs_ + est.intercepts_:
@@ -158,32 +191,6 @@ def _reference_objective(task, activation, coefs, intercepts, X, y, sw, dtype):
 
 def _loss(est, X, y, sw):
     return float(est._full_batch_loss_grad(X, y, sample_weight=sw)[0])
-
-
-def _numerical_gradient(est, X, y, sw, eps):
-    """Central differences over every element of coefs_ and intercepts_.
-
-    Parameters are perturbed in place and restored afterwards.  The actual
-    step is recomputed from the stored (possibly float32-rounded) values.
-    """
-    num_coefs = [np.zeros(c.shape) for c in est.coefs_]
-    num_inter = [np.zeros(b.shape) for b in est.intercepts_]
-    for attr, out in (("coefs_", num_coefs), ("intercepts_", num_inter)):
-        for layer, g in enumerate(out):
-            for idx in np.ndindex(g.shape):
-                arr = getattr(est, attr)[layer]
-                orig = arr[idx].copy()
-                arr[idx] = orig + eps
-                w_plus = float(arr[idx])
-                l_plus = _loss(est, X, y, sw)
-                arr = getattr(est, attr)[layer]
-                arr[idx] = orig - eps
-                w_minus = float(arr[idx])
-                l_minus = _loss(est, X, y, sw)
-                arr = getattr(est, attr)[layer]
-                arr[idx] = orig
-                g[idx] = (l_plus - l_minus) / (w_plus - w_minus)
-    return num_coefs, num_inter
 
 
 def _flat(arrays):
@@ -236,14 +243,16 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     np.testing.assert_allclose(float(loss), expected_loss, rtol=settings["loss_rtol"])
 
     eps = settings["eps_relu"] if activation == "relu" else settings["eps"]
-    num_coefs, num_inter = _numerical_gradient(est, X, y, sw, eps)
+    # every element of coefs_ and intercepts_ perturbed in place, the step taken
+    # from the stored (in float32, rounded) values
+    params = est.coefs_ + est.intercepts_
+    n = central_differences(lambda: _loss(est, X, y, sw), params, eps)
 
     # parameters were restored exactly
     for a, b in zip(est.coefs_ + est.intercepts_, coefs_before + inter_before):
         np.testing.assert_array_equal(a, b)
 
     g = _flat(list(coef_grads) + list(inter_grads))
-    n = _flat(num_coefs + num_inter)
     assert np.all(np.isfinite(g))
     assert np.linalg.norm(n) > 0
     err = _rel_err(g, n)
@@ -258,12 +267,13 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     # first layer of a deep logistic net, are compared against 10% of the
     # whole-network norm instead of their own norm)
     floor = 1e-1 * np.linalg.norm(g + n)
-    pairs = list(zip(coef_grads, num_coefs)) + list(zip(inter_grads, num_inter))
-    names = [f"coefs_[{i}]" for i in range(len(num_coefs))] + [
-        f"intercepts_[{i}]" for i in range(len(num_inter))
+    pairs = zip(list(coef_grads) + list(inter_grads),
+                np.split(n, np.cumsum([p.size for p in params])[:-1]))
+    names = [f"coefs_[{i}]" for i in range(len(coef_grads))] + [
+        f"intercepts_[{i}]" for i in range(len(inter_grads))
     ]
     for name, (ga, na) in zip(names, pairs):
-        ga = np.asarray(ga, dtype=np.float64)
+        ga = np.asarray(ga, dtype=np.float64).ravel()
         denom = max(np.linalg.norm(ga + na), floor)
         err_a = np.linalg.norm(ga - na) / denom
         assert err_a < settings["grad_tol"], (
@@ -328,3 +338,213 @@ def test_hook_without_sample_weight_and_new_arrays(task):
     np.testing.assert_allclose(
         float(est._full_batch_loss_grad(X, y)[0]), expected_new, rtol=1e-13
     )
+
+
+# ---------------------------------------------------------------------------
+# 2. check_gradients, and the gradient against the reference's back-propagation
+# ---------------------------------------------------------------------------
+HIDDEN_ACTIVATIONS = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "silu",
+    "gaussian",
+]
+HIDDEN_BY_DEPTH = {1: (4,), 2: (4, 3), 3: (3, 4, 3)}
+
+
+def _assert_gradient_case(case, activation, n_hidden, l1_ratio, seed, n_outputs=1):
+    hidden = HIDDEN_BY_DEPTH[n_hidden]
+    alpha = 0.4
+    est, X, y, sw, ref, Y = setup_gradient_case(
+        case, activation, hidden, alpha, l1_ratio, seed, n_outputs=n_outputs
+    )
+    res = check_gradients(est, X, y, sample_weight=sw)
+    # Data kept > 2e-3 away from every kink (distance_to_kinks), so the
+    # smooth float64 bound applies to every case.
+    assert res.relative_error < 1e-7, res.relative_error
+    assert len(res.per_layer) == n_hidden + 1
+    assert (
+        res.gradient.shape
+        == res.numerical_gradient.shape
+        == (sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_),)
+    )
+    # The objective fastmlp differentiates is the documented one ...
+    loss, cg, ig = est._full_batch_loss_grad(X, y, sample_weight=sw)
+    value_np, _, cg_np, ig_np = ref.loss_grad(X, Y, sw)
+    assert_allclose(loss, value_np, rtol=1e-11)
+    # ... and its gradient is that of an independent back-propagation.
+    assert rel_err(res.gradient, pack(cg_np, ig_np)) < 1e-9
+    assert rel_err(pack(cg, ig), pack(cg_np, ig_np)) < 1e-9
+
+
+# Every loss / output combination with two smooth activations, 2 hidden layers.
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+@pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
+def test_gradient_every_loss_and_output(case, activation):
+    idx = ALL_CASES.index(case)
+    l1_ratio = 0.5 if (idx + (activation == "gelu")) % 2 else 0.0
+    _assert_gradient_case(case, activation, 2, l1_ratio, seed=10 * idx + len(activation))
+
+
+# Every hidden activation with four losses, 1 hidden layer.
+ACT_CASES = [
+    ("clf", "multiclass", "log_loss", None),
+    ("reg", "reg1", "squared_error", None),
+    ("reg", "reg1", "huber", "identity"),
+    ("clf", "binary", "hinge", None),
+]
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("case", ACT_CASES, ids=case_id)
+def test_gradient_every_activation(case, activation):
+    idx = HIDDEN_ACTIVATIONS.index(activation)
+    l1_ratio = 0.5 if idx % 2 else 0.0
+    _assert_gradient_case(
+        case, activation, 1, l1_ratio, seed=100 + 7 * idx + ACT_CASES.index(case)
+    )
+
+
+# Depths 1-3 on a subset, activations cycled, two-output regression included.
+DEPTH_CASES = [
+    (("clf", "multilabel", "log_loss", None), 1),
+    (("reg", "reg1", "poisson", None), 1),
+    (("reg", "reg1", "absolute_error", "softplus"), 1),
+    (("clf", "multiclass", "squared_hinge", None), 1),
+    (("clf", "multilabel", "hinge", None), 1),
+    (("reg", "reg1", "squared_error", None), 2),
+    (("reg", "reg1", "huber", None), 2),
+    (("reg", "reg1", "absolute_error", None), 2),
+]
+
+
+@pytest.mark.parametrize("n_hidden", [1, 2, 3])
+@pytest.mark.parametrize(
+    "case,n_outputs", DEPTH_CASES, ids=[case_id(c) + f"-{k}out" for c, k in DEPTH_CASES]
+)
+def test_gradient_depths(case, n_outputs, n_hidden):
+    idx = DEPTH_CASES.index((case, n_outputs))
+    activation = HIDDEN_ACTIVATIONS[(3 * idx + n_hidden) % len(HIDDEN_ACTIVATIONS)]
+    _assert_gradient_case(
+        case,
+        activation,
+        n_hidden,
+        l1_ratio=0.5 * (n_hidden % 2),
+        seed=300 + 11 * idx + n_hidden,
+        n_outputs=n_outputs,
+    )
+
+
+@pytest.mark.parametrize(
+    "activation",
+    [["relu", "gelu", "gaussian"], ("selu", "tanh", "softplus"), ["elu", "silu", "logistic"]],
+    ids=str,
+)
+@pytest.mark.parametrize("case", [ALL_CASES[1], REG_CASES[2]], ids=case_id)
+def test_gradient_activation_list(case, activation):
+    _assert_gradient_case(case, activation, 3, l1_ratio=0.5, seed=500)
+
+
+def test_check_gradients_unfitted_estimator():
+    # An unfitted estimator is checked at the weights fit would start from:
+    # scikit-learn's initialisation, reproduced here in NumPy.
+    case = ALL_CASES[1]  # multiclass log loss
+    X, y, sw = make_case_data(case, 3)
+    est = MLPClassifier(
+        hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.3, l1_ratio=0.5, random_state=7
+    )
+    res = check_gradients(est, X, y, sample_weight=sw)
+    assert not hasattr(est, "coefs_"), "check_gradients must not fit the estimator"
+    assert res.relative_error < 1e-7
+    assert len(res.per_layer) == 3
+    coefs, intercepts, _ = sklearn_glorot_init([F_GC, 4, 3, 3], 7, "tanh")
+    ref, Y = reference_for(case, y, coefs, intercepts, "tanh", 0.3, 0.5)
+    _, _, cg, ig = ref.loss_grad(X, Y, sw)
+    assert rel_err(res.gradient, pack(cg, ig)) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        dict(dropout=0.5),
+        dict(dropout=[0.3, 0.6]),
+        dict(class_weight="balanced"),
+        dict(class_weight={3: 2.0, 9: 0.25}),
+    ],
+    ids=str,
+)
+def test_check_gradients_dropout_and_class_weight(extra):
+    # The checked objective has no dropout and includes the class weights.
+    case = ALL_CASES[1]  # multiclass log loss, labels 3, 5, 9
+    X, _, sw = make_case_data(case, 5)
+    # Unequal class counts (6, 4, 2), so 'balanced' weights are not all 1.
+    y = np.random.RandomState(5).permutation([3] * 6 + [5] * 4 + [9] * 2)
+    est = MLPClassifier(
+        hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.3, random_state=2, **extra
+    )
+    res = check_gradients(est, X, y, sample_weight=sw)
+    assert res.relative_error < 1e-7
+    cw = extra.get("class_weight")
+    if cw is None:
+        weights = sw
+    elif cw == "balanced":
+        weights = sw * balanced_class_weights(y)  # 12 / (3 * count): 2/3, 1, 2
+    else:
+        weights = sw * np.array([cw.get(label, 1.0) for label in y])
+    coefs, intercepts, _ = sklearn_glorot_init([F_GC, 4, 3, 3], 2, "tanh")
+    ref, Y = reference_for(case, y, coefs, intercepts, "tanh", 0.3, 0.0)
+    _, _, cg, ig = ref.loss_grad(X, Y, weights)
+    assert rel_err(res.gradient, pack(cg, ig)) < 1e-9
+
+
+def test_check_gradients_fitted_estimator_untouched_and_independent():
+    case = REG_CASES[8]  # absolute_error, logistic output
+    est, X, y, sw, ref, Y = setup_gradient_case(case, "softplus", (4, 3), 0.4, 0.5, seed=9)
+    before = [c.copy() for c in est.coefs_ + est.intercepts_]
+    res = check_gradients(est, X, y, sample_weight=sw, eps=1e-6)
+    for a, b in zip(before, est.coefs_ + est.intercepts_):
+        assert_array_equal(a, b)
+    assert res.eps == 1e-6
+    assert res.relative_error < 1e-7
+
+    # The numerical gradient check_gradients reports equals central differences
+    # of the NumPy objective, and the analytic one the NumPy back-propagation.
+    numeric = central_differences(lambda: ref.objective(X, Y, sw)[0], ref.params, eps=1e-6)
+    assert rel_err(res.numerical_gradient, numeric) < 1e-7
+    _, _, cg, ig = ref.loss_grad(X, Y, sw)
+    assert rel_err(res.gradient, pack(cg, ig)) < 1e-9
+    # max_abs_error and per_layer agree with the vectors returned
+    diff = np.abs(res.gradient - res.numerical_gradient)
+    assert_allclose(res.max_abs_error, diff.max(), rtol=1e-12)
+    assert max(d["max_abs_error"] for d in res.per_layer) == pytest.approx(diff.max())
+    for d in res.per_layer:
+        assert set(d) >= {
+            "layer",
+            "coef_relative_error",
+            "intercept_relative_error",
+            "max_abs_error",
+        }
+        assert d["coef_relative_error"] < 1e-7 and d["intercept_relative_error"] < 1e-7
+
+
+@pytest.mark.parametrize(
+    "case", [ALL_CASES[1], ALL_CASES[2], REG_CASES[0], REG_CASES[3]], ids=case_id
+)
+def test_gradient_check_float32(case):
+    est, X, y, sw, ref, Y = setup_gradient_case(
+        case, "tanh", (4, 3), 0.4, 0.0, seed=77, dtype=np.float32
+    )
+    assert all(c.dtype == np.float32 for c in est.coefs_)
+    res = check_gradients(est, X, y, sample_weight=sw)
+    assert res.eps == pytest.approx(np.cbrt(np.finfo(np.float32).eps))
+    # float32 objective: the difference quotient carries rounding error of
+    # about eps32 * |J| / eps ~ 1e-5 relative; 1e-2 is a loose bound.
+    assert res.relative_error < 1e-2, res.relative_error
+    assert rel_err(res.gradient, pack(*ref.loss_grad(X, Y, sw)[2:])) < 1e-4

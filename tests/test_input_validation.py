@@ -22,10 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._kernels import _engine
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning"),
-]
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
 
 N, P = 40, 4
 _rng = np.random.RandomState(0)

@@ -31,11 +31,8 @@ from threadpoolctl import threadpool_limits
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
-                       reason="needs POSIX signals"),
-]
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
+                                reason="needs POSIX signals")
 
 
 def _stochastic_solvers():
@@ -299,10 +296,20 @@ def _public_scalars(est):
             and k not in ("coefs_", "intercepts_")}
 
 
-def _assert_partial_fit_rolled_back(est, twin, coefs, before, pred, X_small, y_small):
-    """The interrupted partial_fit left nothing behind: parameters, counters,
-    predictions and optimizer state are those of the previous call."""
-    problems = []
+def _interrupted_partial_fit(make, Xb, yb):
+    """Two estimators make() take a partial_fit on the first 500 rows; then one
+    is interrupted in a partial_fit on all rows.  Returns the problems found:
+    the interruption's (_assert_interrupted), and anything the interrupted call
+    left behind (parameters, counters, predictions, and optimizer state: the
+    next partial_fit must equal the other estimator's)."""
+    X_small, y_small = Xb[:500], yb[:500]
+    est, twin = make(), make()
+    for m in (est, twin):
+        m.partial_fit(X_small, y_small)
+    before = _public_scalars(est)
+    coefs = [c.copy() for c in _params(est)]
+    pred = est.predict(X_small)
+    problems = _assert_interrupted(_interrupt(lambda: est.partial_fit(Xb, yb)))
     if not all(np.array_equal(a, b) for a, b in zip(coefs, _params(est))):
         problems.append("parameters changed by the interrupted epoch")
     after = _public_scalars(est)
@@ -327,19 +334,9 @@ def test_sigint_inside_one_long_partial_fit_epoch(big_data, solver):
         return MLPRegressor(hidden_layer_sizes=(64,), solver=solver, batch_size=1,
                             random_state=0)
 
-    est, twin = make(), make()
-    for m in (est, twin):
-        m.partial_fit(Xb[:500], yb[:500])
-    before = _public_scalars(est)
-    coefs = [c.copy() for c in _params(est)]
-    pred = est.predict(Xb[:500])
-
-    result = _interrupt(lambda: est.partial_fit(Xb, yb))
-    problems = _assert_interrupted(result)
     # the last completed epoch is the previous partial_fit: nothing of the
     # interrupted one may remain (parameters, optimizer state, counters)
-    problems += _assert_partial_fit_rolled_back(est, twin, coefs, before, pred,
-                                                Xb[:500], yb[:500])
+    problems = _interrupted_partial_fit(make, Xb, yb)
     assert not problems, "\n".join(problems)
 
 
@@ -468,26 +465,15 @@ def test_sigint_at_fixed_points_leaves_consistent_counters(point, monkeypatch):
 
 
 @pytest.mark.parametrize("batch_size", [1, 4])
-def test_sigint_inside_a_long_epoch_on_a_thread_team(big_data, batch_size, monkeypatch):
+def test_sigint_inside_a_long_epoch_on_a_thread_team(big_data, batch_size, team):
     """The same when a team of threads shares every batch (only its first thread
     looks for signals; the others leave the loop at the next barrier)."""
-    from fastmlp import _threads
-
-    monkeypatch.setattr(_threads, "team_size", lambda rows, flops: 2)
+    team(2)
     Xb, yb = big_data
 
     def make():
         return MLPRegressor(hidden_layer_sizes=(256,), solver="adam",
                             batch_size=batch_size, max_iter=1, random_state=0)
 
-    est, twin = make(), make()
-    for m in (est, twin):
-        m.partial_fit(Xb[:500], yb[:500])
-    before = _public_scalars(est)
-    coefs = [c.copy() for c in _params(est)]
-    pred = est.predict(Xb[:500])
-    result = _interrupt(lambda: est.partial_fit(Xb, yb))
-    problems = _assert_interrupted(result)
-    problems += _assert_partial_fit_rolled_back(est, twin, coefs, before, pred,
-                                                Xb[:500], yb[:500])
+    problems = _interrupted_partial_fit(make, Xb, yb)
     assert not problems, "\n".join(problems)

@@ -8,20 +8,18 @@ Expected values: closed forms written out here on the outputs of the NumPy
 reference network (``tests/_reference/network.py``) at the same weights.
 fastmlp's private hook ``est._full_batch_loss_grad`` is used only to *read*
 the objective fastmlp trains with.  The gradients of these losses are checked
-in ``tests/test_check_gradients.py``.
+in ``tests/test_gradients.py``.
 """
 
 import copy
 
 import numpy as np
 import pytest
-from _cases import REG_CASES, fit_quietly, make_case_data, setup_gradient_case
+from _cases import REG_CASES, make_case_data, setup_gradient_case
 from _reference.network import NumpyMLP
 from numpy.testing import assert_allclose
 
 from fastmlp import MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def test_hinge_binary_loss_value():
@@ -77,7 +75,7 @@ def test_regressor_loss_averaged_over_samples(loss, n_outputs):
         max_iter=1,
         random_state=0,
     )
-    fit_quietly(est, X, y, sample_weight=sw, coef_init=coefs, intercept_init=intercepts)
+    est.fit(X, y, sample_weight=sw, coef_init=coefs, intercept_init=intercepts)
     Y = y.reshape(n, -1)
     p = NumpyMLP(coefs, intercepts, ["tanh"], "identity", "squared_error").predict(X)
     r = p - Y

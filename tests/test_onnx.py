@@ -33,8 +33,6 @@ from fastmlp._onnx import _required_opset
 skl2onnx = import_or_skip("skl2onnx")
 ort = import_or_skip("onnxruntime")
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu",
                "softplus", "gelu", "silu", "gaussian"]  # fmt: skip
 HIDDEN = [*ACTIVATIONS, ["relu", "tanh"], ["gelu", "leaky_relu"]]  # two hidden layers

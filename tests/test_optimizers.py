@@ -21,7 +21,6 @@ import pytest
 import scipy.sparse as sp
 from _cases import (
     assert_same_model,
-    fit_quietly,
     full_batch_estimator,
     full_batch_problem,
     reference_for,
@@ -31,9 +30,6 @@ from _reference.optimizers import make_reference_optimizer
 from numpy.testing import assert_allclose, assert_array_equal
 
 from fastmlp import MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 SOLVER_CONFIGS = [
     ("sgd", dict(momentum=0.0, learning_rate_init=0.1)),
@@ -70,11 +66,8 @@ def test_optimizer_matches_published_rule(solver, params, alpha, l1_ratio):
     # Full batch (batch_size = n, no shuffling): one epoch is one step of the
     # rule on the full-batch objective, gradient from the NumPy network.
     X, y, sw, _ = full_batch_problem("reg")
-    est = fit_quietly(
-        full_batch_estimator("reg", solver, params, alpha, l1_ratio, N_STEPS),
-        X,
-        y,
-        sample_weight=sw,
+    est = full_batch_estimator("reg", solver, params, alpha, l1_ratio, N_STEPS).fit(
+        X, y, sample_weight=sw
     )
     ref, losses = _reference_trajectory("reg", solver, params, alpha, l1_ratio, N_STEPS, sw)
     assert est.n_iter_ == N_STEPS
@@ -104,12 +97,9 @@ def test_adamw_weight_decay_is_decoupled():
     # coefficients and 0 on the intercepts.
     X, y, _, _ = full_batch_problem("reg")
     common = dict(learning_rate_init=0.01, beta_1=0.9, beta_2=0.999)
-    adam = fit_quietly(full_batch_estimator("reg", "adam", common, 0.0, 0.0, 1), X, y)
-    adamw = fit_quietly(
-        full_batch_estimator("reg", "adamw", dict(common, weight_decay=0.2), 0.0, 0.0, 1),
-        X,
-        y,
-    )
+    adam = full_batch_estimator("reg", "adam", common, 0.0, 0.0, 1).fit(X, y)
+    adamw_params = dict(common, weight_decay=0.2)
+    adamw = full_batch_estimator("reg", "adamw", adamw_params, 0.0, 0.0, 1).fit(X, y)
     coefs0, _, _ = sklearn_glorot_init([3, 4, 3, 2], 0, "tanh")
     for a, w, c0 in zip(adam.coefs_, adamw.coefs_, coefs0):
         assert_allclose(a - w, 0.01 * 0.2 * c0, rtol=1e-9, atol=1e-15)
@@ -120,14 +110,9 @@ def test_adamw_weight_decay_is_decoupled():
 def test_sgd_full_batch_is_gradient_descent():
     # batch_size = n, momentum 0: w1 = w0 - lr * grad J(w0), exactly.
     X, y, sw, case = full_batch_problem("reg")
-    est = fit_quietly(
-        full_batch_estimator(
-            "reg", "sgd", dict(momentum=0.0, learning_rate_init=0.3), 0.2, 0.0, 1
-        ),
-        X,
-        y,
-        sample_weight=sw,
-    )
+    est = full_batch_estimator(
+        "reg", "sgd", dict(momentum=0.0, learning_rate_init=0.3), 0.2, 0.0, 1
+    ).fit(X, y, sample_weight=sw)
     coefs, intercepts, _ = sklearn_glorot_init([3, 4, 3, 2], 0, "tanh")
     ref, Y = reference_for(case, y, coefs, intercepts, "tanh", 0.2, 0.0)
     _, _, cg, ig = ref.loss_grad(X, Y, sw)
@@ -153,9 +138,9 @@ def test_solver_float32_and_sparse_match_dense_float64(solver):
         l1_ratio=0.3,
         alpha=0.01,
     )
-    dense = fit_quietly(MLPRegressor(**params), X, y)
-    sparse = fit_quietly(MLPRegressor(**params), sp.csr_matrix(X), y)
-    single = fit_quietly(MLPRegressor(**params), X.astype(np.float32), y)
+    dense = MLPRegressor(**params).fit(X, y)
+    sparse = MLPRegressor(**params).fit(sp.csr_matrix(X), y)
+    single = MLPRegressor(**params).fit(X.astype(np.float32), y)
     for d, s, f in zip(
         dense.coefs_ + dense.intercepts_,
         sparse.coefs_ + sparse.intercepts_,
@@ -185,7 +170,7 @@ def test_learning_rate_schedule_is_sgd_only(solver, schedule):
         random_state=0,
         learning_rate_init=1.0 if solver == "adadelta" else 0.001,
     )
-    const = fit_quietly(MLPRegressor(learning_rate="constant", **params), X, y)
-    sched = fit_quietly(MLPRegressor(learning_rate=schedule, **params), X, y)
+    const = MLPRegressor(learning_rate="constant", **params).fit(X, y)
+    sched = MLPRegressor(learning_rate=schedule, **params).fit(X, y)
     assert sched.n_iter_ == const.n_iter_
     assert_same_model(sched, const)

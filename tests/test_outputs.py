@@ -12,7 +12,7 @@ scikit-learn's accuracy_score.
 
 import numpy as np
 import pytest
-from _cases import fit_quietly, make_case_data
+from _cases import make_case_data
 from _reference.network import NumpyMLP
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, softmax
@@ -20,25 +20,19 @@ from sklearn.metrics import accuracy_score
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_hinge_classifier_outputs(loss, target):
     X, y, _ = make_case_data(("clf", target, loss, None), 40)
-    est = fit_quietly(
-        MLPClassifier(
-            (5,),
-            activation="tanh",
-            loss=loss,
-            max_iter=30,
-            random_state=0,
-            learning_rate_init=0.05,
-        ),
-        X,
-        y,
-    )
+    est = MLPClassifier(
+        (5,),
+        activation="tanh",
+        loss=loss,
+        max_iter=30,
+        random_state=0,
+        learning_rate_init=0.05,
+    ).fit(X, y)
     scores = est.decision_function(X)
     ref = NumpyMLP(est.coefs_, est.intercepts_, ["tanh"], "identity", "squared_error")
     raw = ref.predict(X)
@@ -69,9 +63,7 @@ def test_hinge_classifier_outputs(loss, target):
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_decision_function_log_loss(target):
     X, y, _ = make_case_data(("clf", target, "log_loss", None), 41)
-    est = fit_quietly(
-        MLPClassifier((5,), activation="relu", max_iter=20, random_state=0), X, y
-    )
+    est = MLPClassifier((5,), activation="relu", max_iter=20, random_state=0).fit(X, y)
     scores = est.decision_function(X)
     proba = est.predict_proba(X)
     ref = NumpyMLP(est.coefs_, est.intercepts_, ["relu"], "identity", "squared_error")
@@ -107,18 +99,14 @@ def test_regressor_output_activation_ranges(out, low, high):
         "exp": np.exp(0.5 * X[:, 0]),
         "softplus": np.logaddexp(0, X[:, 2]),
     }[out]
-    est = fit_quietly(
-        MLPRegressor(
-            hidden_layer_sizes=(6,),
-            activation="tanh",
-            out_activation=out,
-            max_iter=50,
-            random_state=0,
-            learning_rate_init=0.01,
-        ),
-        X,
-        y,
-    )
+    est = MLPRegressor(
+        hidden_layer_sizes=(6,),
+        activation="tanh",
+        out_activation=out,
+        max_iter=50,
+        random_state=0,
+        learning_rate_init=0.01,
+    ).fit(X, y)
     assert est.out_activation_ == out
     for Xt in (X, 3 * X):
         p = est.predict(Xt)
@@ -129,19 +117,9 @@ def test_regressor_output_activation_ranges(out, low, high):
 
 def test_regressor_out_activation_none():
     X, y, _ = make_case_data(("reg", "reg1", "poisson", None), 2)
-    assert (
-        fit_quietly(
-            MLPRegressor(hidden_layer_sizes=(3,), loss="poisson", max_iter=2), X, y
-        ).out_activation_
-        == "exp"
-    )
-    assert (
-        fit_quietly(MLPRegressor(hidden_layer_sizes=(3,), max_iter=2), X, y).out_activation_
-        == "identity"
-    )
-    assert (
-        fit_quietly(
-            MLPRegressor(hidden_layer_sizes=(3,), loss="huber", max_iter=2), X, y
-        ).out_activation_
-        == "identity"
-    )
+    est = MLPRegressor(hidden_layer_sizes=(3,), loss="poisson", max_iter=2).fit(X, y)
+    assert est.out_activation_ == "exp"
+    est = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2).fit(X, y)
+    assert est.out_activation_ == "identity"
+    est = MLPRegressor(hidden_layer_sizes=(3,), loss="huber", max_iter=2).fit(X, y)
+    assert est.out_activation_ == "identity"

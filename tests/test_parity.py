@@ -32,11 +32,10 @@ from sklearn.preprocessing import StandardScaler
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    # predict_log_proba of a saturated binary probability (both libraries)
-    pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning"),
-]
+# predict_log_proba of a saturated binary probability (both libraries)
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:divide by zero encountered in log:RuntimeWarning"
+)
 
 N_SAMPLES = 90
 N_FEATURES = 8
@@ -274,7 +273,10 @@ def _partial_fit_chunks(y, n_calls=4):
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _fit(est, mode, X, y, sw, warm_start_max_iter=None):
+def _fit_in_mode(est, mode, X, y, sw, warm_start_max_iter=None):
+    """Train `est` as `mode` says: "fit"; "warm_start", a second fit (with
+    max_iter `warm_start_max_iter` when given); "partial_fit", calls on the
+    chunks of _partial_fit_chunks and one more on all rows."""
     if mode == "fit":
         est.fit(X, y, sample_weight=sw)
     elif mode == "warm_start":
@@ -399,8 +401,8 @@ def _run_case(task, params, mode="fit", sample_weight=False, sparse=False,
     if not sample_weight:
         sw = None
     fm, sk = _make_pair(task, params, record_epochs)
-    _fit(sk, mode, X, y, sw, warm_start_max_iter)
-    _fit(fm, mode, X, y, sw, warm_start_max_iter)
+    _fit_in_mode(sk, mode, X, y, sw, warm_start_max_iter)
+    _fit_in_mode(fm, mode, X, y, sw, warm_start_max_iter)
     assert_parity(
         fm,
         sk,
@@ -760,6 +762,65 @@ def test_parity_early_stopping(task, params, options, split_matters,
         counts = [np.unique(y[rows], return_counts=True)[1].tolist()
                   for rows in (stratified, plain)]
         assert counts[0] != counts[1], counts
+
+
+def _no_improvement_stop(scores, n_iter_no_change, tie_improves):
+    """The epoch (1-based) at which scikit-learn's rule with tol=0 stops on
+    these validation scores: more than n_iter_no_change epochs in a row without
+    improvement; a score equal to the best so far counts as an improvement when
+    `tie_improves` (scikit-learn: score < best + tol is no improvement).  None
+    when it never stops."""
+    best, count = -np.inf, 0
+    for epoch, score in enumerate(scores, 1):
+        improved = score >= best if tie_improves else score > best
+        count = 0 if improved else count + 1
+        best = max(best, score)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("task, solver", [("binary", ADAM), ("multiclass", SGD)],
+                         ids=["adam-binary", "sgd-multiclass"])
+def test_parity_early_stopping_tie_at_tol_zero(task, solver):
+    """With tol=0 a validation score equal to the best so far resets the
+    count of epochs without improvement (scikit-learn: only score < best + tol
+    counts): here the accuracy reaches a best and then ties it for several
+    epochs, so scikit-learn trains on past the epoch where counting the ties
+    would have stopped, and stops later; fastmlp stops at the same epoch with
+    the same scores."""
+    params = dict(BASE, **{**solver, "max_iter": 60, "learning_rate_init": 0.05},
+                  early_stopping=True, validation_fraction=0.2, tol=0.0,
+                  n_iter_no_change=2)
+    fm, sk = _run_case(task, params)
+    scores = list(sk.validation_scores_)
+    assert fm.n_iter_ == sk.n_iter_
+    assert list(fm.validation_scores_) == scores
+    stop = _no_improvement_stop(scores, params["n_iter_no_change"], tie_improves=True)
+    assert stop == sk.n_iter_ < params["max_iter"]
+    ties_stop = _no_improvement_stop(scores, params["n_iter_no_change"], tie_improves=False)
+    assert ties_stop is not None and ties_stop < sk.n_iter_, scores
+
+
+# --------------------------------------------------------------------------
+# batch_size='auto': min(200, n_samples)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_samples", [230, 300])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_parity_batch_auto_beyond_200_rows(solver, n_samples):
+    """batch_size='auto' takes batches of min(200, n_samples) rows: 200 + 30 and
+    200 + 100 here (all rows at once, or batches of 256, would train another
+    trajectory); the other parity cases have 90 rows, one batch."""
+    X, y = make_classification(n_samples=n_samples, n_features=N_FEATURES,
+                               n_informative=5, random_state=n_samples)
+    X = StandardScaler().fit_transform(X)
+    params = dict(BASE, **{**(SGD if solver == "sgd" else ADAM), "batch_size": "auto"})
+    fm, sk = _make_pair("binary", params)
+    sk.fit(X, y)
+    fm.fit(X, y)
+    assert_parity(fm, sk, X, y, X[:20])
 
 
 # --------------------------------------------------------------------------

@@ -15,9 +15,6 @@ from numpy.testing import assert_array_equal
 import fastmlp
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
 # Every stochastic solver fastmlp offers (test_solver_list_is_complete keeps the list
 # in step with the estimators' parameter constraints).
 STOCHASTIC = ["adadelta", "adagrad", "adam", "adamw", "rmsprop", "sgd"]

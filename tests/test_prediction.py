@@ -16,10 +16,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 import fastmlp._multilayer_perceptron as mlp
 from _reference.network import estimator_forward as forward
 from _reference.network import estimator_predict_proba as predict_proba
-from fastmlp import MLPClassifier, MLPRegressor, _threads
+from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._kernels import _engine
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 N_FEATURES = 12
 _rng = np.random.RandomState(0)
@@ -30,16 +28,6 @@ X_PRED[:, 1:] *= np.exp(_rng.randn(1, N_FEATURES - 1))  # columns on different s
 MASK = _rng.rand(*X_PRED.shape) < 0.4
 Y_CLF = (X_TRAIN[:, 0] + X_TRAIN[:, 2] > 0).astype(int) + (X_TRAIN[:, 3] > 1)
 Y_REG = np.c_[X_TRAIN[:, 0] - 2 * X_TRAIN[:, 1], np.sin(X_TRAIN[:, 2])]
-
-
-@pytest.fixture
-def team(monkeypatch):
-    """team(n): every prediction runs on a team of n threads."""
-
-    def use(n):
-        monkeypatch.setattr(_threads, "team_size", lambda rows, flops: n)
-
-    return use
 
 
 @pytest.fixture
@@ -74,7 +62,7 @@ MODELS = {
 }
 
 
-def _fit(model, dtype):
+def _fitted(model, dtype):
     est, y = MODELS[model]()
     est.set_params(max_iter=30, random_state=0, learning_rate_init=0.01)
     return est.fit(X_TRAIN.astype(dtype), y)
@@ -117,7 +105,7 @@ def _check_predictions(est, Xp, dtype):
 def test_chunked_prediction_equals_numpy_forward_pass(team, monkeypatch, engine_calls,
                                                       model, dtype, sparse, n_threads,
                                                       chunk_rows):
-    est = _fit(model, dtype)
+    est = _fitted(model, dtype)
     Xp = np.where(MASK, 0.0, X_PRED).astype(dtype)
     Xp = sp.csr_matrix(Xp) if sparse else Xp
     monkeypatch.setattr(mlp, "_PREDICT_CHUNK_BYTES", _chunk_bytes(chunk_rows, dtype))
@@ -162,7 +150,7 @@ def test_prediction_at_the_default_chunk_size(team, engine_calls, dtype, sparse)
 def test_prediction_of_fewer_rows_than_threads_or_one_chunk(team):
     """Fewer rows than threads, and exactly one full chunk: the team's surplus
     threads get no chunk, and every row is still predicted."""
-    est = _fit("multiclass-relu", np.float64)
+    est = _fitted("multiclass-relu", np.float64)
     team(3)
     for n in (1, 2, 16):
         _check_predictions(est, X_PRED[:n], np.float64)

@@ -2,7 +2,7 @@
 
 fastmlp's stochastic solvers are run the way they are used: several
 mini-batches per epoch (the last one short), shuffling, several epochs,
-sample weights, the elastic-net penalty and class weights.  The expected
+sample weights, the elastic-net penalty, class weights and dropout.  The expected
 weights and loss curves come from ``tests/_reference/network.py`` (forward
 and backward pass, scikit-learn's batch order) driven by the published update
 rules in ``tests/_reference/optimizers.py``; the initial weights from
@@ -13,10 +13,9 @@ What a wrong step would break here: the L1 subgradient's sign, a huber delta
 other than the one given, optimizer state (Adagrad's sum, RMSprop's and
 Adadelta's averages, Adam's moments and step count) not carried from batch to
 batch, epoch to epoch or partial_fit call to call, Adam's bias correction
-shifted by a step, the 'balanced' class weights, the batch order.
+shifted by a step, the 'balanced' class weights, the batch order, dropout
+masks that overlap from batch to batch or repeat from epoch to epoch.
 """
-
-import warnings
 
 import numpy as np
 import pytest
@@ -31,7 +30,6 @@ from _reference.network import (
 )
 from _reference.optimizers import make_reference_optimizer
 from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from fastmlp import MLPClassifier, MLPRegressor
@@ -53,12 +51,6 @@ N_EPOCHS = 5
 WEIGHTS_RTOL = 1e-10
 CURVE_RTOL = 1e-11
 DEFAULTS = MLPRegressor().get_params()  # momentum, betas, rho, weight_decay, ...
-
-
-def _fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
 
 
 def _common(solver, **extra):
@@ -130,7 +122,7 @@ def test_regressor_minibatches_match_reference(solver):
         l1_ratio=0.4,
         batch_size=8,
     )
-    est = _fit(MLPRegressor(**params), X, y, sample_weight=sw)
+    est = MLPRegressor(**params).fit(X, y, sample_weight=sw)
 
     def make_net(coefs, intercepts):
         return NumpyMLP(
@@ -143,6 +135,34 @@ def test_regressor_minibatches_match_reference(solver):
     # delta), so a delta other than 0.3 would change the trajectory.
     r = np.abs(ref.predict(X) - y)
     assert 0.1 < np.mean(r > HUBER_DELTA) < 0.9
+
+
+# ---------------------------------------------------------------------------
+# Dropout: masks drawn batch after batch, epoch after epoch
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_dropout_minibatches_match_reference(solver):
+    # The reference draws its masks from fastmlp's documented stream
+    # (stream_dropout_masks): each batch's masks follow the rows of the batches
+    # before it, so masks that overlap from one batch to the next, or repeat
+    # from epoch to epoch, change the trajectory.  The middle layer (rate 0)
+    # draws nothing.
+    X, y, sw = _regression_problem()
+    rates = [0.3, 0.0, 0.5]
+    params = _common(
+        solver,
+        hidden_layer_sizes=(6, 5, 4),
+        activation="tanh",
+        alpha=0.1,
+        batch_size=8,
+        dropout=rates,
+    )
+    est = MLPRegressor(**params).fit(X, y, sample_weight=sw)
+    coefs, intercepts, rs = sklearn_glorot_init([4, 6, 5, 4, 2], 3, "tanh")
+    ref = NumpyMLP(coefs, intercepts, ["tanh"] * 3, "identity", "squared_error", 0.1)
+    opt = make_reference_optimizer(solver, ref.params, ref.is_coef, {**DEFAULTS, **params})
+    curve = train_minibatches(ref, opt, X, y, sw, 8, N_EPOCHS, rs, dropout=rates)
+    _assert_matches(est, ref, curve, len(X))
 
 
 # ---------------------------------------------------------------------------
@@ -177,7 +197,7 @@ def test_classifier_minibatches_match_reference(solver, l1_ratio):
         batch_size=9,
         class_weight="balanced",
     )
-    est = _fit(MLPClassifier(**params), X, y, sample_weight=sw)
+    est = MLPClassifier(**params).fit(X, y, sample_weight=sw)
     Y, _ = encode_classes(y)
     # n / (n_classes * count): 39 / 60, 39 / 36, 39 / 21.
     weights = sw * balanced_class_weights(y)

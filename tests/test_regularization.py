@@ -19,7 +19,6 @@ from _cases import (
     ALL_CASES,
     REG_CASES,
     case_id,
-    fit_quietly,
     full_batch_problem,
     setup_gradient_case,
 )
@@ -28,8 +27,6 @@ from numpy.testing import assert_allclose
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from fastmlp import MLPClassifier
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.parametrize("l1_ratio", [0.0, 0.3, 1.0])
@@ -81,10 +78,10 @@ def test_l1_ratio_zero_is_sklearn_l2(solver):
         random_state=0,
         learning_rate_init=0.05,
     )
-    ours = fit_quietly(MLPClassifier(alpha=2.0, l1_ratio=0.0, **params), X, y)
-    sk = fit_quietly(SkMLPClassifier(alpha=2.0, **params), X, y)
+    ours = MLPClassifier(alpha=2.0, l1_ratio=0.0, **params).fit(X, y)
+    sk = SkMLPClassifier(alpha=2.0, **params).fit(X, y)
     for u, v in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         assert_allclose(u, v, rtol=1e-9, atol=1e-12)
     assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-10)
-    free = fit_quietly(SkMLPClassifier(alpha=0.0, **params), X, y)
+    free = SkMLPClassifier(alpha=0.0, **params).fit(X, y)
     assert rel_err(pack(free.coefs_, []), pack(sk.coefs_, [])) > 1e-3

@@ -21,8 +21,6 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._multilayer_perceptron import BaseMultilayerPerceptron
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 rng = np.random.RandomState(0)
 X = rng.randn(60, 5)
 Y_BIN = (X[:, 0] > 0).astype(int)

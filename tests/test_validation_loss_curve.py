@@ -11,15 +11,13 @@ scikit-learn's r2_score / accuracy_score.
 
 import numpy as np
 import pytest
-from _cases import fit_quietly, reference_for, three_class_problem
+from _cases import reference_for, three_class_problem
 from _reference.network import encode_classes, sklearn_glorot_init
 from numpy.testing import assert_allclose
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 
 from fastmlp import MLPClassifier, MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.parametrize("kind", ["reg", "clf"])
@@ -58,7 +56,7 @@ def test_validation_loss_curve_reproduced(kind, with_sw, alpha):
         max_iter=n_epochs,
         random_state=4,
     )
-    fit_quietly(est, X, y, sample_weight=sw)
+    est.fit(X, y, sample_weight=sw)
     assert len(est.validation_loss_curve_) == len(est.validation_scores_) == est.n_iter_
     assert est.n_iter_ == n_epochs
     assert np.all(np.isfinite(est.validation_loss_curve_))
@@ -96,15 +94,11 @@ def test_validation_loss_curve_reproduced(kind, with_sw, alpha):
 
 def test_validation_loss_curve_none_without_early_stopping():
     X, y, _ = three_class_problem()
-    est = fit_quietly(MLPClassifier((5,), max_iter=3, random_state=0), X, y)
+    est = MLPClassifier((5,), max_iter=3, random_state=0).fit(X, y)
     assert est.validation_loss_curve_ is None
     assert est.validation_scores_ is None
-    est = fit_quietly(
-        MLPClassifier(
-            (5,), max_iter=30, random_state=0, early_stopping=True, n_iter_no_change=2
-        ),
-        X,
-        y,
-    )
+    est = MLPClassifier(
+        (5,), max_iter=30, random_state=0, early_stopping=True, n_iter_no_change=2
+    ).fit(X, y)
     assert len(est.validation_loss_curve_) == len(est.validation_scores_) == est.n_iter_
     assert all(np.isfinite(v) and v > 0 for v in est.validation_loss_curve_)

@@ -12,15 +12,13 @@ draws (standard deviation, mean, kurtosis, the bound of a uniform).
 
 import numpy as np
 import pytest
-from _cases import binary_problem, fit_quietly
+from _cases import binary_problem
 from _reference.network import sklearn_glorot_init
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from fastmlp import MLPClassifier, MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _init_weights(
@@ -43,7 +41,7 @@ def _init_weights(
     )
     if cls in (MLPRegressor, MLPClassifier):
         params["weight_init"] = weight_init
-    return fit_quietly(cls(**params), X, y)
+    return cls(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("activation", ["relu", "logistic", "tanh"])
@@ -66,8 +64,8 @@ def test_glorot_uniform_default_is_sklearn_bitwise(cls, sk_cls, activation):
 def test_glorot_uniform_after_one_epoch_matches_sklearn():
     X, y = binary_problem()
     params = dict(hidden_layer_sizes=(6,), max_iter=1, random_state=11)
-    ours = fit_quietly(MLPClassifier(weight_init="glorot_uniform", **params), X, y)
-    sk = fit_quietly(SkMLPClassifier(**params), X, y)
+    ours = MLPClassifier(weight_init="glorot_uniform", **params).fit(X, y)
+    sk = SkMLPClassifier(**params).fit(X, y)
     for u, v in zip(ours.coefs_ + ours.intercepts_, sk.coefs_ + sk.intercepts_):
         assert_allclose(u, v, rtol=1e-6, atol=1e-12)
 

@@ -35,7 +35,8 @@ initialisation; every epoch the sample order is shuffled with
 permuted again); batches are consecutive slices of ``batch_size`` rows, the
 last one short; each batch takes one optimizer step with the gradient of its
 own objective J_b, evaluated at the weights before the step, and the epoch's
-loss is sum_b J_b |B_b| / n.
+loss is sum_b J_b |B_b| / n.  With dropout, the masks of each batch are those
+of fastmlp's random stream (``stream_dropout_masks``).
 """
 
 from itertools import pairwise
@@ -270,6 +271,43 @@ def inverted_dropout_mask(rng, shape, rate):
     return np.where(rng.uniform(size=shape) < rate, 0.0, 1.0 / (1.0 - rate))
 
 
+# fastmlp's dropout stream (csrc/elementwise.h, fastmlp/_stochastic.py), written
+# out: every epoch draws seed = random_state.randint(0, 2**62) after its shuffle;
+# from that state splitmix64 (Steele, Lea and Flood 2014) gives uniform draws
+# u = (z >> 11) * 2**-53, unit dropped when u < rate.  A batch draws after the
+# rows of the epoch's earlier batches (per row, the widths of the hidden layers
+# with a rate above 0), layer after layer, row after row, unit after unit.
+SPLITMIX64_STEP = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64(state, start, count):
+    """Draws start + 1 .. start + count of splitmix64 from `state` (uint64)."""
+    k = np.arange(start + 1, start + count + 1, dtype=np.uint64)
+    z = np.uint64(state) + k * SPLITMIX64_STEP  # uint64 arrays wrap modulo 2**64
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def stream_dropout_masks(seed, rows_before, batch_rows, widths, rates):
+    """The inverted-dropout multipliers of one batch of `batch_rows` rows after
+    `rows_before` rows of the epoch whose stream starts at `seed`: one entry per
+    hidden layer (`widths` units, dropout `rates`), None for a rate of 0, else
+    (batch_rows, width) of 0 and 1 / (1 - rate)."""
+    per_row = sum(w for w, r in zip(widths, rates) if r > 0)
+    start = rows_before * per_row
+    masks = []
+    for width, rate in zip(widths, rates):
+        if rate == 0:
+            masks.append(None)
+            continue
+        z = splitmix64(seed, start, batch_rows * width)
+        u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        masks.append(np.where(u < rate, 0.0, 1.0 / (1.0 - rate)).reshape(batch_rows, width))
+        start += batch_rows * width
+    return masks
+
+
 # ---------------------------------------------------------------------------
 # Mini-batch training
 # ---------------------------------------------------------------------------
@@ -287,21 +325,34 @@ def minibatch_epochs(n_samples, batch_size, random_state, n_epochs, shuffle=True
 
 
 def train_minibatches(
-    net, optimizer, X, Y, sw, batch_size, n_epochs, random_state, shuffle=True
+    net, optimizer, X, Y, sw, batch_size, n_epochs, random_state, shuffle=True,
+    dropout=None,
 ):
     """Train `net` in place; `optimizer` (from ``_reference.optimizers``) must
-    have been built on ``net.params``.  Returns the loss of every epoch."""
+    have been built on ``net.params``.  Returns the loss of every epoch.
+
+    `dropout`: None, or one rate per hidden layer, the masks drawn from
+    fastmlp's stream (stream_dropout_masks) with a seed per epoch drawn from
+    `random_state` after the epoch's shuffle."""
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     Y = Y[:, None] if Y.ndim == 1 else Y
     n = X.shape[0]
     sw = np.ones(n) if sw is None else np.asarray(sw, dtype=np.float64)
+    rs = check_random_state(random_state)
+    widths = [W.shape[1] for W in net.coefs[:-1]]
     curve = []
-    for batches in minibatch_epochs(n, batch_size, random_state, n_epochs, shuffle):
+    for batches in minibatch_epochs(n, batch_size, rs, n_epochs, shuffle):
+        seed = None if dropout is None else rs.randint(0, 2**62, dtype=np.int64)
         total = 0.0
+        rows_before = 0
         for idx in batches:
             assert sw[idx].sum() > 0, "the reference needs a positive weight in every batch"
-            value, _, cg, ig = net.loss_grad(X[idx], Y[idx], sw[idx])
+            masks = None if seed is None else stream_dropout_masks(
+                seed, rows_before, len(idx), widths, dropout
+            )
+            rows_before += len(idx)
+            value, _, cg, ig = net.loss_grad(X[idx], Y[idx], sw[idx], masks)
             optimizer.step(net.params, cg + ig)
             total += value * len(idx)
         curve.append(total / n)
@@ -352,23 +403,25 @@ def rel_err(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
 
 
-def central_differences(fun, coefs, intercepts, eps=1e-6):
-    """Central-difference gradient of fun(coefs, intercepts), flat."""
-    params = [np.array(c, dtype=np.float64) for c in coefs] + [
-        np.array(b, dtype=np.float64) for b in intercepts
-    ]
-    L = len(coefs)
+def central_differences(fun, arrays, eps=1e-6):
+    """Central-difference gradient of the scalar fun() with respect to every
+    element of `arrays`, flat in their order (a list of coefficient matrices
+    then intercept vectors gives pack's order), float64.
+
+    Each element is moved to w + eps and w - eps in place, and put back
+    exactly; the step divided by is the difference of the two values actually
+    stored (in a float32 array, rounded).  fun() must read the arrays
+    themselves, not copies."""
     out = []
-    for arr in params:
-        flat = arr.reshape(-1)
-        for j in range(flat.size):
-            w = flat[j]
-            flat[j] = w + eps
-            plus = fun(params[:L], params[L:])
-            flat[j] = w - eps
-            minus = fun(params[:L], params[L:])
-            flat[j] = w
-            out.append((plus - minus) / (2 * eps))
+    for arr in arrays:
+        for idx in np.ndindex(arr.shape):
+            w = arr[idx].copy()
+            arr[idx] = w + eps
+            w_plus, plus = float(arr[idx]), float(fun())
+            arr[idx] = w - eps
+            w_minus, minus = float(arr[idx]), float(fun())
+            arr[idx] = w
+            out.append((plus - minus) / (w_plus - w_minus))
     return np.array(out)
 
 

@@ -1,6 +1,7 @@
 """The engine's thread team (fastmlp/_threads.py, _epoch_worker/_predict_worker in
 _kernels/_engine.pyx): a batch shared by 2 or 3 threads gives the model a single
-thread gives.
+thread gives.  (Fits and predictions called from several Python threads at once:
+tests/test_concurrent_calls.py.)
 
 The sizes here are far below the team's thresholds, so the tests force a team
 size by replacing fastmlp._threads.team_size.  The single-thread reference runs
@@ -30,8 +31,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 RTOL = 1e-11
 
 _rng = np.random.RandomState(0)
@@ -40,16 +39,6 @@ Y_REG = np.c_[X[:, 0] - 2 * X[:, 1], np.sin(X[:, 2])] + 0.1 * _rng.randn(300, 2)
 Y_CLF = (X[:, 0] + X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
 SW = _rng.uniform(0.2, 3.0, 300)
 SW[:40] = 0.0  # whole zero-weight batches with batch_size=20 and shuffle=False
-
-
-@pytest.fixture
-def team(monkeypatch):
-    """team(n): every fit and prediction runs on a team of n threads."""
-
-    def use(n):
-        monkeypatch.setattr(_threads, "team_size", lambda rows, flops: n)
-
-    return use
 
 
 def _params(est):

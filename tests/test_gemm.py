@@ -1,11 +1,13 @@
-"""fastmlp's own small-GEMM kernels (csrc/gemm_kernels.h) against numpy, at every
-instruction set this CPU runs, and the engine on them against the engine on BLAS.
+"""The matrix products: the BLAS layer (fastmlp/_kernels/_blas.pyx) and fastmlp's
+own small-GEMM kernels (csrc/gemm_kernels.h) against numpy, the own kernels at every
+instruction set this CPU runs; the rule choosing between the two; and the engine on
+the own kernels against the engine on BLAS.
 
-The products are checked against float64 numpy with the rounding-error bound of a
-sum of k products: |C - C_exact| <= 2 k eps (|op(A)| |op(B)| + |C0|), eps of the
-dtype; every product of the engine's three kinds (forward, delta, weight gradient
-with the column sums), with leading dimensions wider than the rows and starts one
-element off the allocation.
+The own kernels' products are checked against float64 numpy with the rounding-error
+bound of a sum of k products: |C - C_exact| <= 2 k eps (|op(A)| |op(B)| + |C0|), eps
+of the dtype; every product of the engine's three kinds (forward, delta, weight
+gradient with the column sums), with leading dimensions wider than the rows and
+starts one element off the allocation.
 """
 
 import itertools
@@ -16,8 +18,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from fastmlp import MLPClassifier, MLPRegressor
+from fastmlp._kernels import _blas, _engine, _gemm
 from fastmlp._network import Layout
-from fastmlp._kernels import _engine, _gemm
 from fastmlp._multilayer_perceptron import _HIDDEN_ACTIVATIONS
 
 DTYPES = [np.float32, np.float64]
@@ -25,6 +27,61 @@ ISAS = _gemm.supported_isas()
 SMALL = range(1, 34)
 
 
+# ---------------------------------------------------------------------------
+# The BLAS layer
+# ---------------------------------------------------------------------------
+# Relative tolerances of the BLAS products against float64 numpy (the measured
+# differences are given in the test).
+BLAS_RTOL = {np.float32: 2e-5, np.float64: 1e-12}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("m, n, k", [(5, 3, 4), (1, 7, 2), (6, 1, 1), (4, 4, 9)])
+def test_blas_gemm_matches_numpy(dtype, trans_a, trans_b, m, n, k):
+    rng = np.random.RandomState(0)
+    a = rng.randn(*((k, m) if trans_a else (m, k))).astype(dtype)
+    b = rng.randn(*((n, k) if trans_b else (k, n))).astype(dtype)
+    c0 = rng.randn(m, n).astype(dtype)
+    opa = a.T if trans_a else a
+    opb = b.T if trans_b else b
+    for alpha, beta in [(1.0, 0.0), (0.5, 2.0), (-1.5, 1.0)]:
+        c = c0.copy()
+        _blas.gemm(trans_a, trans_b, alpha, a, b, beta, c)
+        expected = alpha * (opa.astype(np.float64) @ opb.astype(np.float64)) + beta * c0
+        # measured: within 1.1e-6 (float32), 1.8e-15 (float64) absolute
+        atol = 1e-5 if dtype is np.float32 else 1e-13
+        assert_allclose(c, expected, rtol=BLAS_RTOL[dtype], atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blas_gemm_empty_inner_dimension_scales_c(dtype):
+    a = np.zeros((3, 0), dtype=dtype)
+    b = np.zeros((0, 2), dtype=dtype)
+    c = np.ones((3, 2), dtype=dtype)
+    _blas.gemm(False, False, 1.0, a, b, 3.0, c)
+    assert_allclose(c, 3.0)
+    _blas.gemm(False, False, 1.0, a, b, 0.0, c)
+    assert_allclose(c, 0.0)
+
+
+def test_blas_gemm_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="incompatible"):
+        _blas.gemm(False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blas_axpy(dtype):
+    x = np.arange(5, dtype=dtype)
+    y = np.ones(5, dtype=dtype)
+    _blas.axpy_vec(2.0, x, y)
+    assert_allclose(y, 1 + 2 * np.arange(5))
+
+
+# ---------------------------------------------------------------------------
+# The own kernels
+# ---------------------------------------------------------------------------
 @pytest.fixture
 def isa(request):
     previous = _gemm.set_isa(request.param)
@@ -83,18 +140,24 @@ KINDS = {
 }
 
 
+def _check_kind(kind, dtype, m, k, n, rng):
+    """_check of product `kind` with op(A) (m, k) and op(B) (k, n); a batch
+    index, where the kind has one, picks the rows from 5 more."""
+    opts = KINDS[kind]
+    stored = k if opts["trans_a"] else m
+    rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
+    _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows, opts["accumulate"],
+           opts["colsum"], rng)
+
+
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["forward-rows", "delta", "weight-grad"])
 def test_every_small_shape_matches_numpy(isa, dtype, kind):
     """Every m, k, n in 1..33: every row and column remainder of the register tiles."""
-    opts = KINDS[kind]
     rng = np.random.default_rng([len(kind), np.dtype(dtype).itemsize, ISAS.index(isa)])
     for m, k, n in itertools.product(SMALL, SMALL, SMALL):
-        stored = k if opts["trans_a"] else m
-        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
-        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
-               opts["accumulate"], opts["colsum"], rng)
+        _check_kind(kind, dtype, m, k, n, rng)
 
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
@@ -103,11 +166,23 @@ def test_every_small_shape_matches_numpy(isa, dtype, kind):
                                      (64, 1000, 17), (1000, 40, 256), (3, 5000, 2)])
 def test_large_shapes_match_numpy(isa, dtype, m, k, n):
     rng = np.random.default_rng([m, k, n])
-    for opts in KINDS.values():
-        stored = k if opts["trans_a"] else m
-        rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
-        _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows,
-               opts["accumulate"], opts["colsum"], rng)
+    for kind in KINDS:
+        _check_kind(kind, dtype, m, k, n, rng)
+
+
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_gradient_of_512_rows_and_more_matches_numpy(isa, dtype):
+    """C = op(A)^T B with 512 rows of C or more (the weight gradient of a first
+    layer of 512 inputs or more), which the kernels compute in blocks of rows of
+    A and B, column block by column block: every remainder of the row tile
+    (512 + 1..7 rows, and 520 with none), over two blocks of A's rows (70) and
+    full and partial column tiles (53 columns)."""
+    rng = np.random.default_rng([512, np.dtype(dtype).itemsize, ISAS.index(isa)])
+    k, n = 70, 53
+    for m in range(513, 521):
+        for kind in ("weight-grad", "weight-grad-plain"):
+            _check_kind(kind, dtype, m, k, n, rng)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -244,6 +319,25 @@ def test_engine_at_every_instruction_set(monkeypatch, isa):
     _assert_same_model(blas, own, np.float64, X)
 
 
+@pytest.mark.parametrize("isa", ISAS, indirect=True)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_first_layer_of_514_inputs_alike_on_both_kernels(monkeypatch, isa, dtype,
+                                                         solver):
+    """A first layer of 514 inputs: its weight gradient is one product of 514 rows
+    (the full-batch objective's; a mini-batch's too, as 514 x 10 weights at
+    batch 100 make one work item), whose last rows (514 = 8 * 64 + 2) fall in a
+    strip of two; the target depends on the last inputs, so their coefficients
+    move."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((200, 514)).astype(dtype)
+    y = (X[:, -1] - X[:, -2] + 0.5 * X[:, 0] > 0).astype(int)
+    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
+        hidden_layer_sizes=(10,), solver=solver, batch_size=100, max_iter=3,
+        random_state=0), X, y)
+    _assert_same_model(blas, own, dtype, X)
+
+
 def test_partial_fit_alike_on_both_kernels(monkeypatch):
     rng = np.random.default_rng(9)
     X = rng.standard_normal((150, 12)).astype(np.float32)
@@ -267,8 +361,8 @@ def test_parity_gradients_and_team_hold_on_either_side(mode):
     env = dict(os.environ, FASTMLP_KERNELS=mode)
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         *(str(tests / name) for name in ("test_parity.py", "test_team.py",
-                                          "test_gradients.py", "test_check_gradients.py"))],
+         *(str(tests / name) for name in ("test_parity.py", "test_thread_team.py",
+                                          "test_gradients.py"))],
         # not the repository root: `-m` puts the working directory on sys.path, and
         # the source tree's uncompiled package must not shadow the installed one
         cwd=tests, env=env, capture_output=True, text=True,

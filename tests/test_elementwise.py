@@ -1,62 +1,19 @@
-"""The compiled kernels against numpy / scipy, each alone."""
+"""The element-wise kernels (csrc/elementwise.h: bias and activation, the
+activations' derivatives, the losses and their deltas) against numpy / scipy,
+each alone; the matrix products are tested in tests/test_gemm.py."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy.special import erfc, expit, softmax, xlogy
 
-from fastmlp._kernels import _blas, _codes, _engine
+from fastmlp._kernels import _codes, _engine
 
 DTYPES = [np.float32, np.float64]
-# Tolerances per test and dtype, each about ten times the largest difference measured
+# Tolerances per test and dtype: each about ten times the largest difference measured
 # against the float64 references below (given in the comments).
-RTOL = {np.float32: 2e-5, np.float64: 1e-12}
 ACT = _codes.ACTIVATION_CODES
 LOSS = _codes.LOSS_CODES
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("trans_a", [False, True])
-@pytest.mark.parametrize("trans_b", [False, True])
-@pytest.mark.parametrize("m, n, k", [(5, 3, 4), (1, 7, 2), (6, 1, 1), (4, 4, 9)])
-def test_gemm_matches_numpy(dtype, trans_a, trans_b, m, n, k):
-    rng = np.random.RandomState(0)
-    a = rng.randn(*((k, m) if trans_a else (m, k))).astype(dtype)
-    b = rng.randn(*((n, k) if trans_b else (k, n))).astype(dtype)
-    c0 = rng.randn(m, n).astype(dtype)
-    opa = a.T if trans_a else a
-    opb = b.T if trans_b else b
-    for alpha, beta in [(1.0, 0.0), (0.5, 2.0), (-1.5, 1.0)]:
-        c = c0.copy()
-        _blas.gemm(trans_a, trans_b, alpha, a, b, beta, c)
-        expected = alpha * (opa.astype(np.float64) @ opb.astype(np.float64)) + beta * c0
-        # measured: within 1.1e-6 (float32), 1.8e-15 (float64) absolute
-        atol = 1e-5 if dtype is np.float32 else 1e-13
-        assert_allclose(c, expected, rtol=RTOL[dtype], atol=atol)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_gemm_empty_inner_dimension_scales_c(dtype):
-    a = np.zeros((3, 0), dtype=dtype)
-    b = np.zeros((0, 2), dtype=dtype)
-    c = np.ones((3, 2), dtype=dtype)
-    _blas.gemm(False, False, 1.0, a, b, 3.0, c)
-    assert_allclose(c, 3.0)
-    _blas.gemm(False, False, 1.0, a, b, 0.0, c)
-    assert_allclose(c, 0.0)
-
-
-def test_gemm_rejects_bad_shapes():
-    with pytest.raises(ValueError, match="incompatible"):
-        _blas.gemm(False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3)))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_axpy(dtype):
-    x = np.arange(5, dtype=dtype)
-    y = np.ones(5, dtype=dtype)
-    _blas.axpy_vec(2.0, x, y)
-    assert_allclose(y, 1 + 2 * np.arange(5))
 
 
 SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
@@ -80,6 +37,11 @@ def _reference_activation(name, z):
         "silu": lambda: z * expit(z),
         "gaussian": lambda: np.exp(-z * z),
     }[name]()
+
+
+def _central_derivative(name, z, h=1e-6):
+    """f'(z) of activation `name`: a central difference of the float64 definition."""
+    return (_reference_activation(name, z + h) - _reference_activation(name, z - h)) / (2 * h)
 
 
 ALL_ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "exp", "softmax", "leaky_relu",
@@ -116,8 +78,7 @@ def test_activation_derivative_matches_finite_differences(dtype, name):
     rng = np.random.RandomState(2)
     z = rng.randn(6, 5)
     z[np.abs(z) < 1e-3] = 0.5  # keep clear of relu's kink
-    h = 1e-6
-    fprime = (_reference_activation(name, z + h) - _reference_activation(name, z - h)) / (2 * h)
+    fprime = _central_derivative(name, z)
     a = _reference_activation(name, z).astype(dtype)
     delta0 = rng.randn(6, 5).astype(dtype)
     delta = delta0.copy()
@@ -235,8 +196,7 @@ def test_non_canonical_output_delta_chains_the_derivative(out_act):
     rng = np.random.RandomState(5)
     z = rng.randn(6, 2)
     p = _reference_activation(out_act, z)
-    h = 1e-6
-    fprime = (_reference_activation(out_act, z + h) - _reference_activation(out_act, z - h)) / (2 * h)
+    fprime = _central_derivative(out_act, z)
     y = rng.randn(6, 2)
     sw = np.ones(6)
     delta = np.empty_like(p)

@@ -1,6 +1,7 @@
 """The epoch loop runs without the GIL; fits and predictions from several Python
 threads at once are correct and deterministic: each equals the same call made
-alone, bit for bit.
+alone, bit for bit.  (The engine's own team of threads within one call:
+tests/test_thread_team.py.)
 
 No assertion here depends on timing. The two-thread fit ratio (wall time of two
 fits in two threads over the wall time of one fit, BLAS limited to one thread;
@@ -19,8 +20,6 @@ from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_limits
 
 from fastmlp import MLPClassifier, MLPRegressor
-
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 _rng = np.random.RandomState(0)
 X = _rng.randn(3000, 40)
