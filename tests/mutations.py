@@ -110,8 +110,8 @@ MUTANTS = [
     Mutant(
         "early_stopping_no_restore",
         "early stopping does not restore the best weights at the end",
-        [(STOCHASTIC, "    if validation is not None:\n        params[...] = validation.best_params",
-          "    if validation is not None:\n        pass")],
+        [(STOCHASTIC, "    if validation is not None and validation.stops:\n        params[...] = validation.best_params",
+          "    if validation is not None and validation.stops:\n        pass")],
         ["tests/test_parity.py"],
     ),
     Mutant(
@@ -129,9 +129,8 @@ MUTANTS = [
         "split_not_stratified",
         "the early-stopping validation split not stratified",
         [(MLP,
-          "        stratify = training_set.y if is_classifier(self) and self.n_outputs_ == 1 "
-          "else None",
-          "        stratify = None")],
+          "            stratify = training_set.y if single_label else None",
+          "            stratify = None")],
         ["tests/test_parity.py"],
     ),
     Mutant(
@@ -144,7 +143,7 @@ MUTANTS = [
     Mutant(
         "r2_total_unweighted",
         "early stopping's R² divides by the total sum of squares without the weights",
-        [(EARLY_STOPPING, "        if sample_weight is None:\n            w = np.ones",
+        [(EARLY_STOPPING, "        if not weighted:\n            w = np.ones",
           "        if True:\n            w = np.ones")],
         ["tests/test_early_stopping.py"],
     ),
@@ -242,28 +241,28 @@ MUTANTS = [
         "gemm_t_two_row_strip",
         "own kernels, weight gradient of 512+ rows: the 2-row remainder strip computes its first row only",
         [(GEMM_SIMD,
-          "                FM_NAME(fm_block_t)(2, g, i0, j0, k0, kc, b, ldb);",
-          "                FM_NAME(fm_block_t)(1, g, i0, j0, k0, kc, b, ldb);")],
+          "                FM_KNAME(fm_rv_kc_tile)(2, g, i0, j0, k0, kc, b, ldb);",
+          "                FM_KNAME(fm_rv_kc_tile)(1, g, i0, j0, k0, kc, b, ldb);")],
         ["tests/test_gemm.py"],
     ),
     Mutant(
         "dropout_stream_row_per_batch",
         "the dropout stream advances one row instead of one batch per batch (masks overlap across batches)",
-        [(ENGINE, "        rng = fm_rng_skip(rng, nrows * drop_width)",
-          "        rng = fm_rng_skip(rng, drop_width)")],
+        [(ENGINE, "\n        batch.rng = fm_rng_skip(batch.rng, batch.n * drop_width)",
+          "\n        batch.rng = fm_rng_skip(batch.rng, drop_width)")],
         ["tests/test_dropout.py", "tests/test_reference_training.py"],
     ),
     Mutant(
         "batch_auto_256",
         "batch_size='auto' read as min(256, n_samples) instead of min(200, n_samples)",
-        [(STOCHASTIC, "        return min(200, n_samples)", "        return min(256, n_samples)")],
+        [(MLP, "            return min(200, n_samples)", "            return min(256, n_samples)")],
         ["tests/test_parity.py"],
     ),
     Mutant(
         "early_stopping_tie",
         "early stopping counts a validation score equal to the best (tol=0) as no improvement",
-        [(EARLY_STOPPING, "        if score < est.best_validation_score_ + est.tol:",
-          "        if score <= est.best_validation_score_ + est.tol:")],
+        [(STOCHASTIC, "        worse = score < best_score + settings.tol",
+          "        worse = score <= best_score + settings.tol")],
         ["tests/test_parity.py"],
     ),
     Mutant(
