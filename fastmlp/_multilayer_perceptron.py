@@ -711,7 +711,7 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             # stream).
             dropout=any(r > 0 for r in self._dropout_rates(n_hidden)),
         )  # fmt: skip
-        network = _engine.Network(spec, self._params)
+        network = _engine.network(spec, self._params)
         for record in run_epochs(network, optimizer, training_set, settings,
                                  self._progress(), self._random_state, validation, hooks):
             if isinstance(record, Epoch):
@@ -963,7 +963,7 @@ default=None
         data = _engine.Dataset(X, dtype)
         chunk = _prediction_chunk(layout, n, dtype)
         # a forward pass: a third of the work of a training pass
-        network = _engine.Network(spec, params)
+        network = _engine.network(spec, params)
         with _threads.session(n, n * row_flops(data, layout) / 3) as threads_now:
             finite = _engine.predict(network, data, out, chunk, threads_now(), check_input)
         if not finite:

@@ -185,8 +185,9 @@ MUTANTS = [
     Mutant(
         "sparse_densified",
         "sparse X turned into a dense array before training or prediction",
-        [(ENGINE, "        self.sparse = sp.issparse(X)\n",
-          "        X = X.toarray() if sp.issparse(X) else X\n        self.sparse = sp.issparse(X)\n")],
+        [(ENGINE, "        self.sparse = not isinstance(X, np.ndarray) and sp.issparse(X)\n",
+          "        X = X.toarray() if sp.issparse(X) else X\n"
+          "        self.sparse = not isinstance(X, np.ndarray) and sp.issparse(X)\n")],
         ["tests/test_memory.py"],
     ),
     Mutant(

@@ -164,10 +164,10 @@ cdef class Dataset:
         cdef const Py_ssize_t[::1] ind
         cdef const Py_ssize_t[::1] ptr
         dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
+        if dtype.char not in "fd":
             raise TypeError(f"the engine reads float32 or float64 data, not {dtype}")
         self.dtype = dtype
-        self.sparse = sp.issparse(X)
+        self.sparse = not isinstance(X, np.ndarray) and sp.issparse(X)
         self.data.X.dense = NULL
         self.data.X.data = NULL
         self.data.X.indices = NULL
@@ -244,19 +244,29 @@ cdef class Network:
 
     def __init__(self, _NetSpec spec not None, params):
         if not isinstance(params, np.ndarray) or params.ndim != 1 or \
-                params.dtype not in (np.float32, np.float64) or \
-                not params.flags.c_contiguous:
+                params.dtype.char not in "fd" or not params.flags.c_contiguous:
             raise TypeError("params must be a contiguous 1-D float32 or float64 array")
         if params.shape[0] != spec.n_params:
             raise ValueError("the parameter buffer does not match the network layout")
         self.spec = spec
         self.params = params
-        self.single = params.dtype == np.float32
+        self.single = params.dtype.char == "f"
         self.p = _address(params)
 
     @property
     def dtype(self):
         return self.params.dtype
+
+
+def network(_NetSpec spec not None, params):
+    """Network(spec, params), reusing the one built last for `spec` when it has
+    these very parameters (a prediction of a few rows costs microseconds)."""
+    cdef Network last = spec.last_network
+    if last is not None and last.params is params:
+        return last
+    last = Network(spec, params)
+    spec.last_network = last
+    return last
 
 
 cdef int _check_data(Network network, Dataset data, bint targets) except -1:

@@ -32,6 +32,8 @@ cdef struct Net:
 cdef class NetSpec:
     cdef readonly object layout, units, coef_off, icpt_off, act_codes, dropout_rates
     cdef readonly object own_d, own_s
+    cdef readonly Py_ssize_t n_params
+    cdef public object last_network   # _engine.network's one-entry cache
     cdef Net net
 
 

@@ -112,10 +112,9 @@ cdef class NetSpec:
         self.net.l1_ratio = float(l1_ratio)
         self.net.own_d = &od[0]
         self.net.own_s = &os_[0]
+        self.n_params = io[n_weights - 1] + u[n_weights]
+        self.last_network = None
 
-    @property
-    def n_params(self):
-        return int(self.icpt_off[-1] + self.units[-1])
 
 
 cdef inline Py_ssize_t _row(const Py_ssize_t *rows, Py_ssize_t i) noexcept nogil:
