@@ -273,24 +273,42 @@ class Team:
         with _choices_lock:
             return 1 if self._choice.alone else self.size
 
-    @contextmanager
     def call(self, rows):
-        """Around one engine call over `rows` rows: yields its number of
-        threads, and reports its times to the choice when it returns."""
-        if not _alone():
-            yield 1
-            return
-        if self._choice is None:
-            yield self.size
-            return
+        """Around one engine call over `rows` rows: `with team.call(rows) as
+        n_threads:` gives its number of threads, and reports its times to the
+        choice when it returns (not when it raises)."""
+        return _Call(self, rows)
+
+
+class _Call:
+    """One measured engine call of a Team (see Team.call)."""
+
+    __slots__ = ("_team", "_rows", "_n_threads", "_start", "_cpu_start")
+
+    def __init__(self, team, rows):
+        self._team = team
+        self._rows = rows
+
+    def __enter__(self):
+        team = self._team
+        if team._choice is None or not _alone():
+            self._n_threads = team.threads()
+            self._start = None
+            return self._n_threads
         with _choices_lock:
-            n_threads = self._choice.threads(self.size, _clock())
-        start, cpu_start = _clock(), _cpu_clock()
-        yield n_threads
-        end, cpu = _clock(), _cpu_clock() - cpu_start
+            self._n_threads = team._choice.threads(team.size, _clock())
+        self._start, self._cpu_start = _clock(), _cpu_clock()
+        return self._n_threads
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None or self._start is None:
+            return
+        end, cpu = _clock(), _cpu_clock() - self._cpu_start
         if _alone():  # another session started meanwhile: not a fair time
+            team = self._team
             with _choices_lock:
-                self._choice.record(self._work, n_threads, end - start, cpu, rows, end)
+                team._choice.record(team._work, self._n_threads, end - self._start, cpu,
+                                    self._rows, end)
 
 
 @contextmanager
