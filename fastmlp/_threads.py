@@ -44,9 +44,11 @@ MIN_FLOPS_PER_THREAD = 1.5e6
 # (threads x wall time) was kept waiting: one of its threads did not run.
 BUSY_SHARE = 0.8
 # After a comparison of the team with one thread, the option not chosen is
-# tried again once RECHECK_CALLS times the duration of the call that compared
-# have passed; twice as long after each comparison that keeps the choice, but
-# at least every MAX_RECHECK_SECONDS (unless RECHECK_CALLS calls take longer).
+# tried again once the calls of its kind have taken RECHECK_CALLS times the
+# duration of the call that compared; twice as long after each comparison that
+# keeps the choice, but at least after every MAX_RECHECK_SECONDS of calls
+# (unless RECHECK_CALLS calls take longer).  A check costs at most about
+# 1/RECHECK_CALLS of the time since the last one.
 RECHECK_CALLS = 10
 MAX_RECHECK_SECONDS = 2.0
 # Works whose times per row a TeamChoice keeps (the most recent).
@@ -175,27 +177,30 @@ class TeamChoice:
         the last call of the chosen option of the same work, and the faster
         becomes the choice; the other is checked again later (RECHECK_CALLS,
         MAX_RECHECK_SECONDS), as the load changes during a fit.
-    Times are given, not read, so the rule can be followed call by call with
-    any times."""
+    The schedule of the checks counts the seconds spent in the calls
+    (`elapsed`), not the time between them.  Times are given, not read, so the
+    rule can be followed call by call with any times."""
 
     def __init__(self):
         self.alone = False  # one thread was faster at the last comparison
-        self.check_at = math.inf  # when the option not chosen is tried next
-        self.spacing = 0.0  # seconds from one check to the next
+        self.elapsed = 0.0  # seconds of the calls recorded
+        self.check_at = math.inf  # `elapsed` when the option not chosen is tried
+        self.spacing = 0.0  # seconds of calls from one check to the next
         self._rates = OrderedDict()  # work -> {"one"/"team": seconds per row}
 
-    def threads(self, team, now):
-        """Threads for a call starting at `now` that may run on `team` threads:
-        `team` or 1."""
+    def threads(self, team):
+        """Threads for the next call, which may run on `team` threads: `team`
+        or 1."""
         if team <= 1:
             return 1
-        alone = self.alone != (now >= self.check_at)
+        alone = self.alone != (self.elapsed >= self.check_at)
         return 1 if alone else team
 
-    def record(self, work, n_threads, seconds, cpu_seconds, rows, now):
+    def record(self, work, n_threads, seconds, cpu_seconds, rows):
         """A call of `work` on `n_threads` threads took `seconds` (wall) for
-        `rows` rows, the process using `cpu_seconds` of CPU time meanwhile,
-        and ended at `now`."""
+        `rows` rows, the process using `cpu_seconds` of CPU time meanwhile."""
+        self.elapsed += seconds
+        now = self.elapsed
         rates = self._rates.pop(work, {})
         self._rates[work] = rates
         if len(self._rates) > MAX_WORKS:
@@ -296,7 +301,7 @@ class _Call:
             self._start = None
             return self._n_threads
         with _choices_lock:
-            self._n_threads = team._choice.threads(team.size, _clock())
+            self._n_threads = team._choice.threads(team.size)
         self._start, self._cpu_start = _clock(), _cpu_clock()
         return self._n_threads
 
@@ -308,7 +313,7 @@ class _Call:
             team = self._team
             with _choices_lock:
                 team._choice.record(team._work, self._n_threads, end - self._start, cpu,
-                                    self._rows, end)
+                                    self._rows)
 
 
 @contextmanager

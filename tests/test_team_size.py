@@ -28,20 +28,30 @@ WORK = ("epoch", 200, 5e6)
 U = 1 / 64  # a unit of time: its multiples add up exactly
 
 
-def _team_call(choice, now, seconds, share, rows=1000, work=WORK, team=2):
+def _team_call(choice, seconds, share, rows=1000, work=WORK, team=2):
     """A call on `team` threads that took `seconds` and had `share` of its
-    threads' CPU time, ending at now + seconds; returns that end."""
-    assert choice.threads(team, now) == team
-    end = now + seconds
-    choice.record(work, team, seconds, share * team * seconds, rows, end)
-    return end
+    threads' CPU time."""
+    assert choice.threads(team) == team
+    choice.record(work, team, seconds, share * team * seconds, rows)
 
 
-def _one_call(choice, now, seconds, rows=1000, work=WORK, team=2):
-    assert choice.threads(team, now) == 1
-    end = now + seconds
-    choice.record(work, 1, seconds, seconds, rows, end)
-    return end
+def _one_call(choice, seconds, rows=1000, work=WORK, team=2):
+    assert choice.threads(team) == 1
+    choice.record(work, 1, seconds, seconds, rows)
+
+
+def _until_check(choice, seconds, share=0.5, work=WORK):
+    """Calls of the chosen option, `seconds` each, until the next call is a
+    check; returns how many."""
+    calls = 0
+    while choice.threads(2) == (1 if choice.alone else 2):
+        if choice.alone:
+            _one_call(choice, seconds, work=work)
+        else:
+            _team_call(choice, seconds, share, work=work)
+        calls += 1
+    assert choice.elapsed >= choice.check_at
+    return calls
 
 
 # ----------------------------------------------------------------------
@@ -49,40 +59,38 @@ def _one_call(choice, now, seconds, rows=1000, work=WORK, team=2):
 # ----------------------------------------------------------------------
 def test_a_team_with_its_cpus_is_kept_and_one_thread_never_tried():
     choice = _threads.TeamChoice()
-    now = 0.0
     for _ in range(50):
         # slower per row than any one-thread call would be: not looked at
-        now = _team_call(choice, now, 1.0, share=_threads.BUSY_SHARE)
+        _team_call(choice, 1.0, share=_threads.BUSY_SHARE)
     assert not choice.alone
     assert choice.check_at == math.inf
-    assert choice.threads(2, 1e9) == 2
+    assert choice.threads(2) == 2
 
 
 def test_a_team_kept_waiting_is_compared_with_one_thread():
     """Another process holds a CPU: the team's epoch (3 units of time, its
     threads running half of it) is followed by one on one thread (2 units),
-    which wins; the team is tried again after RECHECK_CALLS times that call,
-    then after twice as long each time it loses again, up to
-    MAX_RECHECK_SECONDS apart."""
+    which wins; the team is tried again once the calls have taken
+    RECHECK_CALLS times that call, then twice as long each time it loses
+    again, up to MAX_RECHECK_SECONDS."""
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 3 * U, share=0.5)
-    assert choice.check_at == now  # the next call is a check
-    now = _one_call(choice, now, 2 * U)
+    _team_call(choice, 3 * U, share=0.5)
+    assert choice.check_at == choice.elapsed  # the next call is a check
+    _one_call(choice, 2 * U)
     assert choice.alone
-    assert choice.check_at == now + CHECK * 2 * U
-    spacings = []
+    assert choice.check_at == choice.elapsed + CHECK * 2 * U
+    spacings, calls = [], []
     for _ in range(6):
-        # calls on one thread until the check is due
-        while choice.threads(2, now) == 1:
-            now = _one_call(choice, now, 2 * U)
-        assert now >= choice.check_at
-        now = _team_call(choice, now, 3 * U, share=0.5)  # the team, slower again
+        calls.append(_until_check(choice, 2 * U))
+        _team_call(choice, 3 * U, share=0.5)  # the team, slower again
         assert choice.alone
-        assert choice.check_at == now + choice.spacing
+        assert choice.check_at == choice.elapsed + choice.spacing
         spacings.append(choice.spacing)
     first = CHECK * 2 * U
     assert spacings == [2 * first, 4 * first, CAP, CAP, CAP, CAP]
     assert 4 * first < CAP < 8 * first
+    # one-thread calls between checks: the spacing's worth
+    assert calls == [CHECK, 2 * CHECK, 4 * CHECK] + [int(CAP / (2 * U))] * 3
 
 
 def test_the_check_uses_the_newest_times_of_each_option():
@@ -90,26 +98,27 @@ def test_the_check_uses_the_newest_times_of_each_option():
     row than one thread was, and becomes the choice; one thread is checked
     again later."""
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 3 * U, share=0.5)
-    now = _one_call(choice, now, 2 * U)
+    _team_call(choice, 3 * U, share=0.5)
+    _one_call(choice, 2 * U)
     assert choice.alone
-    now = _team_call(choice, choice.check_at, 1.5 * U, share=0.6)
+    _until_check(choice, 2 * U)
+    _team_call(choice, 1.5 * U, share=0.6)
     assert not choice.alone
-    assert choice.check_at == now + CHECK * 1.5 * U
-    # team calls until one thread is checked again (the team still kept waiting)
-    while choice.threads(2, now) == 2:
-        now = _team_call(choice, now, 1.5 * U, share=0.6)
-    now = _one_call(choice, now, 2 * U)  # one thread still slower: the team stays
+    assert choice.check_at == choice.elapsed + CHECK * 1.5 * U
+    # team calls (still kept waiting) until one thread is checked again
+    assert _until_check(choice, 1.5 * U, share=0.6) == CHECK
+    _one_call(choice, 2 * U)  # one thread still slower: the team stays
     assert not choice.alone
     assert choice.spacing == 2 * CHECK * 1.5 * U
 
 
 def test_a_team_with_its_cpus_again_ends_the_checks():
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 3 * U, share=0.5)
-    now = _one_call(choice, now, 2 * U)
+    _team_call(choice, 3 * U, share=0.5)
+    _one_call(choice, 2 * U)
     assert choice.alone
-    now = _team_call(choice, choice.check_at, 1.5 * U, share=0.95)  # the load is gone
+    _until_check(choice, 2 * U)
+    _team_call(choice, 1.5 * U, share=0.95)  # the load is gone
     assert not choice.alone
     assert choice.check_at == math.inf and choice.spacing == 0.0
 
@@ -117,19 +126,20 @@ def test_a_team_with_its_cpus_again_ends_the_checks():
 def test_a_team_kept_waiting_but_faster_stays():
     """A prediction's chunks go to whichever thread is free: a team kept
     waiting can still beat one thread; it stays the choice."""
+    work = ("predict", 10**5, 1e9)
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 2 * U, share=0.6, work=("predict", 10**5, 1e9))
-    now = _one_call(choice, now, 3 * U, work=("predict", 10**5, 1e9))
+    _team_call(choice, 2 * U, share=0.6, work=work)
+    _one_call(choice, 3 * U, work=work)
     assert not choice.alone
-    assert choice.check_at == now + CHECK * 3 * U
+    assert choice.check_at == choice.elapsed + CHECK * 3 * U
 
 
 def test_times_are_compared_per_row():
     """The team's call of 3 units over 3000 rows is faster than one thread's
     2 units over 1000 rows."""
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 3 * U, share=0.5, rows=3000)
-    now = _one_call(choice, now, 2 * U, rows=1000)
+    _team_call(choice, 3 * U, share=0.5, rows=3000)
+    _one_call(choice, 2 * U, rows=1000)
     assert not choice.alone
 
 
@@ -140,22 +150,24 @@ def test_times_of_different_work_are_not_compared():
     after a comparison that keeps the choice."""
     other = ("epoch", 32, 1e7)
     choice = _threads.TeamChoice()
-    now = _team_call(choice, 0.0, 3 * U, share=0.5)
-    now = _one_call(choice, now, 2 * U)
+    _team_call(choice, 3 * U, share=0.5)
+    _one_call(choice, 2 * U)
     assert choice.alone
-    now = _team_call(choice, choice.check_at, U / 8, share=0.5, work=other)
+    _until_check(choice, 2 * U)
+    _team_call(choice, U / 8, share=0.5, work=other)
     assert choice.alone
-    assert choice.check_at == now + 2 * CHECK * 2 * U
+    assert choice.check_at == choice.elapsed + 2 * CHECK * 2 * U
     # work is compared with its own times only
-    now = _one_call(choice, now, U / 4, work=other)
-    now = _team_call(choice, choice.check_at, U / 8, share=0.5, work=other)
+    _one_call(choice, U / 4, work=other)
+    _until_check(choice, U / 4, work=other)
+    _team_call(choice, U / 8, share=0.5, work=other)
     assert not choice.alone
 
 
 def test_the_oldest_works_are_forgotten():
     choice = _threads.TeamChoice()
     for k in range(_threads.MAX_WORKS + 5):
-        _team_call(choice, float(k), 1.0, share=0.95, work=("epoch", k, 1e7))
+        _team_call(choice, 1.0, share=0.95, work=("epoch", k, 1e7))
     assert len(choice._rates) == _threads.MAX_WORKS
     assert ("epoch", 4, 1e7) not in choice._rates
     assert ("epoch", 5, 1e7) in choice._rates
@@ -163,9 +175,9 @@ def test_the_oldest_works_are_forgotten():
 
 def test_no_team_offered_one_thread():
     choice = _threads.TeamChoice()
-    assert choice.threads(1, 0.0) == 1
+    assert choice.threads(1) == 1
     choice.check_at = 0.0
-    assert choice.threads(1, 1.0) == 1
+    assert choice.threads(1) == 1
 
 
 # ----------------------------------------------------------------------
@@ -233,12 +245,11 @@ def _assert_same_model(ref, est):
 def _expected_sizes(calls, team, one, team_size=2):
     """The sizes TeamChoice gives `calls` calls of one work taking team =
     (seconds, share) on the team and one = (seconds, 1.0) alone."""
-    choice, now, sizes = _threads.TeamChoice(), 0.0, []
+    choice, sizes = _threads.TeamChoice(), []
     for _ in range(calls):
-        n = choice.threads(team_size, now)
+        n = choice.threads(team_size)
         seconds, share = team if n > 1 else one
-        now += seconds
-        choice.record(WORK, n, seconds, share * n * seconds, 1, now)
+        choice.record(WORK, n, seconds, share * n * seconds, 1)
         sizes.append(n)
     return sizes
 
@@ -396,7 +407,7 @@ def test_team_sizes_changing_between_epochs_give_the_one_thread_fit(
     class Alternating:
         calls = 0
 
-        def threads(self, team, now):
+        def threads(self, team):
             self.calls += 1
             return team if self.calls % 2 else 1
 
