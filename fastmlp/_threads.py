@@ -47,8 +47,8 @@ BUSY_SHARE = 0.8
 # tried again once the calls of its kind have taken RECHECK_CALLS times the
 # duration of the call that compared; twice as long after each comparison that
 # keeps the choice, but at least after every MAX_RECHECK_SECONDS of calls
-# (unless RECHECK_CALLS calls take longer).  A check costs at most about
-# 1/RECHECK_CALLS of the time since the last one.
+# (unless RECHECK_CALLS times the check takes longer).  A check thus costs at
+# most 1/RECHECK_CALLS of the time of the calls since the last one.
 RECHECK_CALLS = 10
 MAX_RECHECK_SECONDS = 2.0
 # Works whose times per row a TeamChoice keeps (the most recent).
@@ -218,9 +218,10 @@ class TeamChoice:
         alone = self.alone
         if len(rates) == 2:
             alone = rates["one"] < rates["team"]
+        # At least RECHECK_CALLS times this check's own time until the next.
         first = RECHECK_CALLS * seconds
         if alone == self.alone and self.spacing > 0:
-            self.spacing = min(2 * self.spacing, max(MAX_RECHECK_SECONDS, first))
+            self.spacing = min(max(2 * self.spacing, first), max(MAX_RECHECK_SECONDS, first))
         else:
             self.spacing = first
         self.alone = alone

@@ -452,3 +452,17 @@ def test_never_more_threads_than_blas_allows(monkeypatch):
                       random_state=0).fit(Xw, np.tile(Y, 10))
     assert sizes == [1, 1, 1]
     assert _threads._choices == {}
+
+
+def test_a_slow_check_waits_ten_times_its_own_time():
+    """A team check that took 8 times a one-thread call (a thread stuck behind
+    another process for a while): the next check waits RECHECK_CALLS times
+    that check, not just twice the last spacing, so checks never cost more than
+    1/RECHECK_CALLS of the calls' time."""
+    choice = _threads.TeamChoice()
+    _team_call(choice, 3 * U, share=0.5)
+    _one_call(choice, 2 * U)
+    _until_check(choice, 2 * U)
+    _team_call(choice, 16 * U, share=0.2)
+    assert choice.alone
+    assert choice.spacing == CHECK * 16 * U
