@@ -7,6 +7,7 @@
     python benchmarks/compare.py --only small-data   # only the small-data section
     python benchmarks/compare.py --no-small-data     # every section but that one
     python benchmarks/compare.py --kernels blas      # fastmlp's fits with FASTMLP_KERNELS=blas
+    python benchmarks/compare.py --busy 0,1,2        # the busy-machine tables instead
 
 PyTorch is optional (`pip install torch==2.13.0`); without it its rows are skipped.
 
@@ -88,9 +89,23 @@ with early stopping), the cost of one more epoch, cross_val_score; both dtypes, 
 timing the best of many calls (--calls) in the same rounds and alternating library
 order, with its own targets below its table. --quick keeps its sizes and makes fewer
 calls (each fit once).
+
+--busy N[,N...] prints, instead of all this, one table per N: every configuration's
+fit (predict_proba for "predict-f64") and the small-data fits and 1797-row predict,
+while N processes spin on the CPUs (each a Python `while True: pass`, started before
+the table's measurements and stopped after them), by fastmlp as it chooses its
+threads, by fastmlp forced to one thread (threadpool_limits(1)), by fastmlp forced
+to its team (the team size of --threads BLAS threads, unmeasured) and by
+scikit-learn. Each cell is the best of --fits calls (default 3) timed in one fresh
+child process after a warm-up call, over --rounds rounds (default 2) in alternating
+order; "first" is fastmlp's first timed call (the one that may still have to find
+out that the team is slower). The target: fastmlp at most 10% slower than the
+faster of the two forced variants. --only selects configurations as above
+(small-data for the digits rows).
 """
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import importlib.metadata
@@ -787,6 +802,11 @@ def main(argv=None):
     parser.add_argument("--retries", type=int, default=2,
                         help="fit again (keeping the fastest) up to this many times while other "
                              "processes use more than 5%% of the CPUs (default 2)")
+    parser.add_argument("--busy", default=None, metavar="N[,N...]",
+                        help="instead of the report, the busy-machine tables: fastmlp as it "
+                             "chooses its threads vs forced to 1 thread vs forced to its team "
+                             "vs scikit-learn, while N processes spin on the CPUs, per N "
+                             "(e.g. 0,1,2)")
     parser.add_argument("--kernels", choices=KERNEL_SETTINGS, default=None,
                         help="FASTMLP_KERNELS for every child: fastmlp's products on OpenBLAS "
                              "(blas), on its own kernels (own) or its choice (auto)")
@@ -838,6 +858,27 @@ def run_report(args, parser):
     rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 2))
     opts = {"threads": args.threads, "repeats": args.repeats, "retries": args.retries,
             "fits": fits}
+    if args.busy is not None:
+        try:
+            levels = [int(n) for n in args.busy.split(",")]
+        except ValueError:
+            levels = [-1]
+        if any(n < 0 for n in levels):
+            parser.error("--busy takes process counts, e.g. 0,1,2")
+        items = [(cfg.key, cfg.describe(), dataclasses.asdict(cfg)) for cfg in configs]
+        if with_small_data:
+            items += [(key, f"digits (64,32) {label}", None) for key, label in BUSY_DIGITS]
+        tables, failed = run_busy(ctx, items, levels, opts, rounds)
+        print(header_line(args.threads, False, load_start))
+        for table_ in tables:
+            print()
+            print(table_)
+        print()
+        print(f"Total wall time {time.perf_counter() - started:.0f} s.")
+        if failed:
+            print("Failed: " + ", ".join(failed), file=sys.stderr)
+            return 1
+        return 0
     failed, sections = [], []
     if configs:
         gemm_repeats = 3 if args.quick else 5
@@ -932,6 +973,168 @@ def main_section(configs, measured, gemm, gemm_repeats, opts, use_torch, quick):
         title = "Targets:"
     lines += ["", table(configs, measured, gemm), "", title, "",
               targets(configs, measured, gemm)]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------
+# --busy: fastmlp's choice of threads while other processes use the CPUs.
+# ----------------------------------------------------------------------------
+BUSY_VARIANTS = ("measured", "one", "team", "sklearn")
+BUSY_TARGET = 1.10  # fastmlp / the faster of one thread and the team, at most
+# The small-data calls of the busy tables (float64 unless named f32).
+BUSY_DIGITS = [
+    ("digits-fit-40", f"fit, {small_data.LONG_EPOCHS} epochs"),
+    ("digits-fit-40-f32", f"fit, {small_data.LONG_EPOCHS} epochs f32"),
+    ("digits-fit-40-es", f"fit, {small_data.LONG_EPOCHS} epochs, early_stopping"),
+    ("digits-fit-1", "fit, 1 epoch"),
+    ("digits-cv", f"cross_val_score, cv=5, {small_data.CV_EPOCHS} epochs"),
+    ("digits-predict", "predict, 1797 rows"),
+]
+
+
+@contextlib.contextmanager
+def spinning(n):
+    """`n` processes spinning on the CPUs (a Python `while True: pass` each) for
+    the duration of the block."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+             for _ in range(n)]
+    try:
+        time.sleep(0.2 if n else 0.0)  # every spinner running before the first timing
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            proc.wait()
+
+
+def busy_call(library, key, cfg_fields, x_path, y_path):
+    """The call the busy table times for item `key`: a zero-argument function, its
+    warm-up done."""
+    if library == "fastmlp":
+        from fastmlp import MLPClassifier
+    else:
+        from sklearn.neural_network import MLPClassifier
+    if cfg_fields is None:  # a small-data call on digits
+        from sklearn.model_selection import cross_val_score
+
+        X, y = small_data.digits_data("float32" if key.endswith("f32") else "float64")
+
+        def model(max_iter, early_stopping=False):
+            return MLPClassifier(**small_data.digits_params(max_iter, early_stopping))
+
+        model(1).fit(X, y)
+        if key == "digits-predict":
+            fitted = model(small_data.LONG_EPOCHS).fit(X, y)
+            fitted.predict(X)
+            return lambda: fitted.predict(X)
+        if key == "digits-cv":
+            return lambda: cross_val_score(model(small_data.CV_EPOCHS), X, y, cv=5)
+        epochs = 1 if key == "digits-fit-1" else small_data.LONG_EPOCHS
+        return lambda: model(epochs, "-es" in key).fit(X, y)
+    cfg = Config(**cfg_fields)
+    X, y = load_data(x_path, y_path)
+    if cfg.task == "regressor":
+        y = y.astype(cfg.dtype)
+    warm = make_estimator(library, cfg, max_iter=1).fit(X[:WARMUP_ROWS], y[:WARMUP_ROWS])
+    predict = "predict" if cfg.task == "regressor" else "predict_proba"
+    getattr(warm, predict)(X[:WARMUP_ROWS])
+    if cfg.primary == "predict":
+        fitted = make_estimator(library, cfg).fit(X, y)
+        return lambda: getattr(fitted, predict)(X)
+    return lambda: make_estimator(library, cfg).fit(X, y)
+
+
+def busy_child(variant, key, cfg_fields, x_path, y_path, opts):
+    """What a child of the busy tables does: {"times": [seconds of each of
+    opts["fits"] calls of item `key`, in order]} by `variant` (BUSY_VARIANTS)."""
+    library = "sklearn" if variant == "sklearn" else "fastmlp"
+    with threadpool_limits(1 if variant == "one" else opts["threads"]), \
+            warnings.catch_warnings():
+        # ConvergenceWarning (fixed epochs), a batch size clipped to the warm-up's rows
+        warnings.simplefilter("ignore")
+        if variant == "team":
+            from fastmlp import _threads
+
+            own = _threads.team_size
+            # A replaced team_size is used as given: the team, unmeasured.
+            _threads.team_size = lambda rows, flops: own(rows, flops)
+        call = busy_call(library, key, cfg_fields, x_path, y_path)
+        times = []
+        for _ in range(opts["fits"]):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+    return {"times": times}
+
+
+def run_busy(ctx, items, levels, opts, rounds):
+    """The busy tables: for each level, every item (key, label, configuration fields
+    or None for a small-data call) by every variant, `rounds` times in alternating
+    order. Returns (tables as printed, ["key/variant" of failed children])."""
+    configs = [Config(**fields) for _, _, fields in items if fields is not None]
+    tables, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="fastmlp-busy-") as directory:
+        paths = save_data(configs, directory)
+        for level in levels:
+            best, first = {}, {}
+            with spinning(level):
+                load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+                for round_ in range(rounds):
+                    order = BUSY_VARIANTS if round_ % 2 == 0 else BUSY_VARIANTS[::-1]
+                    for key, label, fields in items:
+                        x_path, y_path = (None, None) if fields is None else \
+                            paths[Config(**fields).run_key]
+                        for variant in order:
+                            res = run_in_child(ctx, busy_child, variant, key, fields, x_path,
+                                               y_path, opts)
+                            if "error" in res:
+                                failed.append(f"{key}/{variant}")
+                                print(f"[busy {level}] {key} {variant}: {res['error']}",
+                                      file=sys.stderr, flush=True)
+                                continue
+                            best[key, variant] = min(best.get((key, variant), math.inf),
+                                                     *res["times"])
+                            first.setdefault((key, variant), res["times"][0])
+                    print(f"[busy {level}, round {round_ + 1}/{rounds}] done",
+                          file=sys.stderr, flush=True)
+            tables.append(busy_table(items, level, best, first, opts, rounds, load))
+    return tables, failed
+
+
+def busy_table(items, level, best, first, opts, rounds, load):
+    """One busy table as printed."""
+    def ms(seconds):
+        return "-" if seconds is None else f"{1e3 * seconds:.1f} ms"
+
+    what = ("quiet (no other process started)" if level == 0 else
+            f"{level} other process{'es' * (level > 1)} spinning on the CPUs")
+    lines = [f"Busy machine: {what}; BLAS threads {opts['threads']}; best of "
+             f"{opts['fits']} calls in a child x {rounds} round{'s' * (rounds > 1)}, "
+             f"variants alternated; load avg 1 min at the start "
+             f"{'-' if load is None else f'{load:.1f}'}:", "",
+             "| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
+             "(unmeasured) | scikit-learn | fastmlp / faster forced | vs scikit-learn | "
+             f"<= {BUSY_TARGET:.2f}x |", "|" + "---|" * 9]
+    met = counted = 0
+    for key, label, _ in items:
+        times = {variant: best.get((key, variant)) for variant in BUSY_VARIANTS}
+        forced = [times[v] for v in ("one", "team") if times[v] is not None]
+        ratio = status = None
+        if times["measured"] is not None and forced:
+            ratio = times["measured"] / min(forced)
+            status = "met" if ratio <= BUSY_TARGET else "missed"
+            counted += 1
+            met += status == "met"
+        vs_sklearn = None
+        if times["measured"] is not None and times["sklearn"] is not None:
+            vs_sklearn = times["sklearn"] / times["measured"]
+        cells = [label, ms(times["measured"]), ms(first.get((key, "measured"))),
+                 ms(times["one"]), ms(times["team"]), ms(times["sklearn"]),
+                 fmt(ratio, ".2f"), fmt_ratio(vs_sklearn), status or "n/a"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"{met} of {counted} rows within {BUSY_TARGET:.2f}x of the faster forced "
+              "variant."]
     return "\n".join(lines)
 
 

@@ -48,11 +48,12 @@ def run_lbfgs(objective, params, settings, outcome, hooks=None):
     dtype = params.dtype
     layout = objective.spec.layout
     grad = np.empty(layout.n_params, dtype=dtype)
-    threads_now = None  # set by the session below
+    team = None  # set by the session below
 
     def evaluate(x):
         params[...] = x
-        value, _ = objective(params, grad, threads_now())
+        with team.call(objective.n_rows) as n_threads:
+            value, _ = objective(params, grad, n_threads)
         return value, grad.astype(np.float64)
 
     # Callbacks see one task per iteration: the first evaluation after an accepted
@@ -82,9 +83,10 @@ def run_lbfgs(objective, params, settings, outcome, hooks=None):
                 raise StopIteration  # a callback asked to stop
 
     # One session for the whole run: each evaluation shares its row chunks
-    # among a team (one thread while another Python thread trains or predicts).
+    # among a team or runs on one thread, as measured (one thread while another
+    # Python thread trains or predicts).
     try:
-        with _threads.session(objective.n_rows, objective.flops) as threads_now:
+        with _threads.session(objective.n_rows, objective.flops, "full-batch") as team:
             result = scipy.optimize.minimize(
                 fun,
                 accepted["x"],

@@ -964,8 +964,9 @@ default=None
         chunk = _prediction_chunk(layout, n, dtype)
         # a forward pass: a third of the work of a training pass
         network = _engine.network(spec, params)
-        with _threads.session(n, n * row_flops(data, layout) / 3) as threads_now:
-            finite = _engine.predict(network, data, out, chunk, threads_now(), check_input)
+        with _threads.session(n, n * row_flops(data, layout) / 3, "predict") as team:
+            with team.call(n) as n_threads:
+                finite = _engine.predict(network, data, out, chunk, n_threads, check_input)
         if not finite:
             # Raises scikit-learn's own error message for X.
             _assert_all_finite(data.values, input_name="X",

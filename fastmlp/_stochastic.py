@@ -227,9 +227,10 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
     layout = network.spec.layout
     batch_flops = settings.batch_size * row_flops(data, layout)
     stop = Stop("max_iter")
-    # One session for the whole loop: while another Python thread trains or
-    # predicts too, each epoch runs on one thread (see _threads.session).
-    with _threads.session(settings.batch_size, batch_flops) as threads_now:
+    # One session for the whole loop: each epoch runs on the team or on one
+    # thread, as measured (one thread while another Python thread trains or
+    # predicts too; see _threads.session).
+    with _threads.session(settings.batch_size, batch_flops, "epoch") as team:
         for _ in range(settings.max_iter):
             if step_hooks is not None:
                 step_hooks.step_begin("epoch")
@@ -246,18 +247,19 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
             # leaves parameters and solver as they were before it.
             val_loss = val_score = None
             try:
-                loss_sum, status = _engine.train_epoch(
-                    network, solver, data, order, settings.batch_size, seed,
-                    threads_now())  # fmt: skip
-                if status != _engine.STATUS_OK or not np.isfinite(loss_sum):
-                    raise ValueError(
-                        f"{NON_FINITE_WEIGHTS} The training loss became non-finite at "
-                        f"epoch #{progress.n_iter + 1}. Scaling the input data with "
-                        "StandardScaler or MinMaxScaler, or lowering "
-                        "learning_rate_init, might help."
-                    )
+                with team.call(n_samples) as n_threads:
+                    loss_sum, status = _engine.train_epoch(
+                        network, solver, data, order, settings.batch_size, seed,
+                        n_threads)  # fmt: skip
+                    if status != _engine.STATUS_OK or not np.isfinite(loss_sum):
+                        raise ValueError(
+                            f"{NON_FINITE_WEIGHTS} The training loss became non-finite "
+                            f"at epoch #{progress.n_iter + 1}. Scaling the input data "
+                            "with StandardScaler or MinMaxScaler, or lowering "
+                            "learning_rate_init, might help."
+                        )
                 if validation is not None:
-                    val_loss, val_score = validation.evaluate(params, threads_now())
+                    val_loss, val_score = validation.evaluate(params, team.threads())
             except BaseException:
                 checkpoint.restore()
                 raise

@@ -76,3 +76,13 @@ def test_kernels_quick_runs_and_prints_tables():
         for op in ("forward", "weight grad", "delta back"):
             assert f"| (784, 100) | {op} |" in out
         assert "Own results differing" not in out
+
+
+def test_compare_busy_runs_and_prints_its_table():
+    out = run_script(SCRIPT, "--quick", "--busy", "1", "--only", "small-f64")
+    assert "Busy machine: 1 other process spinning on the CPUs" in out
+    assert ("| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
+            "(unmeasured) | scikit-learn | fastmlp / faster forced |") in out
+    row = next(line for line in out.splitlines() if line.startswith("| 2000x20 (32,32)"))
+    assert row.count(" ms |") == 5, row  # every variant measured
+    assert "rows within 1.10x of the faster forced variant" in out

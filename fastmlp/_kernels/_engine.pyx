@@ -486,20 +486,13 @@ cdef struct EpochJob:
     void *params             # (n_params,)
     void *grad               # (n_params,): the batch's unscaled gradient
     # Written by the team, each field as documented in _epoch_worker
-    double *thread_sums      # per thread: loss and weight sums of its rows
+    double *row_loss         # (batch_size,): sw_r loss_r of the batch's rows
     double *block_penalty    # per gradient block: sum w^2 and sum |w| of its block
     Py_ssize_t next_block[2]
     double loss_sum
     int status
     int alone                # the team goes on as thread 0 alone (_end_batch)
     long long t
-
-
-# Per-thread slots of EpochJob.thread_sums, a cache line apart.
-cdef enum:
-    _SUMS_STRIDE = 8
-    _SUM_LOSS = 0
-    _SUM_WEIGHT = 1
 
 
 cdef void _gradient_step(const EpochJob *job, const Batch *batch, const Buffers *buf,
@@ -560,10 +553,12 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
 
     Per batch, two phases separated by barriers:
       forward and backward  thread k forwards and back-propagates its block of
-               the batch's rows (_forward_backward) and writes its loss and
-               weight sums to its slot of job.thread_sums;
-      gradient and step  after a barrier, every thread reads the sums (same
-               values, same order, so every thread takes the same decisions),
+               the batch's rows (_forward_backward), writing each row's loss to
+               job.row_loss;
+      gradient and step  after a barrier, every thread sums the rows' losses
+               and sample weights in row order (the sums of a single thread,
+               bit for bit, whatever the team size; every thread takes the
+               same decisions),
                then takes gradient blocks (_gradient_step) until none is left:
                each computes a block of the gradient and steps exactly those
                parameters, writing the penalty of the new coefficients to the
@@ -584,8 +579,8 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
     cdef Batch batch
     cdef Py_ssize_t k, block, n_batches = 0, next_rows, r0
     cdef Py_ssize_t drop_width = _dropout_width(net)
-    cdef double *own_sums = job.thread_sums + _SUMS_STRIDE * rank
     cdef double *block_penalty = job.block_penalty
+    cdef const floating *SW = <const floating *>data.SW
     cdef double sw_sum, data_loss, penalty, batch_loss, sum_sq, sum_abs, sw_own
     cdef bint gather = job.order != NULL and data.X.data == NULL
 
@@ -615,10 +610,9 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
             job.next_block[(n_batches + 1) % 2] = 0
 
         sw_own = 0.0
-        own_sums[_SUM_LOSS] = _forward_backward(
-            net, data, &batch, _split(batch.n, size, rank),
-            _split(batch.n, size, rank + 1), params, buf, &sw_own)
-        own_sums[_SUM_WEIGHT] = sw_own
+        _forward_backward(net, data, &batch, _split(batch.n, size, rank),
+                          _split(batch.n, size, rank + 1), params, buf, &sw_own,
+                          job.row_loss)
         _watch(c, rank)
         if size > 1:
             fm_team_barrier(team, &sense)
@@ -626,9 +620,10 @@ cdef void _epoch_worker(Call *c, fm_team_t *team, int rank,
             break
         data_loss = 0.0
         sw_sum = 0.0
-        for k in range(size):
-            data_loss += job.thread_sums[_SUMS_STRIDE * k + _SUM_LOSS]
-            sw_sum += job.thread_sums[_SUMS_STRIDE * k + _SUM_WEIGHT]
+        for k in range(batch.n):
+            data_loss += job.row_loss[k]
+            sw_sum += SW[k + batch.start if batch.rows == NULL
+                         else batch.rows[batch.start + k]]
         if sw_sum == 0:
             # Only zero-weight samples: nothing to learn from this batch.
             batch.rng = fm_rng_skip(batch.rng, batch.n * drop_width)
@@ -733,12 +728,12 @@ def train_epoch(Network network not None, Solver solver not None,
     job.alone = 0
     job.t = solver.state.t
     job.grad = malloc(network.params.shape[0] * item)
-    job.thread_sums = <double *>calloc(_SUMS_STRIDE * n_threads, sizeof(double))
+    job.row_loss = <double *>malloc(job.batch_size * sizeof(double))
     job.block_penalty = <double *>calloc(2 * job.n_blocks, sizeof(double))
     c.bufs = NULL
     c.workspace = NULL
     try:
-        if job.grad == NULL or job.thread_sums == NULL or job.block_penalty == NULL:
+        if job.grad == NULL or job.row_loss == NULL or job.block_penalty == NULL:
             raise MemoryError()
         # One workspace, shared: threads work on disjoint rows of the batch.
         ws.rows = job.batch_size
@@ -750,7 +745,7 @@ def train_epoch(Network network not None, Solver solver not None,
     finally:
         _call_close(&c)
         free(job.grad)
-        free(job.thread_sums)
+        free(job.row_loss)
         free(job.block_penalty)
     solver.state.t = job.t
     return job.loss_sum, job.status

@@ -109,7 +109,8 @@ cdef void _forward(const Net *net, const Data *data, const Batch *batch,
                    floating *out) noexcept nogil
 cdef double _forward_backward(const Net *net, const Data *data, const Batch *batch,
                               Py_ssize_t r0, Py_ssize_t r1, const floating *params,
-                              Buffers *buf, double *sw_sum) noexcept nogil
+                              Buffers *buf, double *sw_sum,
+                              double *row_loss) noexcept nogil
 cdef void _weight_gradient(const Net *net, const Data *data, const Batch *batch,
                            const Buffers *buf, const GradientBlock *block,
                            floating *grad, bint accumulate) noexcept nogil

@@ -421,11 +421,14 @@ cdef void _forward(const Net *net, const Data *data, const Batch *batch,
 
 cdef double _forward_loss(const Net *net, const Data *data, const Batch *batch,
                           Py_ssize_t r0, Py_ssize_t r1, const floating *params,
-                          Buffers *buf, double *sw_sum) noexcept nogil:
+                          Buffers *buf, double *sw_sum, double *row_loss) noexcept nogil:
     """The forward part of _forward_backward: activations, loss and output
     delta (buf.deltas[L - 1], (batch.n, units[L])) of rows r0..r1 of `batch`,
     against data.Y (n, units[L]) weighted by data.SW (n,).  Returns
-    sum_r sw_r loss_r over these rows and adds their weights to sw_sum[0]."""
+    sum_r sw_r loss_r over these rows and adds their weights to sw_sum[0];
+    unless row_loss is NULL, also writes each row's sw_r loss_r to
+    row_loss[r] (row_loss: (batch.n,)), so that a sum over the whole batch can
+    be made in row order whichever thread took which rows."""
     cdef const Py_ssize_t *rows = batch.rows
     cdef Py_ssize_t start = batch.start
     cdef Py_ssize_t r, L = net.n_weights, nrows = r1 - r0
@@ -436,7 +439,9 @@ cdef double _forward_loss(const Net *net, const Data *data, const Batch *batch,
     cdef const floating *sw
     cdef floating *ybuf
     cdef floating *swbuf
-    cdef double wsum = 0.0
+    cdef floating *p
+    cdef floating *delta
+    cdef double wsum = 0.0, total = 0.0
     if nrows <= 0:
         return 0.0
     _forward(net, data, batch, r0, r1, params, buf, <floating *>buf.acts[L])
@@ -457,25 +462,37 @@ cdef double _forward_loss(const Net *net, const Data *data, const Batch *batch,
         wsum += sw[r]
     sw_sum[0] += wsum
 
-    return _loss_delta((<floating *>buf.acts[L]) + r0 * n_out, y, sw,
-                       (<floating *>buf.deltas[L - 1]) + r0 * n_out, nrows, n_out,
-                       net.loss, net.act[L - 1], net.loss_param)
+    p = (<floating *>buf.acts[L]) + r0 * n_out
+    delta = (<floating *>buf.deltas[L - 1]) + r0 * n_out
+    if row_loss == NULL:
+        return _loss_delta(p, y, sw, delta, nrows, n_out, net.loss, net.act[L - 1],
+                           net.loss_param)
+    for r in range(nrows):
+        # One row per call: the same sum, term by term, as a call over all rows.
+        row_loss[r0 + r] = _loss_delta(p + r * n_out, y + r * n_out, sw + r,
+                                       delta + r * n_out, 1, n_out, net.loss,
+                                       net.act[L - 1], net.loss_param)
+        total += row_loss[r0 + r]
+    return total
 
 
 cdef double _forward_backward(const Net *net, const Data *data, const Batch *batch,
                               Py_ssize_t r0, Py_ssize_t r1, const floating *params,
-                              Buffers *buf, double *sw_sum) noexcept nogil:
+                              Buffers *buf, double *sw_sum,
+                              double *row_loss) noexcept nogil:
     """Forward and backward of rows r0..r1 of `batch` (see _forward): the
     activations, the loss and output delta, and the deltas of every hidden layer
     (buf.deltas[i], (batch.n, units[i + 1])).  Returns sum_r sw_r loss_r over
-    these rows and adds their weights to sw_sum[0]."""
+    these rows and adds their weights to sw_sum[0] (row_loss: see
+    _forward_loss)."""
     cdef Py_ssize_t i, L = net.n_weights, nrows = r1 - r0
     cdef Py_ssize_t fan_in, fan_out
     cdef floating *d
     cdef floating *d_prev
     cdef DeltaRows epi
     cdef fm_gemm_args g
-    cdef double loss = _forward_loss(net, data, batch, r0, r1, params, buf, sw_sum)
+    cdef double loss = _forward_loss(net, data, batch, r0, r1, params, buf, sw_sum,
+                                     row_loss)
     if nrows <= 0:
         return 0.0
     for i in range(L - 1, 0, -1):
@@ -576,7 +593,7 @@ cdef double _gradient_chunk(const Net *net, const Data *data, const Batch *chunk
     sum_r sw_r dloss_r/dparams into `grad` (n_params,), returns
     sum_r sw_r loss_r and adds sum_r sw_r to sw_sum[0]."""
     cdef double loss = _forward_backward(net, data, chunk, 0, chunk.n, params, buf,
-                                         sw_sum)
+                                         sw_sum, NULL)
     cdef GradientBlock block
     cdef Py_ssize_t i
     for i in range(net.n_weights):
@@ -596,7 +613,8 @@ cdef double _score_chunk(const Net *net, const Data *data, const Batch *chunk,
     fm_score_rows): adds to score.sums, writes score.correct[row] for the class
     rules and clears score.finite when an output is not finite."""
     cdef Py_ssize_t L = net.n_weights, n_out = net.units[L], start = chunk.start
-    cdef double loss = _forward_loss(net, data, chunk, 0, chunk.n, params, buf, sw_sum)
+    cdef double loss = _forward_loss(net, data, chunk, 0, chunk.n, params, buf, sw_sum,
+                                     NULL)
     if not _score_rows(<floating *>buf.acts[L], (<const floating *>data.Y) + start * n_out,
                        (<const floating *>data.SW) + start, chunk.n, n_out, score.rule,
                        score.sums, _at(<floating *>score.correct, start)):
