@@ -3,6 +3,7 @@
 Set FASTMLP_DEBUG_BUILD=1 at build time to compile with bounds checking and
 without optimisation (used by the CI's memory-safety job).
 """
+
 import os
 
 from Cython.Build import cythonize

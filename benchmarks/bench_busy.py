@@ -35,8 +35,10 @@ class BusyMachine:
         self.X, self.y = digits_data("float64")
         self._context = bench_context(threads=1 if threads == "1" else 2)
         MLPClassifier(**digits_params(1)).fit(self.X, self.y)  # warm-up
-        self._spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                          for _ in range(busy)]
+        self._spinners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(busy)
+        ]
 
     def teardown(self, busy, threads):
         for proc in self._spinners:

@@ -39,8 +39,8 @@ from fastmlp import MLPClassifier, MLPRegressor
 
 from .common import BLAS_THREADS, classification_data, regression_data
 
-DELAY = 0.3    # seconds into the call when the SIGINT is sent
-REPEATS = 5    # interrupted calls per measurement (the median is reported)
+DELAY = 0.3  # seconds into the call when the SIGINT is sent
+REPEATS = 5  # interrupted calls per measurement (the median is reported)
 N_LONG = 600_000
 NEVER = 10**6  # max_iter / max_fun a fit does not reach before the signal
 
@@ -87,36 +87,57 @@ def interrupt_latency(call, delay=DELAY):
 
 def _epochs():
     X, y = classification_data("small", "float64")
-    est = MLPClassifier(hidden_layer_sizes=(32,), solver="adam", batch_size=200,
-                        max_iter=NEVER, tol=0.0, n_iter_no_change=NEVER, random_state=0)
+    est = MLPClassifier(
+        hidden_layer_sizes=(32,),
+        solver="adam",
+        batch_size=200,
+        max_iter=NEVER,
+        tol=0.0,
+        n_iter_no_change=NEVER,
+        random_state=0,
+    )
     return lambda: est.fit(X, y)
 
 
 def _partial_fit():
     X, y = long_data()
-    est = MLPRegressor(hidden_layer_sizes=(64,), solver="adam", batch_size=1,
-                       random_state=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=(64,), solver="adam", batch_size=1, random_state=0
+    )
     return lambda: est.partial_fit(X, y)
 
 
 def _lbfgs():
     X, y = regression_data("small", "float64")
-    est = MLPRegressor(hidden_layer_sizes=(32,), solver="lbfgs", max_iter=NEVER,
-                       max_fun=NEVER, tol=0.0, random_state=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=(32,),
+        solver="lbfgs",
+        max_iter=NEVER,
+        max_fun=NEVER,
+        tol=0.0,
+        random_state=0,
+    )
     return lambda: est.fit(X, y)
 
 
 def _lbfgs_long():
     X, y = long_data()
-    est = MLPRegressor(hidden_layer_sizes=(64,), solver="lbfgs", max_iter=NEVER,
-                       max_fun=NEVER, tol=0.0, random_state=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=(64,),
+        solver="lbfgs",
+        max_iter=NEVER,
+        max_fun=NEVER,
+        tol=0.0,
+        random_state=0,
+    )
     return lambda: est.fit(X, y)
 
 
 def _team():
     X, y = long_data()
-    est = MLPRegressor(hidden_layer_sizes=(256, 256), solver="adam", batch_size=200,
-                       random_state=0)
+    est = MLPRegressor(
+        hidden_layer_sizes=(256, 256), solver="adam", batch_size=200, random_state=0
+    )
     return lambda: est.partial_fit(X, y)
 
 

@@ -68,7 +68,8 @@ class GemmProduct:
         k, n = map(int, shape.split("x"))
         trans_b = has_keyword(self.gemm, "trans_b", False)
         (self.A, self.B, self.C, self.keywords), _ = operands(
-            op, k, n, dtype, np.random.default_rng(0), trans_b)
+            op, k, n, dtype, np.random.default_rng(0), trans_b
+        )
         if has_keyword(self.gemm, "repeat", 1):
             self.keywords["repeat"] = PRODUCTS
         self._context = bench_context()
@@ -96,16 +97,23 @@ class TrainingStep:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((STEP_ROWS, inputs))
         scores = X @ rng.standard_normal((inputs, classes))
-        self.y = np.argmax(scores + 0.3 * scores.std() * rng.standard_normal(scores.shape),
-                           axis=1)
+        self.y = np.argmax(
+            scores + 0.3 * scores.std() * rng.standard_normal(scores.shape), axis=1
+        )
         self.X = X.astype(dtype)
         self._saved = os.environ.get(ENV)
         os.environ[ENV] = kernels
         self._context = bench_context()
 
         def make(epochs):
-            return MLPClassifier(hidden, batch_size=BATCH, max_iter=epochs, tol=0.0,
-                                 n_iter_no_change=epochs + 1, random_state=0)
+            return MLPClassifier(
+                hidden,
+                batch_size=BATCH,
+                max_iter=epochs,
+                tol=0.0,
+                n_iter_no_change=epochs + 1,
+                random_state=0,
+            )
 
         self.make = make
         make(1).fit(self.X, self.y)  # warm-up

@@ -24,8 +24,14 @@ scikit-learn's.
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-from .common import (DIGITS_CLASSES, DTYPES, LONG_EPOCHS, bench_context, digits_data,
-                     digits_params)
+from .common import (
+    DIGITS_CLASSES,
+    DTYPES,
+    LONG_EPOCHS,
+    bench_context,
+    digits_data,
+    digits_params,
+)
 
 
 class SmallDataCalls:
@@ -37,8 +43,10 @@ class SmallDataCalls:
 
     def setup_cache(self):
         with bench_context():
-            return {dtype: MLPClassifier(**digits_params(LONG_EPOCHS)).fit(*digits_data(dtype))
-                    for dtype in DTYPES}
+            return {
+                dtype: MLPClassifier(**digits_params(LONG_EPOCHS)).fit(*digits_data(dtype))
+                for dtype in DTYPES
+            }
 
     def setup(self, fitted, dtype):
         self._context = bench_context()
@@ -47,7 +55,8 @@ class SmallDataCalls:
         self.X1, self.X10, self.X32 = X[:1], X[:10], X[:32]
         self.fitted = fitted[dtype]
         self.classifier = MLPClassifier(**digits_params(1)).partial_fit(
-            X, y, classes=DIGITS_CLASSES)
+            X, y, classes=DIGITS_CLASSES
+        )
         self.regressor = MLPRegressor(**digits_params(1)).partial_fit(X, self.y_float)
 
     def teardown(self, fitted, dtype):

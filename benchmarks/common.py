@@ -55,7 +55,9 @@ SIZES = ["small", "medium"]
 # L-BFGS runs `lbfgs_iter` iterations; tol=0 so every fit does all of them.
 SIZE_SPECS = {
     "small": dict(n_samples=1_000, n_features=20, hidden=(32,), epochs=20, lbfgs_iter=50),
-    "medium": dict(n_samples=10_000, n_features=100, hidden=(64, 64), epochs=10, lbfgs_iter=50),
+    "medium": dict(
+        n_samples=10_000, n_features=100, hidden=(64, 64), epochs=10, lbfgs_iter=50
+    ),
 }
 N_CLASSES = 5
 N_TARGETS = 2
@@ -80,7 +82,9 @@ def regression_data(size, dtype):
     spec = SIZE_SPECS[size]
     rng = np.random.default_rng(1)
     X = rng.standard_normal((spec["n_samples"], spec["n_features"]))
-    teacher = rng.standard_normal((spec["n_features"], N_TARGETS)) / np.sqrt(spec["n_features"])
+    teacher = rng.standard_normal((spec["n_features"], N_TARGETS)) / np.sqrt(
+        spec["n_features"]
+    )
     y = np.tanh(X @ teacher) + 0.1 * rng.standard_normal((spec["n_samples"], N_TARGETS))
     return X.astype(dtype), y.astype(dtype)
 
@@ -194,9 +198,14 @@ def digits_params(max_iter, early_stopping=False):
     """Constructor arguments of the small-data benchmarks: hidden (64, 32), adam with
     scikit-learn's defaults (batch_size=min(200, n)), random_state=0, and tol=0 with
     n_iter_no_change > max_iter, so that a fit runs all of its `max_iter` epochs."""
-    return dict(hidden_layer_sizes=DIGITS_HIDDEN, max_iter=max_iter, tol=0.0,
-                n_iter_no_change=max_iter + 1, early_stopping=early_stopping,
-                random_state=0)
+    return dict(
+        hidden_layer_sizes=DIGITS_HIDDEN,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=max_iter + 1,
+        early_stopping=early_stopping,
+        random_state=0,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -263,9 +272,14 @@ def measured_fit(fit_once, fits, retries):
             break
     meter, fitted = min(attempts, key=lambda attempt: attempt[0].seconds)
     first = attempts[0][0]
-    return {"fit_s": meter.seconds, "other_cpu": meter.other_cpu, "base": first.base,
-            "peak": first.peak, "attempts": len(attempts),
-            "retried": len(attempts) > max(fits, 1)}, fitted
+    return {
+        "fit_s": meter.seconds,
+        "other_cpu": meter.other_cpu,
+        "base": first.base,
+        "peak": first.peak,
+        "attempts": len(attempts),
+        "retried": len(attempts) > max(fits, 1),
+    }, fitted
 
 
 def best_of(repeats, func, min_seconds=0.0):
@@ -296,8 +310,10 @@ def busy_warning(shares, during):
     busiest = max((share for share in shares if share is not None), default=None)
     if busiest is None or busiest <= 0.10:
         return None
-    return (f"Warning: other processes kept up to {100 * busiest:.0f}% of the CPUs busy "
-            f"during {during} (column 'other CPU %'); those timings are not reliable.")
+    return (
+        f"Warning: other processes kept up to {100 * busiest:.0f}% of the CPUs busy "
+        f"during {during} (column 'other CPU %'); those timings are not reliable."
+    )
 
 
 def run_in_child(ctx, func, *args):
@@ -332,8 +348,9 @@ def target_status(values, threshold):
     unknown."""
     if not values or any(value is None for value in values):
         return "n/a"
-    met = all(value > threshold if threshold == 1.0 else value >= threshold
-              for value in values)
+    met = all(
+        value > threshold if threshold == 1.0 else value >= threshold for value in values
+    )
     return "met" if met else "missed"
 
 

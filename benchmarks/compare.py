@@ -129,12 +129,30 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 if __package__:  # benchmarks.compare, as asv collects the package
     from . import small_data
-    from .common import (FitMeter, best_of, busy_warning, fmt, fmt_ratio, fmt_required,
-                         measured_fit, run_in_child, target_status)
+    from .common import (
+        FitMeter,
+        best_of,
+        busy_warning,
+        fmt,
+        fmt_ratio,
+        fmt_required,
+        measured_fit,
+        run_in_child,
+        target_status,
+    )
 else:  # python benchmarks/compare.py
     import small_data
-    from common import (FitMeter, best_of, busy_warning, fmt, fmt_ratio, fmt_required,
-                        measured_fit, run_in_child, target_status)
+    from common import (
+        FitMeter,
+        best_of,
+        busy_warning,
+        fmt,
+        fmt_ratio,
+        fmt_required,
+        measured_fit,
+        run_in_child,
+        target_status,
+    )
 
 LIBRARIES = ("fastmlp", "sklearn", "torch")
 LIBRARY_NAMES = {"fastmlp": "fastmlp", "sklearn": "scikit-learn", "torch": "PyTorch"}
@@ -210,7 +228,9 @@ class Config:
         elif self.task == "gridsearch":
             n_candidates = math.prod(len(values) for values in GRID.values())
             prefix = f"GridSearchCV {n_candidates}x{GRID_FOLDS}-fold "
-            hidden = "/".join(str(h).replace(" ", "") for h in GRID["mlp__hidden_layer_sizes"])
+            hidden = "/".join(
+                str(h).replace(" ", "") for h in GRID["mlp__hidden_layer_sizes"]
+            )
             hidden += " x alpha " + "/".join(f"{a:g}" for a in GRID["mlp__alpha"])
         return f"{prefix}{what} {hidden} {how} {short}"
 
@@ -224,13 +244,39 @@ def full_configs():
         Config("wide-f32", 60_000, 784, (256, 256), 10, 256, "float32"),
         Config("predict-f64", 60_000, 784, (100,), 10, 200, "float64", primary="predict"),
         Config("lbfgs-f64", 20_000, 50, (64,), 10, 20_000, "float64", "lbfgs", epochs=50),
-        Config("sparse-f64", 20_000, 5_000, (100,), 10, 200, "float64", epochs=3, density=0.01),
-        Config("defaults-f64", 60_000, 40, (100,), 3, 200, "float64", epochs=3, defaults=True),
-        Config("defaults-f32", 60_000, 40, (100,), 3, 200, "float32", epochs=3, defaults=True),
-        Config("regressor-es-f64", 40_000, 25, (64, 32), 1, 200, "float64", epochs=5,
-               task="regressor", early_stopping=True, defaults=True),
-        Config("gridsearch-f64", 8_000, 20, (100,), 3, 200, "float64", epochs=10,
-               task="gridsearch"),
+        Config(
+            "sparse-f64", 20_000, 5_000, (100,), 10, 200, "float64", epochs=3, density=0.01
+        ),
+        Config(
+            "defaults-f64", 60_000, 40, (100,), 3, 200, "float64", epochs=3, defaults=True
+        ),
+        Config(
+            "defaults-f32", 60_000, 40, (100,), 3, 200, "float32", epochs=3, defaults=True
+        ),
+        Config(
+            "regressor-es-f64",
+            40_000,
+            25,
+            (64, 32),
+            1,
+            200,
+            "float64",
+            epochs=5,
+            task="regressor",
+            early_stopping=True,
+            defaults=True,
+        ),
+        Config(
+            "gridsearch-f64",
+            8_000,
+            20,
+            (100,),
+            3,
+            200,
+            "float64",
+            epochs=10,
+            task="gridsearch",
+        ),
     ]
 
 
@@ -240,8 +286,9 @@ def quick_configs():
     for cfg in full_configs():
         epochs = 5 if cfg.solver == "lbfgs" else 1
         n = 2_000
-        configs.append(dataclasses.replace(
-            cfg, n=n, epochs=epochs, batch_size=min(cfg.batch_size, n)))
+        configs.append(
+            dataclasses.replace(cfg, n=n, epochs=epochs, batch_size=min(cfg.batch_size, n))
+        )
     return configs
 
 
@@ -260,8 +307,14 @@ def make_data(cfg):
         y = np.tanh(X @ teacher) + 0.1 * rng.standard_normal((cfg.n, cfg.n_classes))
         return X, (y[:, 0] if cfg.n_classes == 1 else y)
     if cfg.density:
-        X = sp.random(cfg.n, cfg.d, density=cfg.density, format="csr",
-                      dtype=np.float64, random_state=rng)
+        X = sp.random(
+            cfg.n,
+            cfg.d,
+            density=cfg.density,
+            format="csr",
+            dtype=np.float64,
+            random_state=rng,
+        )
         X.sort_indices()
     else:
         X = rng.standard_normal((cfg.n, cfg.d), dtype=np.float32)
@@ -310,8 +363,11 @@ def epoch_flops(cfg, nnz):
     forward pass of the rows held out for early stopping); None for a grid search."""
     if cfg.task == "gridsearch":
         return None
-    outputs = cfg.n_classes if cfg.task == "regressor" else (
-        1 if cfg.n_classes == 2 else cfg.n_classes)
+    outputs = (
+        cfg.n_classes
+        if cfg.task == "regressor"
+        else (1 if cfg.n_classes == 2 else cfg.n_classes)
+    )
     pairs = list(itertools.pairwise([cfg.d, *cfg.hidden, outputs]))
     if cfg.density:
         first = 4.0 * nnz * pairs[0][1]
@@ -328,12 +384,25 @@ def epoch_flops(cfg, nnz):
 def estimator_params(cfg, max_iter=None):
     max_iter = cfg.epochs if max_iter is None else max_iter
     if cfg.defaults:
-        return dict(hidden_layer_sizes=cfg.hidden, early_stopping=cfg.early_stopping,
-                    max_iter=max_iter, tol=0.0, n_iter_no_change=max_iter + 1,
-                    random_state=0)
-    params = dict(hidden_layer_sizes=cfg.hidden, solver=cfg.solver, alpha=ALPHA,
-                  batch_size=cfg.batch_size, max_iter=max_iter, tol=0.0,
-                  n_iter_no_change=max_iter + 1, shuffle=True, random_state=0)
+        return dict(
+            hidden_layer_sizes=cfg.hidden,
+            early_stopping=cfg.early_stopping,
+            max_iter=max_iter,
+            tol=0.0,
+            n_iter_no_change=max_iter + 1,
+            random_state=0,
+        )
+    params = dict(
+        hidden_layer_sizes=cfg.hidden,
+        solver=cfg.solver,
+        alpha=ALPHA,
+        batch_size=cfg.batch_size,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=max_iter + 1,
+        shuffle=True,
+        random_state=0,
+    )
     params.update(SGD if cfg.solver == "sgd" else ADAM)
     if cfg.early_stopping:
         params["early_stopping"] = True
@@ -404,8 +473,12 @@ def sklearn_initial_weights(units):
     layers = []
     for fan_in, fan_out in itertools.pairwise(units):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
-        layers.append((rng.uniform(-bound, bound, (fan_in, fan_out)),
-                       rng.uniform(-bound, bound, fan_out)))
+        layers.append(
+            (
+                rng.uniform(-bound, bound, (fan_in, fan_out)),
+                rng.uniform(-bound, bound, fan_out),
+            )
+        )
     return layers
 
 
@@ -440,15 +513,21 @@ def measure_torch(cfg, X, y, opts):
         loss_fn = torch.nn.CrossEntropyLoss()
 
     def weight_sq(model):
-        return sum((m.weight ** 2).sum() for m in model if isinstance(m, torch.nn.Linear))
+        return sum((m.weight**2).sum() for m in model if isinstance(m, torch.nn.Linear))
 
     def fit(model, Xf, yf, epochs):
         """Returns (iterations, final loss, optimizer note)."""
         n = Xf.shape[0]
         if cfg.solver == "lbfgs":
-            opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=epochs,
-                                    max_eval=15_000, tolerance_grad=0.0,
-                                    history_size=10, line_search_fn="strong_wolfe")
+            opt = torch.optim.LBFGS(
+                model.parameters(),
+                lr=1.0,
+                max_iter=epochs,
+                max_eval=15_000,
+                tolerance_grad=0.0,
+                history_size=10,
+                line_search_fn="strong_wolfe",
+            )
 
             def closure():
                 opt.zero_grad(set_to_none=True)
@@ -464,18 +543,27 @@ def measure_torch(cfg, X, y, opts):
         bs = min(cfg.batch_size, n)
         weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
         biases = [m.bias for m in model if isinstance(m, torch.nn.Linear)]
-        groups = [{"params": weights, "weight_decay": ALPHA / bs},
-                  {"params": biases, "weight_decay": 0.0}]
+        groups = [
+            {"params": weights, "weight_decay": ALPHA / bs},
+            {"params": biases, "weight_decay": 0.0},
+        ]
         if cfg.solver == "adam":
-            kwargs = dict(lr=ADAM["learning_rate_init"], betas=(ADAM["beta_1"], ADAM["beta_2"]),
-                          eps=ADAM["epsilon"])
+            kwargs = dict(
+                lr=ADAM["learning_rate_init"],
+                betas=(ADAM["beta_1"], ADAM["beta_2"]),
+                eps=ADAM["epsilon"],
+            )
             try:
                 opt, note = torch.optim.Adam(groups, fused=True, **kwargs), "fused Adam"
             except (RuntimeError, TypeError):
                 opt, note = torch.optim.Adam(groups, **kwargs), "Adam"
         else:
-            opt = torch.optim.SGD(groups, lr=SGD["learning_rate_init"],
-                                  momentum=SGD["momentum"], nesterov=SGD["nesterovs_momentum"])
+            opt = torch.optim.SGD(
+                groups,
+                lr=SGD["learning_rate_init"],
+                momentum=SGD["momentum"],
+                nesterov=SGD["nesterovs_momentum"],
+            )
             note = "SGD"
         generator = torch.Generator().manual_seed(0)
         n_batches = math.ceil(n / bs)
@@ -483,7 +571,7 @@ def measure_torch(cfg, X, y, opts):
             order = torch.randperm(n, generator=generator)
             total = 0.0
             for start in range(0, n, bs):
-                idx = order[start:start + bs]
+                idx = order[start : start + bs]
                 opt.zero_grad(set_to_none=True)
                 loss = loss_fn(model(Xf.index_select(0, idx)), yf.index_select(0, idx))
                 loss.backward()
@@ -508,11 +596,18 @@ def measure_torch(cfg, X, y, opts):
             outcome = fit(model, Xt, yt, cfg.epochs)
         return meter, (model, outcome)
 
-    result, (model, (n_iter, loss, note)) = measured_fit(fit_once, opts["fits"], opts["retries"])
+    result, (model, (n_iter, loss, note)) = measured_fit(
+        fit_once, opts["fits"], opts["retries"]
+    )
     predict(model)
     predict_s = best_of(opts["repeats"], lambda: predict(model))
-    return {**result, "n_iter": int(n_iter), "loss": loss, "predict_s": predict_s,
-            "note": note}
+    return {
+        **result,
+        "n_iter": int(n_iter),
+        "loss": loss,
+        "predict_s": predict_s,
+        "note": note,
+    }
 
 
 def merge_rounds(kept, new):
@@ -557,7 +652,7 @@ def gemm_rate(dtype, threads, size=2000, repeats=5):
     with threadpool_limits(threads):
         a @ b
         best = best_of(repeats, lambda: a @ b)
-    return 2.0 * size ** 3 / best / 1e9
+    return 2.0 * size**3 / best / 1e9
 
 
 def cpu_model():
@@ -585,14 +680,27 @@ def fastmlp_source():
         return "not found"
     package = os.path.dirname(spec.origin)
     try:
-        top = subprocess.run(["git", "-C", package, "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        top = subprocess.run(
+            ["git", "-C", package, "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if os.path.realpath(os.path.join(top, "fastmlp")) != os.path.realpath(package):
             return package  # an installed copy inside some other repository
-        commit = subprocess.run(["git", "-C", package, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],
-                               capture_output=True).returncode != 0
+        commit = subprocess.run(
+            ["git", "-C", package, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = (
+            subprocess.run(
+                ["git", "-C", package, "diff", "--quiet", "HEAD", "--", "."],
+                capture_output=True,
+            ).returncode
+            != 0
+        )
     except (OSError, subprocess.CalledProcessError):
         return package
     return f"{package} @ {commit}{' + uncommitted changes' if dirty else ''}"
@@ -610,29 +718,45 @@ def kernels_note():
 
 def header_line(threads, torch_used, load_start):
     versions = [f"Python {platform.python_version()}"]
-    for dist, name in [("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "scikit-learn"),
-                       ("fastmlp", "fastmlp"), ("torch", "torch")]:
+    for dist, name in [
+        ("numpy", "numpy"),
+        ("scipy", "scipy"),
+        ("scikit-learn", "scikit-learn"),
+        ("fastmlp", "fastmlp"),
+        ("torch", "torch"),
+    ]:
         v = version(dist)
         if v is None:
             continue
         if dist == "fastmlp":
             v += f" ({fastmlp_source()})"
-        versions.append(f"{name} {v}" + ("" if dist != "torch" or torch_used else " (unused)"))
+        versions.append(
+            f"{name} {v}" + ("" if dist != "torch" or torch_used else " (unused)")
+        )
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, which fastmlp calls, for the listing)
 
-    blas = sorted({f"{i['internal_api']} {i['version']} {i.get('architecture') or ''} "
-                   f"({os.path.basename(os.path.dirname(i['filepath']))})"
-                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    blas = sorted(
+        {
+            f"{i['internal_api']} {i['version']} {i.get('architecture') or ''} "
+            f"({os.path.basename(os.path.dirname(i['filepath']))})"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        }
+    )
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.node()} ({platform.system()} {platform.machine()}, {os.cpu_count()} CPUs)"
     command = shlex.join([os.path.basename(sys.executable), *sys.argv])
     load = "load avg -"
     if load_start is not None:
-        load = (f"load avg 1/5/15 min: start {'/'.join(f'{x:.1f}' for x in load_start)}, "
-                f"end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
-    return (f"{date} | {machine} | {cpu_model()} | {', '.join(versions)} | "
-            f"BLAS {'; '.join(blas)} | {kernels_note()} | threads {threads} | {load} | "
-            f"`{command}`")
+        load = (
+            f"load avg 1/5/15 min: start {'/'.join(f'{x:.1f}' for x in load_start)}, "
+            f"end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
+    return (
+        f"{date} | {machine} | {cpu_model()} | {', '.join(versions)} | "
+        f"BLAS {'; '.join(blas)} | {kernels_note()} | threads {threads} | {load} | "
+        f"`{command}`"
+    )
 
 
 def fmt_rate(rows_per_s):
@@ -658,7 +782,11 @@ def primary_seconds(cfg, res):
         return None
     if cfg.task == "gridsearch":
         return res["fit_s"]
-    return res["predict_s"] if cfg.primary == "predict" else res["fit_s"] / max(res["n_iter"], 1)
+    return (
+        res["predict_s"]
+        if cfg.primary == "predict"
+        else res["fit_s"] / max(res["n_iter"], 1)
+    )
 
 
 def speedup(cfg, results, other):
@@ -668,9 +796,22 @@ def speedup(cfg, results, other):
 
 
 def table(configs, measured, gemm):
-    columns = ["configuration", "X MiB", "library", "epochs", "s/epoch", "us/batch", "GFLOP/s",
-               "% GEMM", "predict rows/s", "fit peak MiB", "final loss", "other CPU %",
-               "vs sklearn", "vs torch"]
+    columns = [
+        "configuration",
+        "X MiB",
+        "library",
+        "epochs",
+        "s/epoch",
+        "us/batch",
+        "GFLOP/s",
+        "% GEMM",
+        "predict rows/s",
+        "fit peak MiB",
+        "final loss",
+        "other CPU %",
+        "vs sklearn",
+        "vs torch",
+    ]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for cfg in configs:
         results = measured[cfg.run_key]
@@ -688,15 +829,21 @@ def table(configs, measured, gemm):
             per_epoch = res["fit_s"] / max(res["n_iter"], 1)
             flops = epoch_flops(cfg, res["nnz"])
             gflops = None if flops is None else flops / per_epoch / 1e9
-            fraction = None if cfg.density or gflops is None else (
-                100.0 * gflops / gemm[cfg.dtype])
+            fraction = (
+                None
+                if cfg.density or gflops is None
+                else (100.0 * gflops / gemm[cfg.dtype])
+            )
             per_batch = None
             if cfg.solver != "lbfgs" and cfg.task != "gridsearch":
                 per_batch = 1e6 * per_epoch / cfg.batches
             memory = None if res["peak"] is None else (res["peak"] - res["base"]) / 2**20
             ratios = ["", ""]
             if library == "fastmlp":
-                ratios = [fmt_ratio(speedup(cfg, results, other)) for other in ("sklearn", "torch")]
+                ratios = [
+                    fmt_ratio(speedup(cfg, results, other))
+                    for other in ("sklearn", "torch")
+                ]
             cells += [
                 str(res["n_iter"]),
                 fmt(per_epoch, ".3f"),
@@ -732,8 +879,12 @@ TARGETS = [
     ("sparse: fastmlp vs scikit-learn", "sparse-f64", "sklearn", 3.0),
     ("defaults f64: fastmlp vs scikit-learn", "defaults-f64", "sklearn", 6.0),
     ("defaults f32: fastmlp vs scikit-learn", "defaults-f32", "sklearn", 10.0),
-    ("regressor, early stopping f64: fastmlp vs scikit-learn", "regressor-es-f64",
-     "sklearn", 8.0),
+    (
+        "regressor, early stopping f64: fastmlp vs scikit-learn",
+        "regressor-es-f64",
+        "sklearn",
+        8.0,
+    ),
     ("grid search f64: fastmlp vs scikit-learn", "gridsearch-f64", "sklearn", 8.0),
 ]
 
@@ -770,46 +921,91 @@ def targets(configs, measured, gemm):
             if primary_seconds(cfg, res) is not None and res["peak"] is not None:
                 mib = (res["peak"] - res["base"]) / 2**20
                 parts.append(f"{LIBRARY_NAMES[library]} {mib:.1f} MiB")
-        x_mib = next((r["x_bytes"] / 2**20 for r in results.values() if "x_bytes" in r), None)
-        lines.append(f"| L-BFGS fit peak memory ({cfg.describe()}, X {fmt(x_mib, '.1f')} MiB) "
-                     f"| {', '.join(parts) or '-'} | report | - |")
+        x_mib = next(
+            (r["x_bytes"] / 2**20 for r in results.values() if "x_bytes" in r), None
+        )
+        lines.append(
+            f"| L-BFGS fit peak memory ({cfg.describe()}, X {fmt(x_mib, '.1f')} MiB) "
+            f"| {', '.join(parts) or '-'} | report | - |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2,
-                        help="BLAS / OpenMP / torch threads for every library (default 2)")
-    parser.add_argument("--quick", action="store_true",
-                        help="toy sizes and one epoch: a smoke run for CI (~20 s)")
-    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    parser.add_argument("--only", default="",
-                        help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64; "
-                             f"{small_data.KEY} for the small-data section")
-    parser.add_argument("--no-small-data", action="store_true",
-                        help="skip the small-data section (per-call costs on digits)")
-    parser.add_argument("--repeats", type=int, default=3, help="predict_proba timings, best of")
-    parser.add_argument("--calls", type=int, default=None,
-                        help="small-data section: each per-call timing the best of this many "
-                             f"calls (default {small_data.CALLS}; {small_data.QUICK_CALLS} "
-                             "with --quick)")
-    parser.add_argument("--fits", type=int, default=None,
-                        help="fits per library and configuration, the fastest kept "
-                             "(default 3; 1 with --quick)")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="measure every configuration this many times, in turns, "
-                             "keeping each library's fastest (default 2; 1 with --quick)")
-    parser.add_argument("--retries", type=int, default=2,
-                        help="fit again (keeping the fastest) up to this many times while other "
-                             "processes use more than 5%% of the CPUs (default 2)")
-    parser.add_argument("--busy", default=None, metavar="N[,N...]",
-                        help="instead of the report, the busy-machine tables: fastmlp as it "
-                             "chooses its threads vs forced to 1 thread vs forced to its team "
-                             "vs scikit-learn, while N processes spin on the CPUs, per N "
-                             "(e.g. 0,1,2)")
-    parser.add_argument("--kernels", choices=KERNEL_SETTINGS, default=None,
-                        help="FASTMLP_KERNELS for every child: fastmlp's products on OpenBLAS "
-                             "(blas), on its own kernels (own) or its choice (auto)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="BLAS / OpenMP / torch threads for every library (default 2)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="toy sizes and one epoch: a smoke run for CI (~20 s)",
+    )
+    parser.add_argument(
+        "--no-torch", action="store_true", help="skip PyTorch even if installed"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64; "
+        f"{small_data.KEY} for the small-data section",
+    )
+    parser.add_argument(
+        "--no-small-data",
+        action="store_true",
+        help="skip the small-data section (per-call costs on digits)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="predict_proba timings, best of"
+    )
+    parser.add_argument(
+        "--calls",
+        type=int,
+        default=None,
+        help="small-data section: each per-call timing the best of this many "
+        f"calls (default {small_data.CALLS}; {small_data.QUICK_CALLS} "
+        "with --quick)",
+    )
+    parser.add_argument(
+        "--fits",
+        type=int,
+        default=None,
+        help="fits per library and configuration, the fastest kept "
+        "(default 3; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="measure every configuration this many times, in turns, "
+        "keeping each library's fastest (default 2; 1 with --quick)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="fit again (keeping the fastest) up to this many times while other "
+        "processes use more than 5%% of the CPUs (default 2)",
+    )
+    parser.add_argument(
+        "--busy",
+        default=None,
+        metavar="N[,N...]",
+        help="instead of the report, the busy-machine tables: fastmlp as it "
+        "chooses its threads vs forced to 1 thread vs forced to its team "
+        "vs scikit-learn, while N processes spin on the CPUs, per N "
+        "(e.g. 0,1,2)",
+    )
+    parser.add_argument(
+        "--kernels",
+        choices=KERNEL_SETTINGS,
+        default=None,
+        help="FASTMLP_KERNELS for every child: fastmlp's products on OpenBLAS "
+        "(blas), on its own kernels (own) or its choice (auto)",
+    )
     args = parser.parse_args(argv)
     saved = os.environ.get("FASTMLP_KERNELS")
     if args.kernels is not None:
@@ -836,8 +1032,11 @@ def run_report(args, parser):
             parser.error(f"unknown configuration(s): {', '.join(sorted(unknown))}")
         configs = [cfg for cfg in configs if cfg.key in wanted]
         with_small_data = with_small_data and small_data.KEY in wanted
-    use_torch = (bool(configs) and not args.no_torch
-                 and importlib.util.find_spec("torch") is not None)
+    use_torch = (
+        bool(configs)
+        and not args.no_torch
+        and importlib.util.find_spec("torch") is not None
+    )
 
     started = time.perf_counter()
     load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -847,17 +1046,26 @@ def run_report(args, parser):
         # (the baseline subtracted from each child's peak memory includes them).
         preload = ["numpy", "scipy.sparse", "sklearn.neural_network", "fastmlp"]
         if any(cfg.task == "gridsearch" for cfg in configs):
-            preload += ["sklearn.model_selection", "sklearn.pipeline", "sklearn.preprocessing"]
+            preload += [
+                "sklearn.model_selection",
+                "sklearn.pipeline",
+                "sklearn.preprocessing",
+            ]
         preload += (["torch"] if use_torch else []) + (
-            small_data.PRELOAD if with_small_data else [])
+            small_data.PRELOAD if with_small_data else []
+        )
         ctx.set_forkserver_preload(preload)
     else:
         ctx = multiprocessing.get_context("spawn")
 
     fits = args.fits if args.fits is not None else (1 if args.quick else 3)
     rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 2))
-    opts = {"threads": args.threads, "repeats": args.repeats, "retries": args.retries,
-            "fits": fits}
+    opts = {
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "retries": args.retries,
+        "fits": fits,
+    }
     if args.busy is not None:
         try:
             levels = [int(n) for n in args.busy.split(",")]
@@ -883,16 +1091,25 @@ def run_report(args, parser):
     if configs:
         gemm_repeats = 3 if args.quick else 5
         measured, gemm = run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats)
-        sections.append(main_section(configs, measured, gemm, gemm_repeats, opts, use_torch,
-                                     args.quick))
-        failed += [(cfg.key, lib) for cfg in configs
-                   for lib, res in measured[cfg.run_key].items() if "error" in res]
+        sections.append(
+            main_section(configs, measured, gemm, gemm_repeats, opts, use_torch, args.quick)
+        )
+        failed += [
+            (cfg.key, lib)
+            for cfg in configs
+            for lib, res in measured[cfg.run_key].items()
+            if "error" in res
+        ]
     if with_small_data:
         calls = args.calls or (small_data.QUICK_CALLS if args.quick else small_data.CALLS)
         # --quick: a smoke run, no timing repeated however busy the machine is.
-        small_opts = {"threads": args.threads, "fits": fits, "calls": calls,
-                      "retries": 0 if args.quick else args.retries,
-                      "block_s": 0.0 if args.quick else small_data.BLOCK_SECONDS}
+        small_opts = {
+            "threads": args.threads,
+            "fits": fits,
+            "calls": calls,
+            "retries": 0 if args.quick else args.retries,
+            "block_s": 0.0 if args.quick else small_data.BLOCK_SECONDS,
+        }
         small = small_data.run(ctx, small_opts, rounds)
         sections.append(small_data.report(small, small_opts, rounds, args.quick))
         failed += small_data.failed(small)
@@ -903,8 +1120,9 @@ def run_report(args, parser):
         print()
     print(f"Total wall time {time.perf_counter() - started:.0f} s.")
     if failed:
-        print("Failed: " + ", ".join(f"{key}/{lib}" for key, lib in failed),
-              file=sys.stderr)
+        print(
+            "Failed: " + ", ".join(f"{key}/{lib}" for key, lib in failed), file=sys.stderr
+        )
         return 1
     return 0
 
@@ -933,20 +1151,31 @@ def run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats):
                     if library == "torch" and cfg.density:
                         by_library[library] = {"skipped": "skipped (sparse X)"}
                         continue
-                    if library == "torch" and (cfg.task != "classifier"
-                                               or cfg.early_stopping):
-                        by_library[library] = {"skipped": f"skipped ({cfg.task}"
-                                               + (", early stopping)" if cfg.early_stopping
-                                                  else ")")}
+                    if library == "torch" and (
+                        cfg.task != "classifier" or cfg.early_stopping
+                    ):
+                        by_library[library] = {
+                            "skipped": f"skipped ({cfg.task}"
+                            + (", early stopping)" if cfg.early_stopping else ")")
+                        }
                         continue
                     t0 = time.perf_counter()
-                    res = run_in_child(ctx, measure_child, library,
-                                       dataclasses.asdict(cfg), *paths[run_key], opts)
+                    res = run_in_child(
+                        ctx,
+                        measure_child,
+                        library,
+                        dataclasses.asdict(cfg),
+                        *paths[run_key],
+                        opts,
+                    )
                     by_library[library] = merge_rounds(by_library.get(library), res)
-                    print(f"[round {round_ + 1}/{rounds}, {i}/{len(runs)}] {cfg.key} "
-                          f"{library}: "
-                          f"{res.get('error', f'{time.perf_counter() - t0:.1f} s')}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"[round {round_ + 1}/{rounds}, {i}/{len(runs)}] {cfg.key} "
+                        f"{library}: "
+                        f"{res.get('error', f'{time.perf_counter() - t0:.1f} s')}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     # Measured again at the end, the best of both: a busy moment at the start does not
     # lower the reference every "% GEMM" is a fraction of.
     for dtype in dtypes:
@@ -956,23 +1185,43 @@ def run_configs(ctx, configs, opts, rounds, use_torch, gemm_repeats):
 
 def main_section(configs, measured, gemm, gemm_repeats, opts, use_torch, quick):
     """The GEMM rate, the table of the configurations and their targets, as printed."""
-    lines = [f"GEMM rate measured (numpy matmul 2000x2000, {opts['threads']} threads, best "
-             f"of {2 * gemm_repeats} at start and end): float32 {gemm['float32']:.1f} "
-             f"GFLOP/s, float64 {gemm['float64']:.1f} GFLOP/s"]
-    warning = busy_warning((res.get("other_cpu") for by_library in measured.values()
-                            for res in by_library.values()), "a fit")
+    lines = [
+        f"GEMM rate measured (numpy matmul 2000x2000, {opts['threads']} threads, best "
+        f"of {2 * gemm_repeats} at start and end): float32 {gemm['float32']:.1f} "
+        f"GFLOP/s, float64 {gemm['float64']:.1f} GFLOP/s"
+    ]
+    warning = busy_warning(
+        (
+            res.get("other_cpu")
+            for by_library in measured.values()
+            for res in by_library.values()
+        ),
+        "a fit",
+    )
     if warning:
         lines.append(warning)
     if use_torch:
-        notes = {res["note"] for by_library in measured.values()
-                 for res in by_library.values() if res.get("note")}
+        notes = {
+            res["note"]
+            for by_library in measured.values()
+            for res in by_library.values()
+            if res.get("note")
+        }
         lines.append(f"PyTorch optimizers: {', '.join(sorted(notes)) or '-'}")
     if quick:
-        title = "Targets (quick mode: toy sizes, the numbers say nothing about the targets):"
+        title = (
+            "Targets (quick mode: toy sizes, the numbers say nothing about the targets):"
+        )
     else:
         title = "Targets:"
-    lines += ["", table(configs, measured, gemm), "", title, "",
-              targets(configs, measured, gemm)]
+    lines += [
+        "",
+        table(configs, measured, gemm),
+        "",
+        title,
+        "",
+        targets(configs, measured, gemm),
+    ]
     return "\n".join(lines)
 
 
@@ -996,8 +1245,7 @@ BUSY_DIGITS = [
 def spinning(n):
     """`n` processes spinning on the CPUs (a Python `while True: pass` each) for
     the duration of the block."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-             for _ in range(n)]
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
     try:
         time.sleep(0.2 if n else 0.0)  # every spinner running before the first timing
         yield
@@ -1049,8 +1297,10 @@ def busy_child(variant, key, cfg_fields, x_path, y_path, opts):
     """What a child of the busy tables does: {"times": [seconds of each of
     opts["fits"] calls of item `key`, in order]} by `variant` (BUSY_VARIANTS)."""
     library = "sklearn" if variant == "sklearn" else "fastmlp"
-    with threadpool_limits(1 if variant == "one" else opts["threads"]), \
-            warnings.catch_warnings():
+    with (
+        threadpool_limits(1 if variant == "one" else opts["threads"]),
+        warnings.catch_warnings(),
+    ):
         # ConvergenceWarning (fixed epochs), a batch size clipped to the warm-up's rows
         warnings.simplefilter("ignore")
         if variant == "team":
@@ -1083,39 +1333,58 @@ def run_busy(ctx, items, levels, opts, rounds):
                 for round_ in range(rounds):
                     order = BUSY_VARIANTS if round_ % 2 == 0 else BUSY_VARIANTS[::-1]
                     for key, label, fields in items:
-                        x_path, y_path = (None, None) if fields is None else \
-                            paths[Config(**fields).run_key]
+                        x_path, y_path = (
+                            (None, None)
+                            if fields is None
+                            else paths[Config(**fields).run_key]
+                        )
                         for variant in order:
-                            res = run_in_child(ctx, busy_child, variant, key, fields, x_path,
-                                               y_path, opts)
+                            res = run_in_child(
+                                ctx, busy_child, variant, key, fields, x_path, y_path, opts
+                            )
                             if "error" in res:
                                 failed.append(f"{key}/{variant}")
-                                print(f"[busy {level}] {key} {variant}: {res['error']}",
-                                      file=sys.stderr, flush=True)
+                                print(
+                                    f"[busy {level}] {key} {variant}: {res['error']}",
+                                    file=sys.stderr,
+                                    flush=True,
+                                )
                                 continue
-                            best[key, variant] = min(best.get((key, variant), math.inf),
-                                                     *res["times"])
+                            best[key, variant] = min(
+                                best.get((key, variant), math.inf), *res["times"]
+                            )
                             first.setdefault((key, variant), res["times"][0])
-                    print(f"[busy {level}, round {round_ + 1}/{rounds}] done",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"[busy {level}, round {round_ + 1}/{rounds}] done",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             tables.append(busy_table(items, level, best, first, opts, rounds, load))
     return tables, failed
 
 
 def busy_table(items, level, best, first, opts, rounds, load):
     """One busy table as printed."""
+
     def ms(seconds):
         return "-" if seconds is None else f"{1e3 * seconds:.1f} ms"
 
-    what = ("quiet (no other process started)" if level == 0 else
-            f"{level} other process{'es' * (level > 1)} spinning on the CPUs")
-    lines = [f"Busy machine: {what}; BLAS threads {opts['threads']}; best of "
-             f"{opts['fits']} calls in a child x {rounds} round{'s' * (rounds > 1)}, "
-             f"variants alternated; load avg 1 min at the start "
-             f"{'-' if load is None else f'{load:.1f}'}:", "",
-             "| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
-             "(unmeasured) | scikit-learn | fastmlp / faster forced | vs scikit-learn | "
-             f"<= {BUSY_TARGET:.2f}x |", "|" + "---|" * 9]
+    what = (
+        "quiet (no other process started)"
+        if level == 0
+        else f"{level} other process{'es' * (level > 1)} spinning on the CPUs"
+    )
+    lines = [
+        f"Busy machine: {what}; BLAS threads {opts['threads']}; best of "
+        f"{opts['fits']} calls in a child x {rounds} round{'s' * (rounds > 1)}, "
+        f"variants alternated; load avg 1 min at the start "
+        f"{'-' if load is None else f'{load:.1f}'}:",
+        "",
+        "| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
+        "(unmeasured) | scikit-learn | fastmlp / faster forced | vs scikit-learn | "
+        f"<= {BUSY_TARGET:.2f}x |",
+        "|" + "---|" * 9,
+    ]
     met = counted = 0
     for key, label, _ in items:
         times = {variant: best.get((key, variant)) for variant in BUSY_VARIANTS}
@@ -1129,12 +1398,22 @@ def busy_table(items, level, best, first, opts, rounds, load):
         vs_sklearn = None
         if times["measured"] is not None and times["sklearn"] is not None:
             vs_sklearn = times["sklearn"] / times["measured"]
-        cells = [label, ms(times["measured"]), ms(first.get((key, "measured"))),
-                 ms(times["one"]), ms(times["team"]), ms(times["sklearn"]),
-                 fmt(ratio, ".2f"), fmt_ratio(vs_sklearn), status or "n/a"]
+        cells = [
+            label,
+            ms(times["measured"]),
+            ms(first.get((key, "measured"))),
+            ms(times["one"]),
+            ms(times["team"]),
+            ms(times["sklearn"]),
+            fmt(ratio, ".2f"),
+            fmt_ratio(vs_sklearn),
+            status or "n/a",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"{met} of {counted} rows within {BUSY_TARGET:.2f}x of the faster forced "
-              "variant."]
+    lines += [
+        "",
+        f"{met} of {counted} rows within {BUSY_TARGET:.2f}x of the faster forced variant.",
+    ]
     return "\n".join(lines)
 
 

@@ -26,8 +26,14 @@ from fastmlp import MLPClassifier
 
 
 def fit(seed, X, y):
-    return MLPClassifier(hidden_layer_sizes=(100,), batch_size=200, max_iter=3, tol=0.0,
-                         n_iter_no_change=100, random_state=seed).fit(X, y)
+    return MLPClassifier(
+        hidden_layer_sizes=(100,),
+        batch_size=200,
+        max_iter=3,
+        tol=0.0,
+        n_iter_no_change=100,
+        random_state=seed,
+    ).fit(X, y)
 
 
 def main():
@@ -52,6 +58,7 @@ def main():
         return best
 
     with ThreadPoolExecutor(max_workers=args.fits) as pool:
+
         def together():
             list(pool.map(lambda s: fit(s, X, y), seeds))
 

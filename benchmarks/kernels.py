@@ -83,8 +83,22 @@ else:  # python benchmarks/kernels.py
     from compare import cpu_model, fastmlp_source, gemm_rate, version
 
 BATCH = 200
-SHAPES = [(20, 100), (40, 100), (100, 3), (100, 10), (100, 2), (784, 100), (100, 64),
-          (64, 32), (32, 10), (256, 256), (784, 256), (256, 10), (40, 64), (800, 100)]
+SHAPES = [
+    (20, 100),
+    (40, 100),
+    (100, 3),
+    (100, 10),
+    (100, 2),
+    (784, 100),
+    (100, 64),
+    (64, 32),
+    (32, 10),
+    (256, 256),
+    (784, 256),
+    (256, 10),
+    (40, 64),
+    (800, 100),
+]
 QUICK_SHAPES = [(20, 100), (100, 10), (784, 100), (256, 256)]
 OPS = ("forward", "weight grad", "delta back")
 DTYPES = ("float64", "float32")
@@ -134,7 +148,11 @@ def operands(op, k, n, dtype, rng, trans_b=True):
     if op == "forward":
         return (draw(m, k), draw(k, n), np.zeros((m, n), dtype), {}), (m, k, n)
     if op == "weight grad":
-        return (draw(m, k), draw(m, n), np.zeros((k, n), dtype), {"trans_a": True}), (k, m, n)
+        return (draw(m, k), draw(m, n), np.zeros((k, n), dtype), {"trans_a": True}), (
+            k,
+            m,
+            n,
+        )
     W = draw(k, n)
     if trans_b:
         return (draw(m, n), W, np.zeros((m, k), dtype), {"trans_b": True}), (m, n, k)
@@ -160,6 +178,7 @@ def product_caller(gemm, A, B, C, keywords, kernel, repeat):
     def loop(calls):
         for _ in itertools.repeat(None, calls):
             product(A, B, C, kernel=kernel, **keywords)
+
     return loop
 
 
@@ -167,6 +186,7 @@ def seconds_per_call(func, set_seconds, sets):
     """Seconds per call of func: func(calls) makes `calls` calls (or products), in sets
     of about `set_seconds` each (the count found by doubling); the fastest of `sets`
     sets, divided by the calls per set."""
+
     def one_set(calls):
         start = time.perf_counter()
         func(calls)
@@ -183,20 +203,26 @@ def seconds_per_call(func, set_seconds, sets):
 def call_overhead(gemm, dtype, set_seconds, sets):
     """{kernel: seconds} of product on 1 x 1 x 1 operands: the Python call's share."""
     a, b, c = (np.ones((1, 1), dtype) for _ in range(3))
-    return {kernel: seconds_per_call(product_caller(gemm, a, b, c, {}, kernel, False),
-                                     set_seconds, sets)
-            for kernel in ("own", "blas")}
+    return {
+        kernel: seconds_per_call(
+            product_caller(gemm, a, b, c, {}, kernel, False), set_seconds, sets
+        )
+        for kernel in ("own", "blas")
+    }
 
 
 def auto_side(gemm, op, k, n, dtype):
-    """"own" or "blas": the side _gemm.choose takes for the product under
+    """ "own" or "blas": the side _gemm.choose takes for the product under
     FASTMLP_KERNELS=auto, None where the module has no choose."""
     choose = getattr(gemm, "choose", None)
     code = {"forward": "FORWARD", "weight grad": "WEIGHT_GRAD", "delta back": "DELTA"}[op]
     if choose is None or not hasattr(gemm, code):
         return None
-    return "own" if choose(getattr(gemm, code), k, n, np.dtype(dtype).itemsize,
-                           "auto") else "blas"
+    return (
+        "own"
+        if choose(getattr(gemm, code), k, n, np.dtype(dtype).itemsize, "auto")
+        else "blas"
+    )
 
 
 def measure_shapes(gemm, shapes, set_seconds, sets, wt=False):
@@ -225,15 +251,28 @@ def measure_shapes(gemm, shapes, set_seconds, sets, wt=False):
                     worst = max(worst, float(np.abs(C - reference).max()) / scale)
                     own[isa] = seconds_per_call(
                         product_caller(gemm, A, B, C, keywords, "own", repeat),
-                        set_seconds, sets)
+                        set_seconds,
+                        sets,
+                    )
                 gemm.set_isa(default)
                 blas = seconds_per_call(
                     product_caller(gemm, A, B, C, keywords, "blas", repeat),
-                    set_seconds, sets)
-                rows.append({"shape": (k, n), "op": op, "dtype": dtype, "mkn": mkn,
-                             "flops": 2.0 * mkn[0] * mkn[1] * mkn[2], "own": own,
-                             "blas": blas, "auto": auto_side(gemm, op, k, n, dtype),
-                             "mismatch": None if worst <= tolerance[dtype] else worst})
+                    set_seconds,
+                    sets,
+                )
+                rows.append(
+                    {
+                        "shape": (k, n),
+                        "op": op,
+                        "dtype": dtype,
+                        "mkn": mkn,
+                        "flops": 2.0 * mkn[0] * mkn[1] * mkn[2],
+                        "own": own,
+                        "blas": blas,
+                        "auto": auto_side(gemm, op, k, n, dtype),
+                        "mismatch": None if worst <= tolerance[dtype] else worst,
+                    }
+                )
     finally:
         gemm.set_isa(default)
     return rows, repeat, trans_b
@@ -241,20 +280,39 @@ def measure_shapes(gemm, shapes, set_seconds, sets, wt=False):
 
 def shapes_table(rows, isas, default, gemm1):
     """Markdown table of measure_shapes' rows; gemm1: {dtype: single-thread GFLOP/s}."""
-    own_columns = [f"GFLOP/s own {isa}" + (" (default)" if isa == default and len(isas) > 1
-                                           else "") for isa in isas]
-    columns = ["shape (k, n)", "op", "M x K x N", "dtype", *own_columns, "GFLOP/s OpenBLAS",
-               "own/BLAS", "% GEMM own", "% GEMM BLAS", "auto uses"]
+    own_columns = [
+        f"GFLOP/s own {isa}" + (" (default)" if isa == default and len(isas) > 1 else "")
+        for isa in isas
+    ]
+    columns = [
+        "shape (k, n)",
+        "op",
+        "M x K x N",
+        "dtype",
+        *own_columns,
+        "GFLOP/s OpenBLAS",
+        "own/BLAS",
+        "% GEMM own",
+        "% GEMM BLAS",
+        "auto uses",
+    ]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         rate = {isa: row["flops"] / s / 1e9 for isa, s in row["own"].items()}
         blas = row["flops"] / row["blas"] / 1e9
         own = rate[default]
-        cells = [f"({row['shape'][0]}, {row['shape'][1]})", row["op"],
-                 " x ".join(map(str, row["mkn"])), row["dtype"],
-                 *(fmt(rate[isa], ".1f") for isa in isas), fmt(blas, ".1f"),
-                 f"{own / blas:.2f}", fmt(100 * own / gemm1[row["dtype"]], ".0f"),
-                 fmt(100 * blas / gemm1[row["dtype"]], ".0f"), row["auto"] or "-"]
+        cells = [
+            f"({row['shape'][0]}, {row['shape'][1]})",
+            row["op"],
+            " x ".join(map(str, row["mkn"])),
+            row["dtype"],
+            *(fmt(rate[isa], ".1f") for isa in isas),
+            fmt(blas, ".1f"),
+            f"{own / blas:.2f}",
+            fmt(100 * own / gemm1[row["dtype"]], ".0f"),
+            fmt(100 * blas / gemm1[row["dtype"]], ".0f"),
+            row["auto"] or "-",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -263,30 +321,51 @@ def shapes_section(gemm, shapes, set_seconds, sets, gemm1, wt=False):
     isas = tuple(gemm.supported_isas())
     default = gemm.isa()
     with threadpool_limits(1), FitMeter() as meter:
-        overhead = {dtype: call_overhead(gemm, dtype, set_seconds, sets) for dtype in DTYPES}
+        overhead = {
+            dtype: call_overhead(gemm, dtype, set_seconds, sets) for dtype in DTYPES
+        }
         rows, repeat, trans_b = measure_shapes(gemm, shapes, set_seconds, sets, wt)
-    cost = ", ".join(f"{dtype} own {1e6 * o['own']:.2f} us, blas {1e6 * o['blas']:.2f} us"
-                     for dtype, o in overhead.items())
-    how = ("products repeated inside one call (repeat=), no Python call in the times"
-           if repeat else "a Python call per product, its cost included in the times")
+    cost = ", ".join(
+        f"{dtype} own {1e6 * o['own']:.2f} us, blas {1e6 * o['blas']:.2f} us"
+        for dtype, o in overhead.items()
+    )
+    how = (
+        "products repeated inside one call (repeat=), no Python call in the times"
+        if repeat
+        else "a Python call per product, its cost included in the times"
+    )
     delta = "product(D, W, C, trans_b=True)" if trans_b else "product(D, WT, C)"
-    lines = [f"Products of a training step at batch {BATCH}, one thread, hot cache "
-             f"(best of {sets} sets of ~{1e3 * set_seconds:.0f} ms; {how}; delta back as "
-             f"{delta}). Own kernels at {', '.join(isas)} (default {default}). One Python "
-             f"call of product (1 x 1 x 1) costs: {cost}.", "",
-             shapes_table(rows, isas, default, gemm1)]
+    lines = [
+        f"Products of a training step at batch {BATCH}, one thread, hot cache "
+        f"(best of {sets} sets of ~{1e3 * set_seconds:.0f} ms; {how}; delta back as "
+        f"{delta}). Own kernels at {', '.join(isas)} (default {default}). One Python "
+        f"call of product (1 x 1 x 1) costs: {cost}.",
+        "",
+        shapes_table(rows, isas, default, gemm1),
+    ]
     bad = [row for row in rows if row["mismatch"] is not None]
     if bad:
-        lines += ["", "Own results differing from BLAS's: " + "; ".join(
-            f"({r['shape'][0]}, {r['shape'][1]}) {r['op']} {r['dtype']}: relative "
-            f"{r['mismatch']:.1e}" for r in bad)]
+        lines += [
+            "",
+            "Own results differing from BLAS's: "
+            + "; ".join(
+                f"({r['shape'][0]}, {r['shape'][1]}) {r['op']} {r['dtype']}: relative "
+                f"{r['mismatch']:.1e}"
+                for r in bad
+            ),
+        ]
     ratios = [row["blas"] / row["own"][default] for row in rows]
-    lines += ["", f"own/BLAS over the {len(rows)} rows: geometric mean "
-              f"{math.exp(np.mean(np.log(ratios))):.2f}, min {min(ratios):.2f}, "
-              f"max {max(ratios):.2f}; own faster in {sum(r > 1 for r in ratios)}."]
+    lines += [
+        "",
+        f"own/BLAS over the {len(rows)} rows: geometric mean "
+        f"{math.exp(np.mean(np.log(ratios))):.2f}, min {min(ratios):.2f}, "
+        f"max {max(ratios):.2f}; own faster in {sum(r > 1 for r in ratios)}.",
+    ]
     if meter.other_cpu is not None:
-        lines.append(f"Other processes used {100 * meter.other_cpu:.0f}% of the CPUs "
-                     f"during these {meter.seconds:.0f} s.")
+        lines.append(
+            f"Other processes used {100 * meter.other_cpu:.0f}% of the CPUs "
+            f"during these {meter.seconds:.0f} s."
+        )
     return "\n".join(lines)
 
 
@@ -316,13 +395,20 @@ class Step:
 
 
 def step_configs(quick, threads):
-    hidden, inputs, outputs = ((QUICK_HIDDEN, QUICK_INPUTS, QUICK_OUTPUTS) if quick
-                               else (HIDDEN, INPUTS, OUTPUTS))
-    steps = [Step(h, k, c, dtype) for dtype in DTYPES
-             for h, k, c in itertools.product(hidden, inputs, outputs)]
+    hidden, inputs, outputs = (
+        (QUICK_HIDDEN, QUICK_INPUTS, QUICK_OUTPUTS) if quick else (HIDDEN, INPUTS, OUTPUTS)
+    )
+    steps = [
+        Step(h, k, c, dtype)
+        for dtype in DTYPES
+        for h, k, c in itertools.product(hidden, inputs, outputs)
+    ]
     if threads > 1:
-        steps += [Step(h, k, c, dtype, threads, name) for name, k, h, c in THREADED
-                  for dtype in DTYPES]
+        steps += [
+            Step(h, k, c, dtype, threads, name)
+            for name, k, h, c in THREADED
+            for dtype in DTYPES
+        ]
     return steps
 
 
@@ -347,8 +433,14 @@ def step_data(n, inputs, classes, dtype):
 def classifier(step, epochs):
     from fastmlp import MLPClassifier
 
-    return MLPClassifier(step.hidden, batch_size=BATCH, max_iter=epochs, tol=0.0,
-                         n_iter_no_change=epochs + 1, random_state=0)
+    return MLPClassifier(
+        step.hidden,
+        batch_size=BATCH,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
 
 
 def timed_fit(step, setting, epochs, X, y):
@@ -378,24 +470,44 @@ def measure_step(step, n, fits, fit_target, max_epochs, settings=KERNEL_SETTINGS
             epochs = int(min(max_epochs, max(1, round(fit_target / warm))))
             best = dict.fromkeys(settings, (math.inf, None))
             for i in range(fits):
-                for setting in (settings if i % 2 == 0 else settings[::-1]):
-                    best[setting] = min(best[setting],
-                                        timed_fit(step, setting, epochs, X, y),
-                                        key=lambda kept: kept[0])
+                for setting in settings if i % 2 == 0 else settings[::-1]:
+                    best[setting] = min(
+                        best[setting],
+                        timed_fit(step, setting, epochs, X, y),
+                        key=lambda kept: kept[0],
+                    )
     finally:
         if saved is None:
             os.environ.pop(ENV, None)
         else:
             os.environ[ENV] = saved
-    return {"epochs": epochs, **{s: best[s][0] / (epochs * batches) for s in settings},
-            "other_cpu": {s: best[s][1] for s in settings}}
+    return {
+        "epochs": epochs,
+        **{s: best[s][0] / (epochs * batches) for s in settings},
+        "other_cpu": {s: best[s][1] for s in settings},
+    }
 
 
 def steps_table(steps, results, gemm_rates):
     """Markdown table; gemm_rates: {(dtype, threads): GFLOP/s}."""
-    columns = ["network", "inputs", "classes", "dtype", "threads", "MFLOP/batch", "epochs",
-               "us/batch blas", "us/batch auto", "auto/blas speed-up", "GFLOP/s blas",
-               "GFLOP/s auto", "% GEMM blas", "% GEMM auto", "meets", "other CPU %"]
+    columns = [
+        "network",
+        "inputs",
+        "classes",
+        "dtype",
+        "threads",
+        "MFLOP/batch",
+        "epochs",
+        "us/batch blas",
+        "us/batch auto",
+        "auto/blas speed-up",
+        "GFLOP/s blas",
+        "GFLOP/s auto",
+        "% GEMM blas",
+        "% GEMM auto",
+        "meets",
+        "other CPU %",
+    ]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     met = 0
     for step in steps:
@@ -410,15 +522,24 @@ def steps_table(steps, results, gemm_rates):
         if step.name:
             network = f"{step.name} {network}"
         classes = f"{step.classes} (1 unit)" if step.classes == 2 else str(step.classes)
-        cells = [network, str(step.inputs), classes, step.dtype, str(step.threads),
-                 f"{flops / 1e6:.2f}", str(res["epochs"]),
-                 *(f"{1e6 * res[s]:.1f}" for s in KERNEL_SETTINGS),
-                 f"{res['blas'] / res['auto']:.2f}x",
-                 *(f"{rate[s]:.1f}" for s in KERNEL_SETTINGS),
-                 *(f"{100 * share[s]:.0f}" for s in KERNEL_SETTINGS),
-                 f"yes (>= {target:.0%})" if meets else "",
-                 " / ".join(fmt(None if share is None else 100 * share, ".0f")
-                            for share in res["other_cpu"].values())]
+        cells = [
+            network,
+            str(step.inputs),
+            classes,
+            step.dtype,
+            str(step.threads),
+            f"{flops / 1e6:.2f}",
+            str(res["epochs"]),
+            *(f"{1e6 * res[s]:.1f}" for s in KERNEL_SETTINGS),
+            f"{res['blas'] / res['auto']:.2f}x",
+            *(f"{rate[s]:.1f}" for s in KERNEL_SETTINGS),
+            *(f"{100 * share[s]:.0f}" for s in KERNEL_SETTINGS),
+            f"yes (>= {target:.0%})" if meets else "",
+            " / ".join(
+                fmt(None if share is None else 100 * share, ".0f")
+                for share in res["other_cpu"].values()
+            ),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines), met
 
@@ -428,19 +549,36 @@ def steps_section(steps, n, fits, fit_target, max_epochs, gemm_rates, own_built)
     for i, step in enumerate(steps, 1):
         start = time.perf_counter()
         results[step] = measure_step(step, n, fits, fit_target, max_epochs)
-        print(f"[{i}/{len(steps)}] {step.hidden} {step.inputs} inputs {step.classes} "
-              f"classes {step.dtype} {step.threads} thread(s): "
-              f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"[{i}/{len(steps)}] {step.hidden} {step.inputs} inputs {step.classes} "
+            f"classes {step.dtype} {step.threads} thread(s): "
+            f"{time.perf_counter() - start:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     table, met = steps_table(steps, results, gemm_rates)
-    warning = busy_warning((share for res in results.values()
-                            for share in res["other_cpu"].values()), "a kept fit")
-    note = "" if own_built else (" fastmlp._kernels._gemm is not built: the auto "
-                                 "columns measure the same BLAS path as blas.")
-    lines = [f"Training step at batch {BATCH} (MLPClassifier, adam, n = {n} rows, best of "
-             f"{fits} fits of E epochs per setting of {ENV}; other CPU %: the share of the "
-             f"CPUs other processes used during the kept fits, blas / auto).{note}", "",
-             table, "", f"Rows whose auto setting meets its share of the GEMM rate: {met} "
-             f"of {len(steps)} (70% on one thread, 80% on more)."]
+    warning = busy_warning(
+        (share for res in results.values() for share in res["other_cpu"].values()),
+        "a kept fit",
+    )
+    note = (
+        ""
+        if own_built
+        else (
+            " fastmlp._kernels._gemm is not built: the auto "
+            "columns measure the same BLAS path as blas."
+        )
+    )
+    lines = [
+        f"Training step at batch {BATCH} (MLPClassifier, adam, n = {n} rows, best of "
+        f"{fits} fits of E epochs per setting of {ENV}; other CPU %: the share of the "
+        f"CPUs other processes used during the kept fits, blas / auto).{note}",
+        "",
+        table,
+        "",
+        f"Rows whose auto setting meets its share of the GEMM rate: {met} "
+        f"of {len(steps)} (70% on one thread, 80% on more).",
+    ]
     if warning:
         lines.append(warning)
     return "\n".join(lines)
@@ -457,39 +595,69 @@ def header(gemm):
             versions.append(f"{dist} {v}")
     import scipy.linalg  # noqa: F401  (loads SciPy's BLAS for the listing)
 
-    blas = sorted({f"{i['internal_api']} {i['version']} {i.get('architecture') or ''}"
-                   for i in threadpool_info() if i.get("user_api") == "blas"})
+    blas = sorted(
+        {
+            f"{i['internal_api']} {i['version']} {i.get('architecture') or ''}"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        }
+    )
     if gemm is None:
         own = "own kernels: not built"
     else:
-        own = (f"own kernels: {gemm.isa()} (supported: "
-               f"{', '.join(gemm.supported_isas())})")
+        own = f"own kernels: {gemm.isa()} (supported: {', '.join(gemm.supported_isas())})"
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"{date} | {cpu_model()} ({os.cpu_count()} CPUs) | {', '.join(versions)} | "
-            f"fastmlp from {fastmlp_source()} | BLAS {'; '.join(blas)} | {own}")
+    return (
+        f"{date} | {cpu_model()} ({os.cpu_count()} CPUs) | {', '.join(versions)} | "
+        f"fastmlp from {fastmlp_source()} | BLAS {'; '.join(blas)} | {own}"
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2,
-                        help="threads of the MNIST-sized and wide rows of section steps "
-                             "(default 2; 1 leaves them out)")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer shapes and networks, short timings (a smoke run)")
-    parser.add_argument("--sections", default="shapes,steps",
-                        help="comma-separated: shapes, steps (default both)")
-    parser.add_argument("--isa", default=None,
-                        help="force the own kernels' instruction set (_gemm.set_isa) for "
-                             "section steps and the default columns of section shapes")
-    parser.add_argument("--wt", action="store_true",
-                        help="section shapes: delta back as product(D, WT, C) with WT = W.T "
-                             "contiguous instead of product(D, W, C, trans_b=True)")
-    parser.add_argument("--sets", type=int, default=None,
-                        help="section shapes: timing sets per product, the fastest kept "
-                             "(default 30; 5 with --quick)")
-    parser.add_argument("--fits", type=int, default=None,
-                        help="section steps: fits per network and setting, the fastest "
-                             "kept (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads of the MNIST-sized and wide rows of section steps "
+        "(default 2; 1 leaves them out)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer shapes and networks, short timings (a smoke run)",
+    )
+    parser.add_argument(
+        "--sections",
+        default="shapes,steps",
+        help="comma-separated: shapes, steps (default both)",
+    )
+    parser.add_argument(
+        "--isa",
+        default=None,
+        help="force the own kernels' instruction set (_gemm.set_isa) for "
+        "section steps and the default columns of section shapes",
+    )
+    parser.add_argument(
+        "--wt",
+        action="store_true",
+        help="section shapes: delta back as product(D, WT, C) with WT = W.T "
+        "contiguous instead of product(D, W, C, trans_b=True)",
+    )
+    parser.add_argument(
+        "--sets",
+        type=int,
+        default=None,
+        help="section shapes: timing sets per product, the fastest kept "
+        "(default 30; 5 with --quick)",
+    )
+    parser.add_argument(
+        "--fits",
+        type=int,
+        default=None,
+        help="section steps: fits per network and setting, the fastest "
+        "kept (default 3; 1 with --quick)",
+    )
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
     unknown = sections - {"shapes", "steps"}
@@ -497,6 +665,7 @@ def main(argv=None):
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
 
     import scipy.linalg  # noqa: F401  (SciPy's BLAS loaded before any thread limit)
+
     import fastmlp  # noqa: F401
 
     gemm = load_gemm()
@@ -507,15 +676,24 @@ def main(argv=None):
     started = time.perf_counter()
     quick = args.quick
     gemm_size, gemm_repeats = (1000, 3) if quick else (2000, 5)
-    thread_counts = [1] + ([args.threads] if args.threads > 1 and "steps" in sections else [])
-    rates = {(dtype, t): gemm_rate(dtype, t, size=gemm_size, repeats=gemm_repeats)
-             for dtype in DTYPES for t in thread_counts}
+    thread_counts = [1] + (
+        [args.threads] if args.threads > 1 and "steps" in sections else []
+    )
+    rates = {
+        (dtype, t): gemm_rate(dtype, t, size=gemm_size, repeats=gemm_repeats)
+        for dtype in DTYPES
+        for t in thread_counts
+    }
 
     print(header(gemm))
     print()
-    print(f"GEMM rate (numpy matmul {gemm_size}x{gemm_size}, best of {gemm_repeats}): "
-          + ", ".join(f"{dtype} {t} thread{'s' * (t > 1)} {rates[dtype, t]:.1f} GFLOP/s"
-                      for (dtype, t) in rates))
+    print(
+        f"GEMM rate (numpy matmul {gemm_size}x{gemm_size}, best of {gemm_repeats}): "
+        + ", ".join(
+            f"{dtype} {t} thread{'s' * (t > 1)} {rates[dtype, t]:.1f} GFLOP/s"
+            for (dtype, t) in rates
+        )
+    )
     print()
     if "shapes" in sections:
         if gemm is None:
@@ -524,15 +702,25 @@ def main(argv=None):
             set_seconds = QUICK_SET_SECONDS if quick else SET_SECONDS
             sets = args.sets or (5 if quick else 30)
             gemm1 = {dtype: rates[dtype, 1] for dtype in DTYPES}
-            print(shapes_section(gemm, QUICK_SHAPES if quick else SHAPES, set_seconds,
-                                 sets, gemm1, args.wt))
+            print(
+                shapes_section(
+                    gemm,
+                    QUICK_SHAPES if quick else SHAPES,
+                    set_seconds,
+                    sets,
+                    gemm1,
+                    args.wt,
+                )
+            )
         print()
     if "steps" in sections:
         fits = args.fits or (1 if quick else 3)
         steps = step_configs(quick, args.threads)
         n = QUICK_ROWS if quick else ROWS
         fit_target, max_epochs = (0.1, 5) if quick else (FIT_SECONDS, MAX_EPOCHS)
-        print(steps_section(steps, n, fits, fit_target, max_epochs, rates, gemm is not None))
+        print(
+            steps_section(steps, n, fits, fit_target, max_epochs, rates, gemm is not None)
+        )
         print()
     print(f"Total wall time {time.perf_counter() - started:.0f} s.")
     return 0

@@ -40,20 +40,48 @@ import time
 from dataclasses import dataclass
 
 if __package__:  # benchmarks.small_data, as asv collects the package
-    from .common import (DIGITS_CLASSES, DTYPES, LONG_EPOCHS, FitMeter, best_of,
-                         bench_context, busy_warning, digits_data, digits_params, fmt,
-                         fmt_ratio, fmt_required, measured_fit, run_in_child, target_status)
+    from .common import (
+        DIGITS_CLASSES,
+        DTYPES,
+        LONG_EPOCHS,
+        FitMeter,
+        bench_context,
+        best_of,
+        busy_warning,
+        digits_data,
+        digits_params,
+        fmt,
+        fmt_ratio,
+        fmt_required,
+        measured_fit,
+        run_in_child,
+        target_status,
+    )
 else:  # imported by python benchmarks/compare.py
-    from common import (DIGITS_CLASSES, DTYPES, LONG_EPOCHS, FitMeter, best_of,
-                        bench_context, busy_warning, digits_data, digits_params, fmt,
-                        fmt_ratio, fmt_required, measured_fit, run_in_child, target_status)
+    from common import (
+        DIGITS_CLASSES,
+        DTYPES,
+        LONG_EPOCHS,
+        FitMeter,
+        bench_context,
+        best_of,
+        busy_warning,
+        digits_data,
+        digits_params,
+        fmt,
+        fmt_ratio,
+        fmt_required,
+        measured_fit,
+        run_in_child,
+        target_status,
+    )
 
 KEY = "small-data"  # compare.py --only key of the section
 LIBRARIES = ("fastmlp", "sklearn")
 LIBRARY_NAMES = {"fastmlp": "fastmlp", "sklearn": "scikit-learn"}
 SHORT = {"float32": "f32", "float64": "f64"}
 PRELOAD = ["sklearn.datasets", "sklearn.model_selection"]  # for the forkserver
-CALLS = 200        # best of this many calls per call row (a fifth for 1797 rows)
+CALLS = 200  # best of this many calls per call row (a fifth for 1797 rows)
 QUICK_CALLS = 20
 BLOCK_SECONDS = 0.3  # and of as many more as fit in this time (0 with --quick)
 SHARE_SECONDS = 0.1  # "other CPU %" of a shorter block is not shown (10 ms CPU ticks)
@@ -65,7 +93,7 @@ class Row:
     key: str
     label: str
     target: float = None  # required speed-up vs scikit-learn, None: no target
-    of: tuple = ()        # derived: (key of the 40-epoch fit, key of the 1-epoch fit)
+    of: tuple = ()  # derived: (key of the 40-epoch fit, key of the 1-epoch fit)
 
 
 ROWS = [
@@ -84,8 +112,11 @@ ROWS = [
     Row("cv", f"cross_val_score, cv=5, {CV_EPOCHS} epochs", 5.0),
     Row("fit-40", f"fit, {LONG_EPOCHS} epochs", 6.0),
     Row("fit-40-es", f"fit, {LONG_EPOCHS} epochs, early_stopping", 6.0),
-    Row("epoch", f"fit, per epoch: (t({LONG_EPOCHS}) - t(1)) / {LONG_EPOCHS - 1}",
-        of=("fit-40", "fit-1")),
+    Row(
+        "epoch",
+        f"fit, per epoch: (t({LONG_EPOCHS}) - t(1)) / {LONG_EPOCHS - 1}",
+        of=("fit-40", "fit-1"),
+    ),
     Row("epoch-es", "fit, per epoch, early_stopping", of=("fit-40-es", "fit-1-es")),
 ]
 
@@ -108,8 +139,10 @@ def measure(library, dtype, opts):
     results = {}
 
     def keep(key, seconds, share, block_seconds):
-        results[key] = {"s": seconds,
-                        "other_cpu": share if block_seconds >= SHARE_SECONDS else None}
+        results[key] = {
+            "s": seconds,
+            "other_cpu": share if block_seconds >= SHARE_SECONDS else None,
+        }
 
     def best_call(key, func, calls):
         func()  # warm-up
@@ -134,10 +167,14 @@ def measure(library, dtype, opts):
     with bench_context(opts["threads"]):
         models = {}
         for suffix, early_stopping in (("", False), ("-es", True)):
-            best_call(f"fit-1{suffix}", lambda: classifier(1, early_stopping).fit(X, y),
-                      max(calls // 10, 2))
+            best_call(
+                f"fit-1{suffix}",
+                lambda: classifier(1, early_stopping).fit(X, y),
+                max(calls // 10, 2),
+            )
             models[early_stopping] = kept_fit(
-                f"fit-40{suffix}", lambda: classifier(LONG_EPOCHS, early_stopping).fit(X, y))
+                f"fit-40{suffix}", lambda: classifier(LONG_EPOCHS, early_stopping).fit(X, y)
+            )
         kept_fit("cv", lambda: cross_val_score(classifier(CV_EPOCHS), X, y, cv=5))
 
         fitted = models[False]
@@ -151,8 +188,11 @@ def measure(library, dtype, opts):
         learner = classifier(1).partial_fit(X, y, classes=DIGITS_CLASSES)
         for prefix, model, target in (("", learner, y), ("reg-", regressor, y_float)):
             for rows in (1, 32):
-                best_call(f"{prefix}partial-{rows}",
-                          lambda: model.partial_fit(X[:rows], target[:rows]), calls)
+                best_call(
+                    f"{prefix}partial-{rows}",
+                    lambda: model.partial_fit(X[:rows], target[:rows]),
+                    calls,
+                )
     return results
 
 
@@ -171,9 +211,12 @@ def run(ctx, opts, rounds):
                 start = time.perf_counter()
                 res = run_in_child(ctx, measure, library, dtype, opts)
                 measured[library, dtype] = merge_rounds(measured.get((library, dtype)), res)
-                print(f"[round {round_ + 1}/{rounds}] {KEY}-{SHORT[dtype]} {library}: "
-                      f"{res.get('error', f'{time.perf_counter() - start:.1f} s')}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[round {round_ + 1}/{rounds}] {KEY}-{SHORT[dtype]} {library}: "
+                    f"{res.get('error', f'{time.perf_counter() - start:.1f} s')}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return measured
 
 
@@ -220,48 +263,83 @@ def other_cpu(measured, library, dtype, row):
 
 
 def table(measured):
-    columns = ["call (digits 1797x64, (64,32))", "dtype", *LIBRARY_NAMES.values(),
-               "vs sklearn", "other CPU %"]
+    columns = [
+        "call (digits 1797x64, (64,32))",
+        "dtype",
+        *LIBRARY_NAMES.values(),
+        "vs sklearn",
+        "other CPU %",
+    ]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in ROWS:
         for dtype in DTYPES:
-            times = [fmt_seconds(seconds(measured, library, dtype, row))
-                     for library in LIBRARIES]
-            shares = " / ".join(fmt(other_cpu(measured, library, dtype, row), ".0f")
-                                for library in LIBRARIES)
-            cells = [row.label, dtype, *times, fmt_ratio(speedup(measured, dtype, row)),
-                     "-" if row.of else shares]
+            times = [
+                fmt_seconds(seconds(measured, library, dtype, row)) for library in LIBRARIES
+            ]
+            shares = " / ".join(
+                fmt(other_cpu(measured, library, dtype, row), ".0f")
+                for library in LIBRARIES
+            )
+            cells = [
+                row.label,
+                dtype,
+                *times,
+                fmt_ratio(speedup(measured, dtype, row)),
+                "-" if row.of else shares,
+            ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def targets(measured):
-    lines = ["| target: fastmlp vs scikit-learn | float32 | float64 | required | status |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| target: fastmlp vs scikit-learn | float32 | float64 | required | status |",
+        "|---|---|---|---|---|",
+    ]
     for row in ROWS:
         if row.target is None:
             continue
         ratios = [speedup(measured, dtype, row) for dtype in DTYPES]
-        cells = [row.label, *map(fmt_ratio, ratios), fmt_required(row.target),
-                 target_status(ratios, row.target)]
+        cells = [
+            row.label,
+            *map(fmt_ratio, ratios),
+            fmt_required(row.target),
+            target_status(ratios, row.target),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def report(measured, opts, rounds, quick):
     """The section as printed by compare.py: a title, the table, the targets."""
-    how = (f"best of {opts['calls']} calls, fits of 1 epoch best of "
-           f"{max(opts['calls'] // 10, 2)}, cross_val_score and {LONG_EPOCHS} epochs best "
-           f"of {opts['fits']}; the fastest over {rounds} round{'s' * (rounds > 1)}")
-    lines = [f"Small data: per-call costs (fastmlp vs scikit-learn; {how}; BLAS threads "
-             f"{opts['threads']}):", "", table(measured), ""]
-    warning = busy_warning((res["other_cpu"] for by_key in measured.values()
-                            if "error" not in by_key for res in by_key.values()),
-                           "a measurement")
+    how = (
+        f"best of {opts['calls']} calls, fits of 1 epoch best of "
+        f"{max(opts['calls'] // 10, 2)}, cross_val_score and {LONG_EPOCHS} epochs best "
+        f"of {opts['fits']}; the fastest over {rounds} round{'s' * (rounds > 1)}"
+    )
+    lines = [
+        f"Small data: per-call costs (fastmlp vs scikit-learn; {how}; BLAS threads "
+        f"{opts['threads']}):",
+        "",
+        table(measured),
+        "",
+    ]
+    warning = busy_warning(
+        (
+            res["other_cpu"]
+            for by_key in measured.values()
+            if "error" not in by_key
+            for res in by_key.values()
+        ),
+        "a measurement",
+    )
     if warning:
         lines += [warning, ""]
-    errors = [f"{LIBRARY_NAMES[library]} {dtype}: {res['error']}"
-              for (library, dtype), res in measured.items() if "error" in res]
+    errors = [
+        f"{LIBRARY_NAMES[library]} {dtype}: {res['error']}"
+        for (library, dtype), res in measured.items()
+        if "error" in res
+    ]
     if errors:
         lines += ["Errors: " + "; ".join(errors), ""]
     title = "Small-data targets"
@@ -273,5 +351,8 @@ def report(measured, opts, rounds, quick):
 
 def failed(measured):
     """[(section key, library)] of the children that failed."""
-    return [(f"{KEY}-{SHORT[dtype]}", library)
-            for (library, dtype), res in measured.items() if "error" in res]
+    return [
+        (f"{KEY}-{SHORT[dtype]}", library)
+        for (library, dtype), res in measured.items()
+        if "error" in res
+    ]

@@ -40,21 +40,33 @@ def main():
     rng = np.random.RandomState(0)
     X = rng.randn(20000, 20)
     y = (X[:, :3].sum(axis=1) + 0.5 * rng.randn(20000) > 0).astype(int)
-    params = dict(hidden_layer_sizes=(32, 32), batch_size=32, solver="adam",
-                  max_iter=5, tol=0.0, random_state=0)
-    print(f"{platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, BLAS threads {args.threads}\n")
+    params = dict(
+        hidden_layer_sizes=(32, 32),
+        batch_size=32,
+        solver="adam",
+        max_iter=5,
+        tol=0.0,
+        random_state=0,
+    )
+    print(
+        f"{platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, BLAS threads {args.threads}\n"
+    )
     print("| dtype | scikit-learn (s) | fastmlp (s) | speed-up | max loss-curve diff |")
     print("|---|---|---|---|---|")
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for dtype in (np.float64, np.float32):
             Xd = X.astype(dtype)
-            t_sk, sk = best_time(lambda: SklearnMLPClassifier(**params), Xd, y, args.repeats)
+            t_sk, sk = best_time(
+                lambda: SklearnMLPClassifier(**params), Xd, y, args.repeats
+            )
             t_us, us = best_time(lambda: MLPClassifier(**params), Xd, y, args.repeats)
             diff = np.max(np.abs(np.subtract(sk.loss_curve_, us.loss_curve_)))
-            print(f"| {np.dtype(dtype).name} | {t_sk:.3f} | {t_us:.3f} | "
-                  f"{t_sk / t_us:.1f}x | {diff:.1e} |")
+            print(
+                f"| {np.dtype(dtype).name} | {t_sk:.3f} | {t_us:.3f} | "
+                f"{t_sk / t_us:.1f}x | {diff:.1e} |"
+            )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from docutils import nodes
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "sphinxext"))
 
-import gallery_helpers  # noqa: E402
 
 import fastmlp  # noqa: E402
 
@@ -143,7 +142,12 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
-html_sidebars = {"changelog": [], "getting_started": [], "development": [], "benchmarks": []}
+html_sidebars = {
+    "changelog": [],
+    "getting_started": [],
+    "development": [],
+    "benchmarks": [],
+}
 
 # -- copybutton: copy the code, not the prompts or the output -------------------------
 
@@ -188,7 +192,8 @@ def _sklearn_api_page(app, env, node, contnode):
     if node.get("refdomain") != "py" or node.get("reftype") not in _PY_ROLES:
         return None
     if not target.startswith("sklearn.") or any(
-            part.startswith("_") for part in target.split(".")):
+        part.startswith("_") for part in target.split(".")
+    ):
         return None
     module_name, _, name = target.rpartition(".")
     try:
@@ -198,8 +203,9 @@ def _sklearn_api_page(app, env, node, contnode):
     if not (inspect.isclass(obj) or inspect.isfunction(obj)):
         return None
     uri = f"{SKLEARN_DOCS}modules/generated/{target}.html#{target}"
-    reference = nodes.reference("", "", internal=False, refuri=uri,
-                                reftitle=f"(in scikit-learn) {target}")
+    reference = nodes.reference(
+        "", "", internal=False, refuri=uri, reftitle=f"(in scikit-learn) {target}"
+    )
     reference.append(contnode)
     return reference
 

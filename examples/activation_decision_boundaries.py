@@ -31,8 +31,19 @@ from sklearn.model_selection import train_test_split
 
 import fastmlp
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu",
-               "selu", "softplus", "gelu", "silu", "gaussian"]
+ACTIVATIONS = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "silu",
+    "gaussian",
+]
 
 # %%
 # Fit one network per activation
@@ -46,29 +57,44 @@ def main(quick=False):
     accuracies."""
     X, y = make_moons(n_samples=400, noise=0.25, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=0)
+        X, y, test_size=0.25, random_state=0
+    )
     models, accuracies = {}, {}
     for activation in ACTIVATIONS:
-        clf = fastmlp.MLPClassifier(hidden_layer_sizes=(16, 16),
-                                    activation=activation, solver="lbfgs",
-                                    alpha=1e-3, max_iter=100 if quick else 300,
-                                    random_state=0)
+        clf = fastmlp.MLPClassifier(
+            hidden_layer_sizes=(16, 16),
+            activation=activation,
+            solver="lbfgs",
+            alpha=1e-3,
+            max_iter=100 if quick else 300,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(X_train, y_train)
         models[activation] = clf
         accuracies[activation] = clf.score(X_test, y_test)
-        print(f"{activation:12s} test accuracy "
-              f"{accuracies[activation]:.3f}  ({clf.n_iter_} iterations)")
-    return {"X_train": X_train, "y_train": y_train, "X_test": X_test,
-            "y_test": y_test, "models": models, "accuracies": accuracies}
+        print(
+            f"{activation:12s} test accuracy "
+            f"{accuracies[activation]:.3f}  ({clf.n_iter_} iterations)"
+        )
+    return {
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_test": X_test,
+        "y_test": y_test,
+        "models": models,
+        "accuracies": accuracies,
+    }
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="Decision boundaries of fastmlp's hidden activations.")
-    parser.add_argument("--quick", action="store_true",
-                        help="at most 100 L-BFGS iterations instead of 300")
+        description="Decision boundaries of fastmlp's hidden activations."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="at most 100 L-BFGS iterations instead of 300"
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     result = main(quick=parser.parse_known_args()[0].quick)
 
@@ -79,22 +105,41 @@ if __name__ == "__main__":
 # as with any other. Training points are circles, held-out points triangles.
 
 if __name__ == "__main__":
-    fig, axes = plt.subplots(3, 4, figsize=(13, 9.6), layout="constrained",
-                             sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        3, 4, figsize=(13, 9.6), layout="constrained", sharex=True, sharey=True
+    )
     X_all = result["X_train"]
     for ax, (activation, clf) in zip(axes.flat, result["models"].items()):
         DecisionBoundaryDisplay.from_estimator(
-            clf, X_all, response_method="predict_proba", cmap="RdBu",
-            alpha=0.75, ax=ax, grid_resolution=120, eps=0.5)
-        ax.scatter(*result["X_train"].T, c=result["y_train"], cmap="RdBu",
-                   edgecolors="w", s=14, linewidths=0.5)
-        ax.scatter(*result["X_test"].T, c=result["y_test"], cmap="RdBu",
-                   edgecolors="w", s=24, marker="^", linewidths=0.5)
-        ax.set_title(
-            f"{activation}: {result['accuracies'][activation]:.3f}")
+            clf,
+            X_all,
+            response_method="predict_proba",
+            cmap="RdBu",
+            alpha=0.75,
+            ax=ax,
+            grid_resolution=120,
+            eps=0.5,
+        )
+        ax.scatter(
+            *result["X_train"].T,
+            c=result["y_train"],
+            cmap="RdBu",
+            edgecolors="w",
+            s=14,
+            linewidths=0.5,
+        )
+        ax.scatter(
+            *result["X_test"].T,
+            c=result["y_test"],
+            cmap="RdBu",
+            edgecolors="w",
+            s=24,
+            marker="^",
+            linewidths=0.5,
+        )
+        ax.set_title(f"{activation}: {result['accuracies'][activation]:.3f}")
         ax.set_xlabel("")
         ax.set_ylabel("")
     axes.flat[-1].set_axis_off()
-    fig.suptitle("make_moons, hidden_layer_sizes=(16, 16): test accuracy "
-                 "per activation")
+    fig.suptitle("make_moons, hidden_layer_sizes=(16, 16): test accuracy per activation")
     plt.show()

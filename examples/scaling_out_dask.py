@@ -51,8 +51,9 @@ try:
     from dask_ml.wrappers import Incremental, ParallelPostFit
     from distributed import Client, LocalCluster, WorkerPlugin
 except ImportError as exc:  # pragma: no cover - message for a user
-    raise SystemExit(f"{exc}\nthis example needs: pip install "
-                     "'dask[distributed]' dask-ml") from exc
+    raise SystemExit(
+        f"{exc}\nthis example needs: pip install 'dask[distributed]' dask-ml"
+    ) from exc
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -87,16 +88,21 @@ def blas_threads():
     on a worker)."""
     import os
 
-    import fastmlp  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    return {os.path.basename(p["filepath"]): p["num_threads"]
-            for p in threadpool_info() if p["user_api"] == "blas"}
+    import fastmlp  # noqa: F401
+
+    return {
+        os.path.basename(p["filepath"]): p["num_threads"]
+        for p in threadpool_info()
+        if p["user_api"] == "blas"
+    }
 
 
 def ignore_convergence_warnings():
     """Short runs here stop at max_iter on purpose (run on each worker)."""
     warnings.simplefilter("ignore", ConvergenceWarning)
+
 
 # %%
 # 1. A grid search whose fits run on the workers
@@ -110,33 +116,34 @@ def grid_search(client, size):
     X, y = load_digits(return_X_y=True)
     model = make_pipeline(
         StandardScaler(),
-        fastmlp.MLPClassifier(max_iter=15 if size == "quick" else 50,
-                              batch_size=64, random_state=0))
+        fastmlp.MLPClassifier(
+            max_iter=15 if size == "quick" else 50, batch_size=64, random_state=0
+        ),
+    )
     grid = {
-        "mlpclassifier__hidden_layer_sizes": [(32,), (64,)] if size == "quick"
+        "mlpclassifier__hidden_layer_sizes": [(32,), (64,)]
+        if size == "quick"
         else [(32,), (64,), (64, 32)],
-        "mlpclassifier__alpha": [1e-4, 1e-1] if size == "quick"
-        else [1e-4, 1e-2, 1e-1],
+        "mlpclassifier__alpha": [1e-4, 1e-1] if size == "quick" else [1e-4, 1e-2, 1e-1],
     }
     start = time.perf_counter()
     with joblib.parallel_backend("dask"):
         search = GridSearchCV(model, grid, cv=3, n_jobs=-1).fit(X, y)
     elapsed = time.perf_counter() - start
     n_fits = 3 * len(search.cv_results_["params"])
-    print(f"1. GridSearchCV on the cluster: {n_fits} fits + 1 refit "
-          f"in {elapsed:.1f} s")
-    best = {key.split("__")[-1]: value
-            for key, value in search.best_params_.items()}
+    print(f"1. GridSearchCV on the cluster: {n_fits} fits + 1 refit in {elapsed:.1f} s")
+    best = {key.split("__")[-1]: value for key, value in search.best_params_.items()}
     print(f"   best_params_ = {best}")
     print(f"   best_score_  = {search.best_score_:.4f}")
 
     # The same search in this process, one fit after the other.
     local = GridSearchCV(model, grid, cv=3, n_jobs=1).fit(X, y)
-    same = (local.best_params_ == search.best_params_ and np.array_equal(
-        local.cv_results_["mean_test_score"],
-        search.cv_results_["mean_test_score"]))
+    same = local.best_params_ == search.best_params_ and np.array_equal(
+        local.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
+    )
     print(f"   the same best_params_ and scores as run locally: {same}\n")
     return search, same
+
 
 # %%
 # 2. Training over a chunked dask array
@@ -146,32 +153,49 @@ def grid_search(client, size):
 
 
 def incremental(client, size):
-    n_samples, chunk = {"quick": (40_000, 10_000), "full": (1_000_000, 50_000),
-                        "default": (200_000, 25_000)}[size]
+    n_samples, chunk = {
+        "quick": (40_000, 10_000),
+        "full": (1_000_000, 50_000),
+        "default": (200_000, 25_000),
+    }[size]
     # Generated on the workers, block by block: never one array in this
     # process. The last fifth of the blocks is held out for testing.
     X_all, y_all = make_classification(
-        n_samples=n_samples * 5 // 4, n_features=20, n_informative=10,
-        chunks=chunk, random_state=0)
+        n_samples=n_samples * 5 // 4,
+        n_features=20,
+        n_informative=10,
+        chunks=chunk,
+        random_state=0,
+    )
     X, y = X_all[:n_samples], y_all[:n_samples]
     X_test, y_test = X_all[n_samples:], y_all[n_samples:]
     classes = np.array([0, 1])
     inc = Incremental(
-        fastmlp.MLPClassifier(hidden_layer_sizes=(64, 32), batch_size=256,
-                              learning_rate_init=1e-3, random_state=0),
-        scoring="accuracy", shuffle_blocks=True, random_state=0)
+        fastmlp.MLPClassifier(
+            hidden_layer_sizes=(64, 32),
+            batch_size=256,
+            learning_rate_init=1e-3,
+            random_state=0,
+        ),
+        scoring="accuracy",
+        shuffle_blocks=True,
+        random_state=0,
+    )
     passes = {"quick": 2, "full": 5, "default": 3}[size]
     start = time.perf_counter()
-    inc.fit(X, y, classes=classes)          # one pass over the blocks
-    for _ in range(passes - 1):             # more passes, from estimator_
+    inc.fit(X, y, classes=classes)  # one pass over the blocks
+    for _ in range(passes - 1):  # more passes, from estimator_
         inc.partial_fit(X, y, classes=classes)
     elapsed = time.perf_counter() - start
-    accuracy = inc.score(X_test, y_test)    # blockwise, on the workers
-    print(f"2. Incremental: {passes} passes of partial_fit over "
-          f"{X.numblocks[0]} blocks of {chunk:,} rows\n"
-          f"   ({n_samples:,} x {X.shape[1]}) in {elapsed:.1f} s")
+    accuracy = inc.score(X_test, y_test)  # blockwise, on the workers
+    print(
+        f"2. Incremental: {passes} passes of partial_fit over "
+        f"{X.numblocks[0]} blocks of {chunk:,} rows\n"
+        f"   ({n_samples:,} x {X.shape[1]}) in {elapsed:.1f} s"
+    )
     print(f"   held-out accuracy ({len(y_test):,} rows): {accuracy:.4f}\n")
     return inc, accuracy
+
 
 # %%
 # 3. Blockwise prediction on the workers
@@ -182,25 +206,32 @@ def incremental(client, size):
 
 def parallel_predict(client, size):
     n_samples = {"quick": 50_000, "full": 2_000_000, "default": 400_000}[size]
-    X, y = make_classification(n_samples=n_samples, n_features=20,
-                               n_informative=10, chunks=n_samples // 10,
-                               random_state=2)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=20,
+        n_informative=10,
+        chunks=n_samples // 10,
+        random_state=2,
+    )
     # Fit on a sample that fits in memory, predict all of it, blockwise.
     X_small, y_small = dask.compute(X[:10_000], y[:10_000])
-    clf = ParallelPostFit(fastmlp.MLPClassifier(hidden_layer_sizes=(64,),
-                                                max_iter=30, random_state=0))
+    clf = ParallelPostFit(
+        fastmlp.MLPClassifier(hidden_layer_sizes=(64,), max_iter=30, random_state=0)
+    )
     clf.fit(X_small, y_small)
     start = time.perf_counter()
-    predictions = clf.predict(X)            # a lazy dask array
+    predictions = clf.predict(X)  # a lazy dask array
     accuracy = float(da.mean(predictions == y).compute())
     elapsed = time.perf_counter() - start
-    same = np.array_equal(predictions[:1000].compute(),
-                          clf.predict(X_small[:1000]))
-    print(f"3. ParallelPostFit: predicted {n_samples:,} rows in "
-          f"{X.numblocks[0]} blocks in {elapsed:.1f} s\n"
-          f"   accuracy {accuracy:.4f}; the same as numpy predictions: "
-          f"{same}")
+    same = np.array_equal(predictions[:1000].compute(), clf.predict(X_small[:1000]))
+    print(
+        f"3. ParallelPostFit: predicted {n_samples:,} rows in "
+        f"{X.numblocks[0]} blocks in {elapsed:.1f} s\n"
+        f"   accuracy {accuracy:.4f}; the same as numpy predictions: "
+        f"{same}"
+    )
     return accuracy, same
+
 
 # %%
 # Everything on one cluster
@@ -213,8 +244,9 @@ def main(quick=False, full=False, scheduler=None):
     size = "quick" if quick else "full" if full else "default"
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)
@@ -222,8 +254,10 @@ def main(quick=False, full=False, scheduler=None):
         client.register_plugin(LimitBLASThreads(1))
         client.run(ignore_convergence_warnings)
         threads = client.run(blas_threads)
-        print(f"Dask cluster: {len(threads)} worker processes, "
-              f"{sum(client.nthreads().values())} threads")
+        print(
+            f"Dask cluster: {len(threads)} worker processes, "
+            f"{sum(client.nthreads().values())} threads"
+        )
         for address, libs in threads.items():
             print(f"   {address}: BLAS threads:")
             for library, n_threads in libs.items():
@@ -256,16 +290,22 @@ def main(quick=False, full=False, scheduler=None):
 # The output lists each worker's BLAS threads (one), then the three parts.
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description="Scale fastmlp out with Dask.")
+    parser = argparse.ArgumentParser(description="Scale fastmlp out with Dask.")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true",
-                      help="smaller data and fewer iterations (seconds)")
-    size.add_argument("--full", action="store_true",
-                      help="1,000,000 rows to train on, 2,000,000 to predict")
-    parser.add_argument("--scheduler", default=None,
-                        help="address of a running Dask scheduler (default: "
-                             "a local cluster of 2 worker processes)")
+    size.add_argument(
+        "--quick", action="store_true", help="smaller data and fewer iterations (seconds)"
+    )
+    size.add_argument(
+        "--full",
+        action="store_true",
+        help="1,000,000 rows to train on, 2,000,000 to predict",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a running Dask scheduler (default: "
+        "a local cluster of 2 worker processes)",
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     args = parser.parse_known_args()[0]
     summary = main(quick=args.quick, full=args.full, scheduler=args.scheduler)
@@ -278,14 +318,18 @@ if __name__ == "__main__":
 
 if __name__ == "__main__":
     results = summary["cv_results"]
-    labels = [", ".join(f"{key.split('__')[-1]}={value}"
-                        for key, value in p.items())
-              for p in results["params"]]
+    labels = [
+        ", ".join(f"{key.split('__')[-1]}={value}" for key, value in p.items())
+        for p in results["params"]
+    ]
     order = np.argsort(results["mean_test_score"])
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.2),
-                           layout="constrained")
-    ax.barh(np.arange(len(labels)), results["mean_test_score"][order],
-            xerr=results["std_test_score"][order], color="C0")
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.2), layout="constrained")
+    ax.barh(
+        np.arange(len(labels)),
+        results["mean_test_score"][order],
+        xerr=results["std_test_score"][order],
+        color="C0",
+    )
     ax.set_yticks(np.arange(len(labels)), [labels[i] for i in order])
     ax.set_xlabel("mean cross-validated accuracy")
     ax.set_xlim(max(0.0, results["mean_test_score"].min() - 0.05), 1.0)

@@ -37,8 +37,14 @@ import fastmlp
 # ``tol=0`` with ``n_iter_no_change`` above ``max_iter`` makes every fit run
 # exactly ``max_iter`` epochs.
 
-PARAMS = dict(hidden_layer_sizes=(64, 64), batch_size=32, max_iter=5,
-              tol=0.0, n_iter_no_change=100, random_state=0)
+PARAMS = dict(
+    hidden_layer_sizes=(64, 64),
+    batch_size=32,
+    max_iter=5,
+    tol=0.0,
+    n_iter_no_change=100,
+    random_state=0,
+)
 
 
 def best_fit_time(model, X, y, repeats):
@@ -61,27 +67,33 @@ def main(quick=False, full=False):
     else:
         sizes = [1000, 3000, 10000]
     repeats = 2 if quick else 3
-    X_all, y_all = make_classification(n_samples=max(sizes), n_features=40,
-                                       n_informative=20, n_classes=3,
-                                       random_state=0)
+    X_all, y_all = make_classification(
+        n_samples=max(sizes), n_features=40, n_informative=20, n_classes=3, random_state=0
+    )
     rows = []
-    print(f"{'rows':>7s} {'dtype':>8s} {'fastmlp (s)':>12s} "
-          f"{'sklearn (s)':>12s} {'speed-up':>9s}")
+    print(
+        f"{'rows':>7s} {'dtype':>8s} {'fastmlp (s)':>12s} "
+        f"{'sklearn (s)':>12s} {'speed-up':>9s}"
+    )
     for n in sizes:
         for dtype in (np.float64, np.float32):
             X, y = X_all[:n].astype(dtype), y_all[:n]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                ours = best_fit_time(fastmlp.MLPClassifier(**PARAMS), X, y,
-                                     repeats)
-                theirs = best_fit_time(SklearnMLPClassifier(**PARAMS), X, y,
-                                       repeats)
-            row = {"n_samples": n, "dtype": np.dtype(dtype).name,
-                   "fastmlp_time": ours, "sklearn_time": theirs,
-                   "speedup": theirs / ours}
+                ours = best_fit_time(fastmlp.MLPClassifier(**PARAMS), X, y, repeats)
+                theirs = best_fit_time(SklearnMLPClassifier(**PARAMS), X, y, repeats)
+            row = {
+                "n_samples": n,
+                "dtype": np.dtype(dtype).name,
+                "fastmlp_time": ours,
+                "sklearn_time": theirs,
+                "speedup": theirs / ours,
+            }
             rows.append(row)
-            print(f"{n:7d} {row['dtype']:>8s} {ours:12.4f} {theirs:12.4f} "
-                  f"{row['speedup']:8.1f}x")
+            print(
+                f"{n:7d} {row['dtype']:>8s} {ours:12.4f} {theirs:12.4f} "
+                f"{row['speedup']:8.1f}x"
+            )
     return rows
 
 
@@ -91,12 +103,13 @@ def main(quick=False, full=False):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="fastmlp's fit time against scikit-learn's.")
+        description="fastmlp's fit time against scikit-learn's."
+    )
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true",
-                      help="two small sizes (seconds)")
-    size.add_argument("--full", action="store_true",
-                      help="up to 100,000 rows instead of 10,000")
+    size.add_argument("--quick", action="store_true", help="two small sizes (seconds)")
+    size.add_argument(
+        "--full", action="store_true", help="up to 100,000 rows instead of 10,000"
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     args = parser.parse_known_args()[0]
     rows = main(quick=args.quick, full=args.full)
@@ -108,20 +121,34 @@ if __name__ == "__main__":
 # fastmlp's.
 
 if __name__ == "__main__":
-    fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(12, 4.4),
-                                            layout="constrained")
+    fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
     for dtype, marker in [("float64", "o"), ("float32", "s")]:
         sel = [row for row in rows if row["dtype"] == dtype]
         n = [row["n_samples"] for row in sel]
-        ax_time.plot(n, [row["fastmlp_time"] for row in sel], marker=marker,
-                     color="C0", ls="-" if dtype == "float64" else "--",
-                     label=f"fastmlp, {dtype}")
-        ax_time.plot(n, [row["sklearn_time"] for row in sel], marker=marker,
-                     color="C1", ls="-" if dtype == "float64" else "--",
-                     label=f"scikit-learn, {dtype}")
-        ax_speed.plot(n, [row["speedup"] for row in sel], marker=marker,
-                      color="C2", ls="-" if dtype == "float64" else "--",
-                      label=dtype)
+        ax_time.plot(
+            n,
+            [row["fastmlp_time"] for row in sel],
+            marker=marker,
+            color="C0",
+            ls="-" if dtype == "float64" else "--",
+            label=f"fastmlp, {dtype}",
+        )
+        ax_time.plot(
+            n,
+            [row["sklearn_time"] for row in sel],
+            marker=marker,
+            color="C1",
+            ls="-" if dtype == "float64" else "--",
+            label=f"scikit-learn, {dtype}",
+        )
+        ax_speed.plot(
+            n,
+            [row["speedup"] for row in sel],
+            marker=marker,
+            color="C2",
+            ls="-" if dtype == "float64" else "--",
+            label=dtype,
+        )
     ax_time.set_xscale("log")
     ax_time.set_yscale("log")
     ax_time.set_xlabel("training rows")
@@ -133,6 +160,7 @@ if __name__ == "__main__":
     ax_speed.set_xlabel("training rows")
     ax_speed.set_ylabel("speed-up (scikit-learn time / fastmlp time)")
     ax_speed.legend(fontsize=8)
-    fig.suptitle("MLPClassifier, hidden_layer_sizes=(64, 64), adam, "
-                 "batch_size=32, 40 features")
+    fig.suptitle(
+        "MLPClassifier, hidden_layer_sizes=(64, 64), adam, batch_size=32, 40 features"
+    )
     plt.show()

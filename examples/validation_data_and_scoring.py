@@ -66,15 +66,24 @@ def make_series(n_rows=8000, seed=0):
     covariates = np.c_[slow_process(rng, n_rows), slow_process(rng, n_rows)]
     swing = slow_process(rng, n_rows, scale=0.7)
     X = np.c_[drivers, covariates]
-    y = (np.sin(2 * drivers[:, 0]) + 0.5 * drivers[:, 1] * drivers[:, 2] + swing
-         + 0.2 * rng.randn(n_rows))
+    y = (
+        np.sin(2 * drivers[:, 0])
+        + 0.5 * drivers[:, 1] * drivers[:, 2]
+        + swing
+        + 0.2 * rng.randn(n_rows)
+    )
     return X, y, swing
 
 
 def regressor(max_iter):
-    return fastmlp.MLPRegressor(hidden_layer_sizes=(64, 64), learning_rate_init=0.003,
-                                max_iter=max_iter, n_iter_no_change=20,
-                                early_stopping=True, random_state=0)
+    return fastmlp.MLPRegressor(
+        hidden_layer_sizes=(64, 64),
+        learning_rate_init=0.003,
+        max_iter=max_iter,
+        n_iter_no_change=20,
+        early_stopping=True,
+        random_state=0,
+    )
 
 
 # %%
@@ -91,10 +100,16 @@ def regressor(max_iter):
 
 
 def classifier(scoring, max_iter):
-    return fastmlp.MLPClassifier(hidden_layer_sizes=(128, 128), alpha=0.0,
-                                 learning_rate_init=0.005, max_iter=max_iter,
-                                 n_iter_no_change=20, early_stopping=True,
-                                 scoring=scoring, random_state=0)
+    return fastmlp.MLPClassifier(
+        hidden_layer_sizes=(128, 128),
+        alpha=0.0,
+        learning_rate_init=0.005,
+        max_iter=max_iter,
+        n_iter_no_change=20,
+        early_stopping=True,
+        scoring=scoring,
+        random_state=0,
+    )
 
 
 def main(quick=False):
@@ -115,41 +130,60 @@ def main(quick=False):
         given = regressor(max_iter).fit(X_train, y_train, X_val=X_val, y_val=y_val)
     result = {
         "series": (y, swing, train, val),
-        "random_split": random_split, "given": given,
+        "random_split": random_split,
+        "given": given,
         "random_split_score": random_split.best_validation_score_,
         "random_split_test": random_split.score(X_test, y_test),
         "given_best_score": given.best_validation_score_,
         "given_test": given.score(X_test, y_test),
     }
-    print(f"{'validation set':28s} {'best validation R^2':>20s} {'test-period R^2':>16s} "
-          f"{'epochs':>7s}")
-    for name, est, test in (("random 25% of training rows", random_split,
-                             result["random_split_test"]),
-                            ("the later period", given, result["given_test"])):
-        print(f"{name:28s} {est.best_validation_score_:20.3f} {test:16.3f} "
-              f"{est.n_iter_:7d}")
+    print(
+        f"{'validation set':28s} {'best validation R^2':>20s} {'test-period R^2':>16s} "
+        f"{'epochs':>7s}"
+    )
+    for name, est, test in (
+        ("random 25% of training rows", random_split, result["random_split_test"]),
+        ("the later period", given, result["given_test"]),
+    ):
+        print(
+            f"{name:28s} {est.best_validation_score_:20.3f} {test:16.3f} {est.n_iter_:7d}"
+        )
 
-    Xc, yc = make_classification(n_samples=4000, n_features=20, n_informative=8,
-                                 weights=[0.9], flip_y=0.03, random_state=1)
+    Xc, yc = make_classification(
+        n_samples=4000,
+        n_features=20,
+        n_informative=8,
+        weights=[0.9],
+        flip_y=0.03,
+        random_state=1,
+    )
     Xc_train, Xc_test, yc_train, yc_test = train_test_split(
-        Xc, yc, test_size=0.5, stratify=yc, random_state=0)
+        Xc, yc, test_size=0.5, stratify=yc, random_state=0
+    )
     Xc_fit, Xc_val, yc_fit, yc_val = train_test_split(
-        Xc_train, yc_train, test_size=0.3, stratify=yc_train, random_state=0)
+        Xc_train, yc_train, test_size=0.3, stratify=yc_train, random_state=0
+    )
     models, test_log_loss = {}, {}
-    print(f"\n{'scoring':14s} {'kept epoch':>10s} {'test accuracy':>14s} "
-          f"{'test log loss':>14s}")
+    print(
+        f"\n{'scoring':14s} {'kept epoch':>10s} {'test accuracy':>14s} "
+        f"{'test log loss':>14s}"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for scoring in (None, "neg_log_loss"):
-            model = classifier(scoring, max_iter).fit(Xc_fit, yc_fit, X_val=Xc_val,
-                                                      y_val=yc_val)
+            model = classifier(scoring, max_iter).fit(
+                Xc_fit, yc_fit, X_val=Xc_val, y_val=yc_val
+            )
             models[scoring] = model
             test_log_loss[scoring] = log_loss(yc_test, model.predict_proba(Xc_test))
             kept = int(np.argmax(model.validation_scores_)) + 1
-            print(f"{scoring!s:14s} {kept:10d} {model.score(Xc_test, yc_test):14.3f} "
-                  f"{test_log_loss[scoring]:14.3f}")
-    result.update(classifiers=models, log_loss=test_log_loss,
-                  classification_test=(Xc_test, yc_test))
+            print(
+                f"{scoring!s:14s} {kept:10d} {model.score(Xc_test, yc_test):14.3f} "
+                f"{test_log_loss[scoring]:14.3f}"
+            )
+    result.update(
+        classifiers=models, log_loss=test_log_loss, classification_test=(Xc_test, yc_test)
+    )
     return result
 
 
@@ -163,7 +197,8 @@ def main(quick=False):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="Early stopping on given validation data and on a chosen score.")
+        description="Early stopping on given validation data and on a chosen score."
+    )
     parser.add_argument("--quick", action="store_true", help="at most 150 epochs")
     result = main(quick=parser.parse_args().quick)
 
@@ -197,14 +232,21 @@ if __name__ == "__main__":
 
 if __name__ == "__main__":
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
-    for key, label, color in (("random_split", "random 25% of the training rows", "C0"),
-                              ("given", "the later period (X_val)", "C2")):
+    for key, label, color in (
+        ("random_split", "random 25% of the training rows", "C0"),
+        ("given", "the later period (X_val)", "C2"),
+    ):
         est = result[key]
         scores = est.validation_scores_
         epochs = np.arange(1, len(scores) + 1)
         ax.plot(epochs, scores, color=color, label=f"validation: {label}")
-        ax.axhline(result[key + "_test"], color=color, ls="--", lw=1,
-                   label="test period, kept network")
+        ax.axhline(
+            result[key + "_test"],
+            color=color,
+            ls="--",
+            lw=1,
+            label="test period, kept network",
+        )
         best = int(np.argmax(scores))
         ax.plot(epochs[best], scores[best], "o", color=color)
     ax.set_xlabel("epoch")
@@ -240,10 +282,16 @@ if __name__ == "__main__":
         if scoring is None:
             ax_acc.plot(epochs, est.validation_scores_, color=color, ls=":", lw=1)
         proba = est.predict_proba(Xc_test)[:, 1]
-        observed, predicted = calibration_curve(yc_test, proba, n_bins=10,
-                                                strategy="quantile")
-        ax_cal.plot(predicted, observed, "o-", color=color,
-                    label=f"{name}: log loss {result['log_loss'][scoring]:.3f}")
+        observed, predicted = calibration_curve(
+            yc_test, proba, n_bins=10, strategy="quantile"
+        )
+        ax_cal.plot(
+            predicted,
+            observed,
+            "o-",
+            color=color,
+            label=f"{name}: log loss {result['log_loss'][scoring]:.3f}",
+        )
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("validation log loss")
     ax_acc.set_ylabel("validation accuracy (dotted)")

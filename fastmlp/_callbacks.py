@@ -63,7 +63,9 @@ class _FitHooks:
         self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         self.ctx = estimator._init_callback_context(max_subtasks=max_subtasks)
         # Per-step hooks only when a callback listens: the default path stays free.
-        self.per_step = max_subtasks > 0 and bool(getattr(estimator, "_skl_callbacks", None))
+        self.per_step = max_subtasks > 0 and bool(
+            getattr(estimator, "_skl_callbacks", None)
+        )
         self.max_subtasks = max_subtasks
         self._step_ctx = None
         self._n_steps = 0

@@ -175,7 +175,11 @@ class LossCurveDisplay:
 
         lines = [
             line
-            for line in (self.loss_line_, self.validation_loss_line_, self.validation_score_line_)
+            for line in (
+                self.loss_line_,
+                self.validation_loss_line_,
+                self.validation_score_line_,
+            )
             if line is not None
         ]
         # The legend goes on the top-most axes so that no line is drawn over it; the

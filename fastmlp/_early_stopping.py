@@ -165,10 +165,16 @@ class EpochResponses:
         out = self._outputs.get(kind)
         if out is None:
             spec = self._specs[kind]
-            out = np.empty((self.data.n_rows, spec.layout.units[-1]),
-                           dtype=self._params.dtype)
-            _engine.predict(_engine.Network(spec, self._params), self.data, out,
-                            self._chunk, self._n_threads)
+            out = np.empty(
+                (self.data.n_rows, spec.layout.units[-1]), dtype=self._params.dtype
+            )
+            _engine.predict(
+                _engine.Network(spec, self._params),
+                self.data,
+                out,
+                self._chunk,
+                self._n_threads,
+            )
             self._outputs[kind] = out
         return out
 
@@ -262,8 +268,9 @@ class ValidationSet:
     def evaluate(self, params, n_threads):
         """(validation loss, validation score) at `params`."""
         score = self._score
-        loss, finite = self._pass.validation_pass(params, score.rule, score.sums,
-                                                  score.correct, n_threads)
+        loss, finite = self._pass.validation_pass(
+            params, score.rule, score.sums, score.correct, n_threads
+        )
         return loss, score.score(loss, finite, params, n_threads)
 
     def keep(self, params):

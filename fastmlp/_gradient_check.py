@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 
 @dataclass
@@ -157,13 +157,19 @@ def check_gradients(estimator, X, y, sample_weight=None, eps=None):
     coef_g, icpt_g = layout.views(grad)
     coef_n, icpt_n = layout.views(numeric)
     for i in range(layout.n_weight_layers):
-        per_layer.append({
-            "layer": i,
-            "coef_relative_error": _relative(coef_g[i], coef_n[i]),
-            "intercept_relative_error": _relative(icpt_g[i], icpt_n[i]),
-            "max_abs_error": float(max(np.max(np.abs(coef_g[i] - coef_n[i]), initial=0),
-                                       np.max(np.abs(icpt_g[i] - icpt_n[i]), initial=0))),
-        })
+        per_layer.append(
+            {
+                "layer": i,
+                "coef_relative_error": _relative(coef_g[i], coef_n[i]),
+                "intercept_relative_error": _relative(icpt_g[i], icpt_n[i]),
+                "max_abs_error": float(
+                    max(
+                        np.max(np.abs(coef_g[i] - coef_n[i]), initial=0),
+                        np.max(np.abs(icpt_g[i] - icpt_n[i]), initial=0),
+                    )
+                ),
+            }
+        )
     return GradientCheckResult(
         relative_error=_relative(grad, numeric),
         max_abs_error=float(np.max(np.abs(grad - numeric), initial=0)),

@@ -26,9 +26,9 @@ from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     _assert_all_finite,
     _check_sample_weight,
@@ -38,19 +38,28 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from . import _threads
-from ._export import to_sklearn
-from ._kernels import _codes, _engine
+from ._callbacks import CALL_ATTRIBUTES, CallbackSupportMixin, _FitHooks, with_callbacks
 from ._early_stopping import (
-    EpochResponses, NegativeLoss, ScorerScore, ValidationSet, builtin_score,
+    EpochResponses,
+    NegativeLoss,
+    ScorerScore,
+    ValidationSet,
+    builtin_score,
     validation_split,
 )
+from ._export import to_sklearn
+from ._kernels import _codes, _engine
 from ._lbfgs import LbfgsOutcome, LbfgsSettings, run_lbfgs
 from ._network import BoundParams, Layout
 from ._objective import FullBatchObjective, TrainingSet, chunk_rows, row_flops
 from ._stochastic import (
-    Epoch, EpochSettings, MaxIterReached, OptimizerState, Progress, run_epochs,
+    Epoch,
+    EpochSettings,
+    MaxIterReached,
+    OptimizerState,
+    Progress,
+    run_epochs,
 )
 from ._version import __version__
 from .exceptions import NON_FINITE_WEIGHTS, InconsistentVersionWarning
@@ -58,10 +67,25 @@ from .exceptions import NON_FINITE_WEIGHTS, InconsistentVersionWarning
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _STOCHASTIC_SOLVERS = tuple(_codes.SOLVER_CODES)  # every solver but lbfgs
 _HIDDEN_ACTIVATIONS = {
-    "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
-    "gelu", "silu", "gaussian",
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "silu",
+    "gaussian",
 }
-_WEIGHT_INITS = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_normal"}
+_WEIGHT_INITS = {
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_normal",
+}
 # The optimizer state's class lived here before the epoch loop got its own module:
 # models pickled then still load (and carry on with partial_fit).
 _OptimizerState = OptimizerState
@@ -83,8 +107,11 @@ def _prediction_chunk(layout, n, dtype):
     # Two chunks at least when each carries enough work to pay for a second
     # thread (a digits-sized call: 1797 rows of a (64, 32) network).
     min_rows = int(_PREDICT_MIN_CHUNK_FLOPS // max(layout.dense_row_flops / 3, 1.0)) + 1
-    return min(chunk_rows(layout, n), max(16, _PREDICT_CHUNK_BYTES // row_bytes),
-               max(min_rows, -(-n // 2)))
+    return min(
+        chunk_rows(layout, n),
+        max(16, _PREDICT_CHUNK_BYTES // row_bytes),
+        max(min_rows, -(-n // 2)),
+    )
 
 
 class _GivenValidation(NamedTuple):
@@ -102,8 +129,9 @@ def _validation_arguments(X_val, y_val, sample_weight_val):
     set is given; X_val and y_val come together."""
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
-            raise ValueError("sample_weight_val is provided, but X_val and y_val were "
-                             "not provided.")
+            raise ValueError(
+                "sample_weight_val is provided, but X_val and y_val were not provided."
+            )
         return None
     if y_val is None:
         raise ValueError("X_val is provided, but y_val was not provided.")
@@ -251,7 +279,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     def _dropout_rates(self, n_hidden):
         """One dropout rate per hidden layer."""
         rates = self.dropout
-        if isinstance(rates, (Real, np.floating, np.integer)) and not isinstance(rates, bool):
+        if isinstance(rates, (Real, np.floating, np.integer)) and not isinstance(
+            rates, bool
+        ):
             return [float(rates)] * n_hidden
         rates = list(rates)
         if len(rates) != n_hidden or not all(
@@ -267,8 +297,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         """The loss the engine evaluates for the fitted output layer."""
         if self.loss == "log_loss" and self.out_activation_ == "logistic":
             return "binary_log_loss"
-        if self.loss in ("hinge", "squared_hinge") and self.n_outputs_ != 1 and (
-            self._label_binarizer.y_type_ == "multiclass"
+        if (
+            self.loss in ("hinge", "squared_hinge")
+            and self.n_outputs_ != 1
+            and (self._label_binarizer.y_type_ == "multiclass")
         ):
             return self.loss
         if self.loss in ("hinge", "squared_hinge"):
@@ -289,13 +321,26 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if bound is None or bound.layout is not layout:
             bound = None
         else:
-            key = (*acts, loss, loss_param, alpha, l1_ratio,
-                   None if rates is None else tuple(rates))
+            key = (
+                *acts,
+                loss,
+                loss_param,
+                alpha,
+                l1_ratio,
+                None if rates is None else tuple(rates),
+            )
             spec = bound.specs.get(key)
             if spec is not None:
                 return spec
-        spec = _engine.NetSpec(layout, acts, loss, loss_param=loss_param, alpha=alpha,
-                               l1_ratio=l1_ratio, dropout=rates)
+        spec = _engine.NetSpec(
+            layout,
+            acts,
+            loss,
+            loss_param=loss_param,
+            alpha=alpha,
+            l1_ratio=l1_ratio,
+            dropout=rates,
+        )
         if bound is not None:
             bound.specs[key] = spec
         return spec
@@ -395,25 +440,50 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                 f"solver={self.solver!r} has no epochs. Choose e.g. solver='adam', or "
                 "leave X_val and y_val out."
             )
-        if (isinstance(self.scoring, str) and self.scoring != "loss"
-                and self.scoring not in get_scorer_names()):
+        if (
+            isinstance(self.scoring, str)
+            and self.scoring != "loss"
+            and self.scoring not in get_scorer_names()
+        ):
             raise ValueError(
                 f"scoring={self.scoring!r} is neither None, 'loss', a callable nor the "
                 "name of a scikit-learn scorer (see sklearn.metrics.get_scorer_names())."
             )
         return hidden
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, coef_init=None,
-             intercept_init=None, train=True, hooks=None, validation_data=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        incremental=False,
+        coef_init=None,
+        intercept_init=None,
+        train=True,
+        hooks=None,
+        validation_data=None,
+    ):
         """`validation_data`: (X_val, y_val, sample_weight_val) as given, or None."""
         hidden = self._check_fit_params(incremental, validation_data is not None)
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
         # A call that fails leaves the estimator as it found it.
         backup = self._snapshot() if hasattr(self, "coefs_") else None
         try:
-            self._prepare_and_train(X, y, sample_weight, incremental, hidden, first_pass,
-                                    coef_init, intercept_init, train, hooks,
-                                    validation_data)
+            self._prepare_and_train(
+                X,
+                y,
+                sample_weight,
+                incremental,
+                hidden,
+                first_pass,
+                coef_init,
+                intercept_init,
+                train,
+                hooks,
+                validation_data,
+            )
         except (ValueError, TypeError):
             self._restore(backup)
             raise
@@ -447,7 +517,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             return own
         return check_random_state(seed)
 
-    def _prepare_network(self, y, layer_units, first_pass, dtype, coef_init, intercept_init):
+    def _prepare_network(
+        self, y, layer_units, first_pass, dtype, coef_init, intercept_init
+    ):
         """Initialise (first pass) or check the network (warm start, partial_fit),
         bind the flat buffer to coefs_/intercepts_ and load coef_init/intercept_init."""
         if not first_pass:
@@ -478,9 +550,20 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         self.n_outputs_ = y.shape[1]
         return layout
 
-    def _prepare_and_train(self, X, y, sample_weight, incremental, hidden, first_pass,
-                           coef_init, intercept_init, train, hooks=None,
-                           validation_data=None):
+    def _prepare_and_train(
+        self,
+        X,
+        y,
+        sample_weight,
+        incremental,
+        hidden,
+        first_pass,
+        coef_init,
+        intercept_init,
+        train,
+        hooks=None,
+        validation_data=None,
+    ):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
@@ -493,8 +576,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if validation_data is not None:
             given = self._validate_validation_data(*validation_data, n_outputs=y.shape[1])
         layer_units = [X.shape[1]] + hidden + [y.shape[1]]
-        layout = self._prepare_network(y, layer_units, first_pass, X.dtype, coef_init,
-                                       intercept_init)
+        layout = self._prepare_network(
+            y, layer_units, first_pass, X.dtype, coef_init, intercept_init
+        )
         if not train:
             return
 
@@ -524,14 +608,22 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         """The solver's state: kept by partial_fit, new for fit; configured with
         the current parameters for this call."""
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = OptimizerState(self.solver, layout.n_params, dtype,
-                                             self.learning_rate_init)
+            self._optimizer = OptimizerState(
+                self.solver, layout.n_params, dtype, self.learning_rate_init
+            )
         opt = self._optimizer
-        opt.configure(self.learning_rate, self.learning_rate_init, self.power_t,
-                      momentum=float(self.momentum),
-                      nesterov=bool(self.nesterovs_momentum), beta_1=float(self.beta_1),
-                      beta_2=float(self.beta_2), epsilon=float(self.epsilon),
-                      rho=float(self.rho), weight_decay=float(self.weight_decay))
+        opt.configure(
+            self.learning_rate,
+            self.learning_rate_init,
+            self.power_t,
+            momentum=float(self.momentum),
+            nesterov=bool(self.nesterovs_momentum),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
+            rho=float(self.rho),
+            weight_decay=float(self.weight_decay),
+        )
         return opt
 
     def _validate_validation_data(self, X_val, y_val, sample_weight_val, n_outputs):
@@ -540,8 +632,14 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         columns) of this call; errors name the argument at fault."""
         X_val = self._check_X_val(X_val)
         n_val = X_val.shape[0]
-        y_val = check_array(y_val, accept_sparse="csr", ensure_2d=False, dtype=None,
-                            input_name="y_val", estimator=self)
+        y_val = check_array(
+            y_val,
+            accept_sparse="csr",
+            ensure_2d=False,
+            dtype=None,
+            input_name="y_val",
+            estimator=self,
+        )
         if y_val.shape[0] != n_val:
             raise ValueError(
                 f"X_val and y_val have different numbers of rows: {n_val} and "
@@ -553,8 +651,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             if isinstance(sample_weight_val, Real):
                 weights = np.full(n_val, float(sample_weight_val))
             else:
-                weights = check_array(sample_weight_val, ensure_2d=False, dtype=np.float64,
-                                      input_name="sample_weight_val", estimator=self)
+                weights = check_array(
+                    sample_weight_val,
+                    ensure_2d=False,
+                    dtype=np.float64,
+                    input_name="sample_weight_val",
+                    estimator=self,
+                )
             if weights.shape != (n_val,):
                 raise ValueError(
                     f"sample_weight_val must have one weight per row of X_val: got "
@@ -572,9 +675,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         """X_val validated as X is (sparse formats, dtype, finite values), with
         the features of X: their number and, when X had them, their names."""
         names = _get_feature_names(X_val)
-        X_val = check_array(X_val, accept_sparse=["csr", "csc"],
-                            dtype=(np.float64, np.float32), input_name="X_val",
-                            estimator=self)
+        X_val = check_array(
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            input_name="X_val",
+            estimator=self,
+        )
         fitted_names = self.__dict__.get("feature_names_in_")
         name = type(self).__name__
         if fitted_names is not None and names is not None:
@@ -584,11 +691,18 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
                     f"order: X has {list(fitted_names)}, X_val {list(names)}."
                 )
         elif fitted_names is not None:
-            warnings.warn(f"X_val does not have valid feature names, but {name} was "
-                          "fitted with feature names", UserWarning, stacklevel=5)
+            warnings.warn(
+                f"X_val does not have valid feature names, but {name} was "
+                "fitted with feature names",
+                UserWarning,
+                stacklevel=5,
+            )
         elif names is not None:
-            warnings.warn(f"X_val has feature names, but {name} was fitted without "
-                          "feature names", UserWarning, stacklevel=5)
+            warnings.warn(
+                f"X_val has feature names, but {name} was fitted without feature names",
+                UserWarning,
+                stacklevel=5,
+            )
         if X_val.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X_val has {X_val.shape[1]} features, but {name} is expecting "
@@ -605,14 +719,15 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         if given is None:
             single_label = is_classifier(self) and self.n_outputs_ == 1
             stratify = training_set.y if single_label else None
-            train_rows, val_rows = validation_split(data.n_rows, stratify,
-                                                    self._random_state,
-                                                    self.validation_fraction)
+            train_rows, val_rows = validation_split(
+                data.n_rows, stratify, self._random_state, self.validation_fraction
+            )
             X_val = training_set.X[val_rows]
             weighted = training_set.weighted
             # weights: ones when none were given
-            val_data = _engine.Dataset(X_val, data.dtype, data.Y[val_rows],
-                                       data.sample_weight[val_rows])
+            val_data = _engine.Dataset(
+                X_val, data.dtype, data.Y[val_rows], data.sample_weight[val_rows]
+            )
         else:
             train_rows = None
             # in the network's dtype, as the engine reads it and as a scorer
@@ -629,15 +744,21 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             score = NegativeLoss(rule, val_data)
         elif given is None:
             # a scorer's targets: the labels, and the weights the fit trains with
-            score = self._scorer_score(val_spec, X_val, val_data,
-                                       self._scorer_targets(training_set.y[val_rows]),
-                                       val_data.sample_weight if weighted else None)
+            score = self._scorer_score(
+                val_spec,
+                X_val,
+                val_data,
+                self._scorer_targets(training_set.y[val_rows]),
+                val_data.sample_weight if weighted else None,
+            )
         else:
-            score = self._scorer_score(val_spec, X_val, val_data, given.y,
-                                       given.sample_weight)
+            score = self._scorer_score(
+                val_spec, X_val, val_data, given.y, given.sample_weight
+            )
         self._best_params = np.require(self._best_params, requirements="W")
-        validation = ValidationSet(val_spec, val_data, score, self._best_params,
-                                   stops=bool(self.early_stopping))
+        validation = ValidationSet(
+            val_spec, val_data, score, self._best_params, stops=bool(self.early_stopping)
+        )
         return train_rows, validation
 
     def _scorer_score(self, spec, X_val, data, y_val, sample_weight):
@@ -648,8 +769,9 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         scorer = self._validation_scorer()
         specs = {None: spec}
         if is_classifier(self):
-            specs["identity"] = self._net_spec(spec.layout, out_activation="identity",
-                                               dropout=False)
+            specs["identity"] = self._net_spec(
+                spec.layout, out_activation="identity", dropout=False
+            )
         chunk = _prediction_chunk(spec.layout, data.n_rows, data.dtype)
         responses = EpochResponses(self, X_val, data, specs, chunk)
         return ScorerScore(self.scoring, scorer, responses, y_val, sample_weight, rule)
@@ -672,8 +794,13 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     def _progress(self):
         """The stopping rule's state as the fitted attributes hold it, at the
         start of a call (n_iter_ counts the epochs of the last call)."""
-        return Progress(0, self.t_, self.best_loss_, self.best_validation_score_,
-                        self._no_improvement_count)
+        return Progress(
+            0,
+            self.t_,
+            self.best_loss_,
+            self.best_validation_score_,
+            self._no_improvement_count,
+        )
 
     def _apply_progress(self, progress):
         self.n_iter_ = progress.n_iter
@@ -712,8 +839,16 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             dropout=any(r > 0 for r in self._dropout_rates(n_hidden)),
         )  # fmt: skip
         network = _engine.network(spec, self._params)
-        for record in run_epochs(network, optimizer, training_set, settings,
-                                 self._progress(), self._random_state, validation, hooks):
+        for record in run_epochs(
+            network,
+            optimizer,
+            training_set,
+            settings,
+            self._progress(),
+            self._random_state,
+            validation,
+            hooks,
+        ):
             if isinstance(record, Epoch):
                 self._apply_progress(record.progress)
                 self.loss_ = record.loss
@@ -731,8 +866,12 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
     def _train_lbfgs(self, objective, hooks):
         """scipy's L-BFGS-B from the current parameters; n_iter_ and loss_ are
         set also when the run is interrupted."""
-        settings = LbfgsSettings(max_iter=int(self.max_iter), max_fun=int(self.max_fun),
-                                 tol=float(self.tol), verbose=bool(self.verbose))
+        settings = LbfgsSettings(
+            max_iter=int(self.max_iter),
+            max_fun=int(self.max_fun),
+            tol=float(self.tol),
+            verbose=bool(self.verbose),
+        )
         outcome = LbfgsOutcome()
         try:
             run_lbfgs(objective, self._params, settings, outcome, hooks)
@@ -750,8 +889,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         probe = X
         if n_samples > 256:
             probe = X[np.linspace(0, n_samples - 1, 256).astype(np.intp)]
-        if not (np.all(np.isfinite(self._params))
-                and np.all(np.isfinite(self._forward_pass_fast(probe, check_input=False)))):
+        if not (
+            np.all(np.isfinite(self._params))
+            and np.all(np.isfinite(self._forward_pass_fast(probe, check_input=False)))
+        ):
             step = "iteration " if self.solver == "lbfgs" else "epoch #"
             raise ValueError(
                 f"{NON_FINITE_WEIGHTS} The network has non-finite weights or outputs "
@@ -800,8 +941,10 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
             return
         current = tuple(map(self.__dict__.get, self._parameter_constraints))
         checked = self.__dict__.get("_checked_params")
-        if checked is None or len(checked) != len(current) or not all(
-            map(operator.is_, current, checked)
+        if (
+            checked is None
+            or len(checked) != len(current)
+            or not all(map(operator.is_, current, checked))
         ):
             self._validate_params()
             self._checked_params = current
@@ -814,8 +957,18 @@ class BaseMultilayerPerceptron(CallbackSupportMixin, BaseEstimator, metaclass=AB
         return _FitHooks.start(self, X, y, sample_weight, max_subtasks)
 
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, coef_init=None, intercept_init=None, *,
-            X_val=None, y_val=None, sample_weight_val=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        coef_init=None,
+        intercept_init=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model to data matrix X and target(s) y.
 
         Trains from a new random initialization (or from ``coef_init`` and
@@ -872,21 +1025,21 @@ default=None
             ``set_fit_request(X_val=True, y_val=True)`` (metadata routing
             enabled).
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
 default=None
             Targets of ``X_val``, of the same kind as y (classifiers: only
             classes found in y).
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation rows in the validation loss and score
             (``class_weight`` weighs the training rows only); None gives
             every row weight 1.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         Returns
         -------
@@ -896,9 +1049,16 @@ default=None
         self._validate_params()
         validation_data = _validation_arguments(X_val, y_val, sample_weight_val)
         hooks = self._callback_hooks(X, y, sample_weight, incremental=False)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False,
-                         coef_init=coef_init, intercept_init=intercept_init, hooks=hooks,
-                         validation_data=validation_data)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=False,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+            hooks=hooks,
+            validation_data=validation_data,
+        )
 
     def _class_sample_weight(self, y, incremental):
         """Per-sample weights implied by class_weight (classifiers), or None."""
@@ -923,11 +1083,21 @@ default=None
         any number), and, with `finite`, no NaN or infinity.  Anything else goes
         through validate_data, which converts it or raises and warns exactly as
         scikit-learn does."""
-        return (type(X) is np.ndarray and X.ndim == 2 and X.dtype in _FLOAT_DTYPES
-                and X.shape[0] > 0 and X.shape[1] > 0
-                and (reset or (X.shape[1] == self.__dict__.get("n_features_in_")
-                               and "feature_names_in_" not in self.__dict__))
-                and (not finite or bool(np.isfinite(X.sum()))))
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOAT_DTYPES
+            and X.shape[0] > 0
+            and X.shape[1] > 0
+            and (
+                reset
+                or (
+                    X.shape[1] == self.__dict__.get("n_features_in_")
+                    and "feature_names_in_" not in self.__dict__
+                )
+            )
+            and (not finite or bool(np.isfinite(X.sum())))
+        )
 
     def _plain_training_X(self, X, reset):
         """_is_plain_X for training (finite), recording on a reset what
@@ -969,8 +1139,9 @@ default=None
                 finite = _engine.predict(network, data, out, chunk, n_threads, check_input)
         if not finite:
             # Raises scikit-learn's own error message for X.
-            _assert_all_finite(data.values, input_name="X",
-                               estimator_name=type(self).__name__)
+            _assert_all_finite(
+                data.values, input_name="X", estimator_name=type(self).__name__
+            )
             raise ValueError("Input X contains NaN or infinity.")
         return out
 
@@ -1091,7 +1262,9 @@ default=None
     def __setstate__(self, state):
         saved = state.pop("_fastmlp_version", "pre-0.1")
         if saved != __version__:
-            warnings.warn(InconsistentVersionWarning(type(self).__name__, saved, __version__))
+            warnings.warn(
+                InconsistentVersionWarning(type(self).__name__, saved, __version__)
+            )
         # Pickled before `scoring` existed: the default, today's score.
         state.setdefault("scoring", None)
         super().__setstate__(state)
@@ -1105,8 +1278,10 @@ default=None
         if not isinstance(coefs, list) or not isinstance(intercepts, list) or not coefs:
             return
         arrays = [*coefs, *intercepts]
-        if not all(type(a) is np.ndarray and a.flags.writeable and a.dtype in _FLOAT_DTYPES
-                   for a in arrays):
+        if not all(
+            type(a) is np.ndarray and a.flags.writeable and a.dtype in _FLOAT_DTYPES
+            for a in arrays
+        ):
             return
         try:
             layout = self._network_layout()
@@ -1345,7 +1520,7 @@ default='relu'
         per epoch; their ``predict``, ``predict_proba`` and
         ``decision_function`` calls on those rows read it.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -1718,13 +1893,16 @@ default='relu'
                 "supported by partial_fit; pass a dict of class weights or use fit."
             )
         if isinstance(self.class_weight, dict):
-            bad = {k: v for k, v in self.class_weight.items()
-                   if not isinstance(v, (Real, np.floating, np.integer))
-                   or not np.isfinite(v) or v < 0}
+            bad = {
+                k: v
+                for k, v in self.class_weight.items()
+                if not isinstance(v, (Real, np.floating, np.integer))
+                or not np.isfinite(v)
+                or v < 0
+            }
             if bad:
                 raise ValueError(
-                    "class_weight values must be finite non-negative numbers; got "
-                    f"{bad}."
+                    f"class_weight values must be finite non-negative numbers; got {bad}."
                 )
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             labels = y.astype(int)
@@ -1739,8 +1917,13 @@ default='relu'
         integer or string numpy.ndarray y of two or more classes (fit) or of
         the known binary or multiclass classes (partial_fit); None for anything
         else, which then goes through validate_data and the label binarizer."""
-        if not (type(X) is np.ndarray and type(y) is np.ndarray and y.ndim == 1
-                and y.shape[0] == X.shape[0] and y.dtype.kind in "iuU"):
+        if not (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and y.ndim == 1
+            and y.shape[0] == X.shape[0]
+            and y.dtype.kind in "iuU"
+        ):
             return None
         if fit_labels:  # LabelBinarizer().fit(y), without type_of_target's generality
             classes, index = np.unique(y, return_inverse=True)
@@ -1755,9 +1938,12 @@ default='relu'
             self._label_binarizer, self.classes_ = binarizer, classes
         else:
             classes = self.classes_
-            if not (y.dtype == classes.dtype and len(classes) >= 2
-                    and self._label_binarizer.y_type_ in ("binary", "multiclass")
-                    and self._plain_training_X(X, reset)):
+            if not (
+                y.dtype == classes.dtype
+                and len(classes) >= 2
+                and self._label_binarizer.y_type_ in ("binary", "multiclass")
+                and self._plain_training_X(X, reset)
+            ):
                 return None
             index = np.searchsorted(classes, y)
             index[index == len(classes)] = 0
@@ -1770,7 +1956,9 @@ default='relu'
         return indicators
 
     def _validate_input(self, X, y, incremental, reset):
-        fit_labels = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
+        fit_labels = not hasattr(self, "classes_") or (
+            not self.warm_start and not incremental
+        )
         if fit_labels or incremental:
             indicators = self._plain_labels(X, y, reset, fit_labels)
             if indicators is not None:
@@ -1807,7 +1995,10 @@ default='relu'
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
+        if (
+            len(self.classes_) < 2
+            and self._label_binarizer.y_type_ != "multilabel-indicator"
+        ):
             raise ValueError(
                 "The classifier needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {self.classes_[0]!r}."
@@ -1880,8 +2071,11 @@ default='relu'
             y_val = column_or_1d(y_val, warn=True)
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
         if multilabel != (y_val.ndim == 2) or (multilabel and y_val.shape[1] != n_outputs):
-            expected = (f"a label indicator matrix of {n_outputs} columns" if multilabel
-                        else "one class label per row")
+            expected = (
+                f"a label indicator matrix of {n_outputs} columns"
+                if multilabel
+                else "one class label per row"
+            )
             raise ValueError(f"y_val must be {expected}, as y is; got shape {y_val.shape}.")
         classes = unique_labels(y_val)
         unknown = np.setdiff1d(classes, self.classes_)
@@ -1955,8 +2149,17 @@ default='relu'
 
     @available_if(lambda est: est._check_solver())
     @with_callbacks
-    def partial_fit(self, X, y, sample_weight=None, classes=None, *, X_val=None, y_val=None,
-                    sample_weight_val=None):
+    def partial_fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        classes=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Update the model with a single iteration over the given data.
 
         Runs one epoch of the stochastic solver over (X, y), keeping the
@@ -1992,18 +2195,18 @@ default=None
             ``validation_scores_`` and ``validation_loss_curve_`` (by
             ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
 default=None
             Targets of ``X_val``.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation rows; None gives every row weight 1.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         Returns
         -------
@@ -2044,8 +2247,14 @@ default=None
                 first_call = True
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
         if not first_call:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True,
-                             hooks=hooks, validation_data=validation_data)
+            return self._fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                incremental=True,
+                hooks=hooks,
+                validation_data=validation_data,
+            )
         if y is None:  # the message fit gives (validate_data)
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but the "
@@ -2059,8 +2268,14 @@ default=None
             binarizer.fit(classes)
         self.classes_, self._label_binarizer = given, binarizer
         try:
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True,
-                             hooks=hooks, validation_data=validation_data)
+            return self._fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                incremental=True,
+                hooks=hooks,
+                validation_data=validation_data,
+            )
         except BaseException:
             if not hasattr(self, "coefs_"):  # nothing fitted: forget the classes
                 self.__dict__.pop("classes_", None)
@@ -2356,7 +2571,7 @@ default='relu'
         Scorers run in Python after one prediction of the validation rows
         per epoch; their ``predict`` calls on those rows read it.
 
-        .. versionadded:: 0.1
+        Not in scikit-learn.
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector in adam,
@@ -2751,9 +2966,7 @@ or None, default=None
             y_val = column_or_1d(y_val, warn=True)
         Y = y_val.reshape((y_val.shape[0], -1))
         if y_val.ndim > 2 or Y.shape[1] != n_outputs:
-            raise ValueError(
-                f"y_val has {Y.shape[1]} outputs per row, y has {n_outputs}."
-            )
+            raise ValueError(f"y_val has {Y.shape[1]} outputs per row, y has {n_outputs}.")
         if self.loss == "poisson" and np.any(Y < 0):
             raise ValueError(
                 "loss='poisson' requires non-negative targets y_val; got negative values."
@@ -2769,9 +2982,15 @@ or None, default=None
 
     def _validate_input(self, X, y, incremental, reset):
         # plain X (see _plain_training_X) and finite float targets
-        if (type(X) is np.ndarray and type(y) is np.ndarray and y.dtype.kind == "f"
-                and y.shape[0] == X.shape[0] and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
-                and bool(np.isfinite(y.sum())) and self._plain_training_X(X, reset)):
+        if (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and y.dtype.kind == "f"
+            and y.shape[0] == X.shape[0]
+            and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] > 1))
+            and bool(np.isfinite(y.sum()))
+            and self._plain_training_X(X, reset)
+        ):
             return X, y
         X, y = validate_data(
             self,
@@ -2789,8 +3008,9 @@ or None, default=None
 
     @available_if(lambda est: est._check_solver())
     @with_callbacks
-    def partial_fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
-                    sample_weight_val=None):
+    def partial_fit(
+        self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None
+    ):
         """Update the model with a single iteration over the given data.
 
         Runs one epoch of the stochastic solver over (X, y), keeping the
@@ -2818,18 +3038,18 @@ default=None
             ``validation_scores_`` and ``validation_loss_curve_`` (by
             ``scoring``). Validated as in :meth:`fit`; requires ``y_val``.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), \
 default=None
             Targets of ``X_val``.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         sample_weight_val : array-like of shape (n_val,), default=None
             Weights of the validation rows; None gives every row weight 1.
 
-            .. versionadded:: 0.1
+            Not in scikit-learn.
 
         Returns
         -------
@@ -2854,5 +3074,11 @@ default=None
         self._validate_params_if_changed()
         validation_data = _validation_arguments(X_val, y_val, sample_weight_val)
         hooks = self._callback_hooks(X, y, sample_weight, incremental=True)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True, hooks=hooks,
-                         validation_data=validation_data)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            incremental=True,
+            hooks=hooks,
+            validation_data=validation_data,
+        )

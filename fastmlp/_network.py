@@ -24,9 +24,9 @@ class Layout:
         coef_sizes = fan_in * fan_out
         self.coef_off = np.concatenate(([0], np.cumsum(coef_sizes)[:-1])).astype(np.intp)
         self.n_coef = int(coef_sizes.sum())
-        self.icpt_off = (self.n_coef + np.concatenate(([0], np.cumsum(fan_out)[:-1]))).astype(
-            np.intp
-        )
+        self.icpt_off = (
+            self.n_coef + np.concatenate(([0], np.cumsum(fan_out)[:-1]))
+        ).astype(np.intp)
         self.n_params = self.n_coef + int(fan_out.sum())
         # What full-batch chunking and team sizing read on every call.
         self.width = max(int(fan_out.sum()), 1)  # activations per row
@@ -114,7 +114,9 @@ class Layout:
                 coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))
                 intercepts[i][...] = rs.uniform(-bound, bound, fan_out)
             elif weight_init == "glorot_normal":
-                coefs[i][...] = rs.normal(0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out))
+                coefs[i][...] = rs.normal(
+                    0, np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out)
+                )
             elif weight_init == "he_uniform":
                 bound = np.sqrt(6.0 / fan_in)
                 coefs[i][...] = rs.uniform(-bound, bound, (fan_in, fan_out))

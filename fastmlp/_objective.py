@@ -87,5 +87,6 @@ class FullBatchObjective:
         one forward pass.  Returns ``(data_loss, finite)``, finite being False
         when an output is NaN or infinite."""
         network = _engine.Network(self.spec, params)
-        return _engine.validation_pass(network, self.data, self.chunk, rule, sums,
-                                       correct, n_threads)
+        return _engine.validation_pass(
+            network, self.data, self.chunk, rule, sums, correct, n_threads
+        )

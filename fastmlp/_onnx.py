@@ -89,7 +89,10 @@ class _Graph:
         if key not in self._constants:
             name = self.name("const")
             if value.dtype.kind == "U":
-                proto, content = self.proto.STRING, [s.encode("utf-8") for s in value.ravel()]
+                proto, content = (
+                    self.proto.STRING,
+                    [s.encode("utf-8") for s in value.ravel()],
+                )
             else:
                 proto = {"f4": self.proto.FLOAT, "f8": self.proto.DOUBLE,
                          "i8": self.proto.INT64}[value.dtype.str[1:]]  # fmt: skip
@@ -180,7 +183,9 @@ def _activation(g, name, x):
         if double:
             c = _erfc(g, g.op("Mul", g.op("Abs", x), g.const(_INV_SQRT2)))
             positive = g.op("Greater", x, g.const(0.0))
-            return g.op("Mul", half, g.op("Where", positive, g.op("Sub", g.const(2.0), c), c))
+            return g.op(
+                "Mul", half, g.op("Where", positive, g.op("Sub", g.const(2.0), c), c)
+            )
         erf = g.op("Erf", g.op("Mul", x, g.const(_INV_SQRT2)))
         return g.op("Mul", half, g.op("Add", erf, g.const(1.0)))
     if name == "gaussian":
@@ -318,7 +323,11 @@ def _convert(scope, operator, container):
 def _check_input(operator):
     """The fitted estimator, the number of rows and the type of the real-valued
     outputs (a skl2onnx tensor type) of a shape calculator's operator."""
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, Int64TensorType
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+    )
     from skl2onnx.common.utils import check_input_and_output_types
 
     check_input_and_output_types(
@@ -371,7 +380,9 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
                 "probabilities only; with float64 input pass options={'zipmap': False} "
                 "(a tensor) or {'zipmap': 'columns'} (one output per class)."
             )
-        return _parse_sklearn_classifier(scope, model, inputs, custom_parsers=custom_parsers)
+        return _parse_sklearn_classifier(
+            scope, model, inputs, custom_parsers=custom_parsers
+        )
     operator = scope.declare_local_operator("FastmlpMLPClassifier", model)
     operator.inputs = inputs
     outputs = ["label", "scores"]

@@ -79,11 +79,20 @@ class OptimizerState:
             names = _optim.SOLVER_BUFFERS[name]
             for key, arr in zip(names, (state["state1"], state["state2"])):
                 buffers[key] = arr
-            solver = _optim._rebuild_solver(name, state["state1"].dtype,
-                                            state["learning_rate"], state["t"],
-                                            _optim.SOLVER_SETTINGS, buffers)
-            state = {"solver": solver, "schedule": "constant",
-                     "learning_rate_init": state["learning_rate"], "power_t": 0.5}
+            solver = _optim._rebuild_solver(
+                name,
+                state["state1"].dtype,
+                state["learning_rate"],
+                state["t"],
+                _optim.SOLVER_SETTINGS,
+                buffers,
+            )
+            state = {
+                "solver": solver,
+                "schedule": "constant",
+                "learning_rate_init": state["learning_rate"],
+                "power_t": 0.5,
+            }
         self.__dict__.update(state)
 
     def iteration_ends(self, samples_seen):
@@ -198,8 +207,16 @@ def _after_epoch(progress, loss, score, settings):
     return Progress(n_iter, samples, best_loss, best_score, count + 1 if worse else 0)
 
 
-def run_epochs(network, optimizer, training, settings, progress, random_state,
-               validation=None, hooks=None):
+def run_epochs(
+    network,
+    optimizer,
+    training,
+    settings,
+    progress,
+    random_state,
+    validation=None,
+    hooks=None,
+):
     """Train `network`'s parameters on `training` (a TrainingSet) for up to
     settings.max_iter epochs (one for partial_fit), yielding an `Epoch` after
     each, a `Progress` when sgd's adaptive schedule lowers the learning rate
@@ -264,8 +281,9 @@ def run_epochs(network, optimizer, training, settings, progress, random_state,
                 checkpoint.restore()
                 raise
             loss = loss_sum / n_samples
-            progress = progress._replace(n_iter=progress.n_iter + 1,
-                                         samples_seen=progress.samples_seen + n_samples)
+            progress = progress._replace(
+                n_iter=progress.n_iter + 1, samples_seen=progress.samples_seen + n_samples
+            )
             if settings.verbose:
                 print("Iteration %d, loss = %.8f" % (progress.n_iter, loss))
             best_params = None

@@ -113,8 +113,9 @@ class _BlasThreads:
         share one hold, released by the last."""
         with self._lock:
             if self._holders == 0:
-                self._saved = [(setter, lib.get_num_threads())
-                               for lib, setter in self._controllers()]
+                self._saved = [
+                    (setter, lib.get_num_threads()) for lib, setter in self._controllers()
+                ]
                 for setter, _ in self._saved:
                     setter(1)
             self._holders += 1
@@ -221,7 +222,9 @@ class TeamChoice:
         # At least RECHECK_CALLS times this check's own time until the next.
         first = RECHECK_CALLS * seconds
         if alone == self.alone and self.spacing > 0:
-            self.spacing = min(max(2 * self.spacing, first), max(MAX_RECHECK_SECONDS, first))
+            self.spacing = min(
+                max(2 * self.spacing, first), max(MAX_RECHECK_SECONDS, first)
+            )
         else:
             self.spacing = first
         self.alone = alone
@@ -313,8 +316,9 @@ class _Call:
         if _alone():  # another session started meanwhile: not a fair time
             team = self._team
             with _choices_lock:
-                team._choice.record(team._work, self._n_threads, end - self._start, cpu,
-                                    self._rows)
+                team._choice.record(
+                    team._work, self._n_threads, end - self._start, cpu, self._rows
+                )
 
 
 @contextmanager

@@ -44,8 +44,10 @@ def main(repeats=3):
 
     configs = [
         ("adam, (64,), batch 32", dict(hidden_layer_sizes=(64,), batch_size=32)),
-        ("sgd+nesterov, (64, 32)", dict(hidden_layer_sizes=(64, 32), solver="sgd",
-                                        learning_rate_init=0.05)),
+        (
+            "sgd+nesterov, (64, 32)",
+            dict(hidden_layer_sizes=(64, 32), solver="sgd", learning_rate_init=0.05),
+        ),
         ("lbfgs, (64,)", dict(hidden_layer_sizes=(64,), solver="lbfgs")),
     ]
     header = (

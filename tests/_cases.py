@@ -158,7 +158,15 @@ def distance_to_kinks(ref, X, Y):
 
 
 def setup_gradient_case(
-    case, activation, hidden, alpha, l1_ratio, seed, dtype=np.float64, n_outputs=1, scale=0.7
+    case,
+    activation,
+    hidden,
+    alpha,
+    l1_ratio,
+    seed,
+    dtype=np.float64,
+    n_outputs=1,
+    scale=0.7,
 ):
     """A fitted estimator moved to random weights away from every kink, and
     its NumPy twin."""

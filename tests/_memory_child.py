@@ -56,8 +56,14 @@ def _sparse(n, n_features, per_row=5):
     rng = np.random.RandomState(0)
     stride = n_features // per_row
     indices = (rng.randint(0, stride, n)[:, None] + stride * np.arange(per_row)).ravel()
-    X = sp.csr_matrix((rng.randn(n * per_row), indices.astype(np.int32),
-                       np.arange(0, n * per_row + 1, per_row)), shape=(n, n_features))
+    X = sp.csr_matrix(
+        (
+            rng.randn(n * per_row),
+            indices.astype(np.int32),
+            np.arange(0, n * per_row + 1, per_row),
+        ),
+        shape=(n, n_features),
+    )
     return X, rng.randint(0, 3, n)
 
 
@@ -65,12 +71,14 @@ def sparse(n, n_features):
     X, y = _sparse(n, n_features)
     for solver in ("adam", "sgd", "lbfgs"):  # load every code path
         MLPClassifier(hidden_layer_sizes=(32,), solver=solver, max_iter=1).fit(
-            X[:500], y[:500]).predict_proba(X[:500])
+            X[:500], y[:500]
+        ).predict_proba(X[:500])
     gc.collect()
     out = {"dense_mib": n * n_features * 8 / 2**20}
     for solver in ("adam", "sgd", "lbfgs"):
-        est = MLPClassifier(hidden_layer_sizes=(32,), solver=solver, max_iter=2,
-                            random_state=0)
+        est = MLPClassifier(
+            hidden_layer_sizes=(32,), solver=solver, max_iter=2, random_state=0
+        )
         out[f"fit_{solver}"] = _growth(lambda: est.fit(X, y))
     clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1, random_state=0)
     clf.fit(X[:1000], y[:1000])
@@ -83,13 +91,15 @@ def rows(n, hidden):
     rng = np.random.RandomState(0)
     X = rng.randn(n, 20)
     y = X[:, 0] - 2 * X[:, 1]
-    est = MLPRegressor(hidden_layer_sizes=(hidden,), solver="lbfgs", max_iter=2,
-                       random_state=0).fit(X[:1000], y[:1000])
+    est = MLPRegressor(
+        hidden_layer_sizes=(hidden,), solver="lbfgs", max_iter=2, random_state=0
+    ).fit(X[:1000], y[:1000])
     est.predict(X[:1000])
     gc.collect()
     out = {"predict": _growth(lambda: est.predict(X))}
-    fit = MLPRegressor(hidden_layer_sizes=(hidden,), solver="lbfgs", max_iter=2,
-                       random_state=0)
+    fit = MLPRegressor(
+        hidden_layer_sizes=(hidden,), solver="lbfgs", max_iter=2, random_state=0
+    )
     out["lbfgs"] = _growth(lambda: fit.fit(X, y))
     return out
 

@@ -15,7 +15,9 @@ def pytest_configure(config):
     # test.  A test about the warning records it itself (pytest.warns, or
     # warnings.catch_warnings(record=True) with simplefilter("always")), which
     # takes precedence over this filter.
-    config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")
+    config.addinivalue_line(
+        "filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning"
+    )
 
 
 @pytest.fixture

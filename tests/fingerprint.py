@@ -23,29 +23,46 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.preprocessing import StandardScaler
 
 import fastmlp
-from fastmlp import MLPClassifier, MLPRegressor
-from fastmlp import _threads
+from fastmlp import MLPClassifier, MLPRegressor, _threads
 
 
 def _data(task, n=240, p=10, seed=0):
     if task == "clf":
-        X, y = make_classification(n_samples=n, n_features=p, n_informative=6,
-                                   n_classes=3, n_clusters_per_class=1, random_state=seed)
+        X, y = make_classification(
+            n_samples=n,
+            n_features=p,
+            n_informative=6,
+            n_classes=3,
+            n_clusters_per_class=1,
+            random_state=seed,
+        )
     elif task == "bin":
-        X, y = make_classification(n_samples=n, n_features=p, n_informative=5,
-                                   random_state=seed, weights=[0.7])
+        X, y = make_classification(
+            n_samples=n, n_features=p, n_informative=5, random_state=seed, weights=[0.7]
+        )
     elif task == "multilabel":
-        X, y = make_classification(n_samples=n, n_features=p, n_informative=6,
-                                   n_classes=3, n_clusters_per_class=1, random_state=seed)
+        X, y = make_classification(
+            n_samples=n,
+            n_features=p,
+            n_informative=6,
+            n_classes=3,
+            n_clusters_per_class=1,
+            random_state=seed,
+        )
         y = np.stack([y == 0, y != 1, X[:, 0] > 0], axis=1).astype(int)
     elif task == "poisson":
         rng = np.random.RandomState(seed)
         X = rng.normal(size=(n, p))
         y = rng.poisson(np.exp(0.3 * X[:, 0] - 0.2 * X[:, 1])).astype(float)
     else:
-        X, y = make_regression(n_samples=n, n_features=p, n_informative=6,
-                               n_targets=2 if task == "reg2" else 1, noise=3.0,
-                               random_state=seed)
+        X, y = make_regression(
+            n_samples=n,
+            n_features=p,
+            n_informative=6,
+            n_targets=2 if task == "reg2" else 1,
+            noise=3.0,
+            random_state=seed,
+        )
         y = (y - y.mean(axis=0)) / y.std(axis=0)
     return StandardScaler().fit_transform(X), y
 
@@ -62,73 +79,197 @@ SMALL = dict(hidden_layer_sizes=(12, 8), max_iter=15, random_state=0)
 # mode ("fit", "partial_fit", "warm_start"), threads, sample_weight, coef_init
 CONFIGS = [
     ("clf-adam-relu", C, "clf", dict(SMALL), {}),
-    ("clf-sgd-nesterov-tanh", C, "clf", dict(SMALL, solver="sgd", activation="tanh",
-                                            learning_rate_init=0.05), {}),
-    ("clf-sgd-invscaling-logistic", C, "bin", dict(SMALL, solver="sgd",
-                                                  activation="logistic",
-                                                  learning_rate="invscaling",
-                                                  learning_rate_init=0.2), {}),
-    ("clf-sgd-adaptive", C, "clf", dict(SMALL, solver="sgd", learning_rate="adaptive",
-                                        tol=10.0, n_iter_no_change=1), {}),
-    ("clf-lbfgs-identity", C, "clf", dict(SMALL, solver="lbfgs", activation="identity"),
-     {}),
+    (
+        "clf-sgd-nesterov-tanh",
+        C,
+        "clf",
+        dict(SMALL, solver="sgd", activation="tanh", learning_rate_init=0.05),
+        {},
+    ),
+    (
+        "clf-sgd-invscaling-logistic",
+        C,
+        "bin",
+        dict(
+            SMALL,
+            solver="sgd",
+            activation="logistic",
+            learning_rate="invscaling",
+            learning_rate_init=0.2,
+        ),
+        {},
+    ),
+    (
+        "clf-sgd-adaptive",
+        C,
+        "clf",
+        dict(SMALL, solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1),
+        {},
+    ),
+    (
+        "clf-lbfgs-identity",
+        C,
+        "clf",
+        dict(SMALL, solver="lbfgs", activation="identity"),
+        {},
+    ),
     ("clf-lbfgs-f32", C, "clf", dict(SMALL, solver="lbfgs"), {"dtype": np.float32}),
     ("clf-adam-f32", C, "clf", dict(SMALL), {"dtype": np.float32}),
     ("clf-adam-sparse", C, "clf", dict(SMALL), {"sparse": True}),
-    ("clf-lbfgs-sparse-f32", C, "bin", dict(SMALL, solver="lbfgs"),
-     {"sparse": True, "dtype": np.float32}),
-    ("clf-adam-early_stopping", C, "bin", dict(SMALL, max_iter=60, early_stopping=True,
-                                              n_iter_no_change=3), {}),
-    ("clf-sgd-early_stopping-sw", C, "clf", dict(SMALL, solver="sgd", max_iter=60,
-                                                early_stopping=True,
-                                                validation_fraction=0.2),
-     {"sample_weight": True}),
+    (
+        "clf-lbfgs-sparse-f32",
+        C,
+        "bin",
+        dict(SMALL, solver="lbfgs"),
+        {"sparse": True, "dtype": np.float32},
+    ),
+    (
+        "clf-adam-early_stopping",
+        C,
+        "bin",
+        dict(SMALL, max_iter=60, early_stopping=True, n_iter_no_change=3),
+        {},
+    ),
+    (
+        "clf-sgd-early_stopping-sw",
+        C,
+        "clf",
+        dict(
+            SMALL, solver="sgd", max_iter=60, early_stopping=True, validation_fraction=0.2
+        ),
+        {"sample_weight": True},
+    ),
     ("clf-adam-partial_fit", C, "clf", dict(SMALL), {"mode": "partial_fit"}),
-    ("clf-sgd-warm_start", C, "bin", dict(SMALL, solver="sgd", warm_start=True),
-     {"mode": "warm_start"}),
+    (
+        "clf-sgd-warm_start",
+        C,
+        "bin",
+        dict(SMALL, solver="sgd", warm_start=True),
+        {"mode": "warm_start"},
+    ),
     ("clf-multilabel-adam", C, "multilabel", dict(SMALL), {}),
-    ("clf-hinge-adagrad-leaky_relu", C, "clf", dict(SMALL, solver="adagrad",
-                                                   loss="hinge", activation="leaky_relu",
-                                                   learning_rate_init=0.01), {}),
-    ("clf-squared_hinge-rmsprop-elu", C, "bin", dict(SMALL, solver="rmsprop",
-                                                    loss="squared_hinge",
-                                                    activation="elu"), {}),
-    ("clf-adamw-gelu-dropout", C, "clf", dict(SMALL, solver="adamw", activation="gelu",
-                                             dropout=[0.3, 0.1]), {}),
-    ("clf-adadelta-selu-lecun", C, "clf", dict(SMALL, solver="adadelta",
-                                              activation="selu",
-                                              weight_init="lecun_normal",
-                                              learning_rate_init=1.0), {}),
-    ("clf-adam-class_weight-l1", C, "bin", dict(SMALL, class_weight="balanced",
-                                               l1_ratio=0.5, alpha=0.01), {}),
+    (
+        "clf-hinge-adagrad-leaky_relu",
+        C,
+        "clf",
+        dict(
+            SMALL,
+            solver="adagrad",
+            loss="hinge",
+            activation="leaky_relu",
+            learning_rate_init=0.01,
+        ),
+        {},
+    ),
+    (
+        "clf-squared_hinge-rmsprop-elu",
+        C,
+        "bin",
+        dict(SMALL, solver="rmsprop", loss="squared_hinge", activation="elu"),
+        {},
+    ),
+    (
+        "clf-adamw-gelu-dropout",
+        C,
+        "clf",
+        dict(SMALL, solver="adamw", activation="gelu", dropout=[0.3, 0.1]),
+        {},
+    ),
+    (
+        "clf-adadelta-selu-lecun",
+        C,
+        "clf",
+        dict(
+            SMALL,
+            solver="adadelta",
+            activation="selu",
+            weight_init="lecun_normal",
+            learning_rate_init=1.0,
+        ),
+        {},
+    ),
+    (
+        "clf-adam-class_weight-l1",
+        C,
+        "bin",
+        dict(SMALL, class_weight="balanced", l1_ratio=0.5, alpha=0.01),
+        {},
+    ),
     ("clf-adam-coef_init", C, "clf", dict(SMALL), {"coef_init": True}),
     ("clf-adam-team2", C, "clf", dict(SMALL, batch_size=100), {"threads": 2}),
     ("clf-lbfgs-team3", C, "clf", dict(SMALL, solver="lbfgs"), {"threads": 3}),
     ("reg-adam-relu", R, "reg", dict(SMALL), {}),
-    ("reg-sgd-momentum", R, "reg", dict(SMALL, solver="sgd", nesterovs_momentum=False,
-                                        learning_rate_init=0.01), {}),
+    (
+        "reg-sgd-momentum",
+        R,
+        "reg",
+        dict(SMALL, solver="sgd", nesterovs_momentum=False, learning_rate_init=0.01),
+        {},
+    ),
     ("reg-lbfgs-2out", R, "reg2", dict(SMALL, solver="lbfgs"), {}),
     ("reg-poisson-adam", R, "poisson", dict(SMALL, loss="poisson"), {}),
-    ("reg-huber-softplus-he", R, "reg", dict(SMALL, loss="huber", huber_delta=0.5,
-                                             activation="softplus",
-                                             weight_init="he_uniform"), {}),
-    ("reg-absolute-silu-glorot_normal", R, "reg",
-     dict(SMALL, loss="absolute_error", activation="silu", weight_init="glorot_normal"),
-     {}),
-    ("reg-gaussian-tanh-out", R, "reg", dict(SMALL, activation=["gaussian", "relu"],
-                                             out_activation="tanh"), {}),
-    ("reg-he_normal-logistic-out", R, "reg", dict(SMALL, weight_init="he_normal",
-                                                  out_activation="logistic"), {}),
-    ("reg-adam-early_stopping-f32", R, "reg", dict(SMALL, max_iter=60,
-                                                   early_stopping=True,
-                                                   n_iter_no_change=3),
-     {"dtype": np.float32}),
-    ("reg-sgd-sparse-sw", R, "reg", dict(SMALL, solver="sgd", learning_rate_init=0.01),
-     {"sparse": True, "sample_weight": True}),
-    ("reg-rmsprop-partial_fit-f32", R, "reg", dict(SMALL, solver="rmsprop"),
-     {"mode": "partial_fit", "dtype": np.float32}),
-    ("reg-adam-team2-dropout", R, "reg", dict(SMALL, batch_size=120, dropout=0.2),
-     {"threads": 2}),
+    (
+        "reg-huber-softplus-he",
+        R,
+        "reg",
+        dict(
+            SMALL,
+            loss="huber",
+            huber_delta=0.5,
+            activation="softplus",
+            weight_init="he_uniform",
+        ),
+        {},
+    ),
+    (
+        "reg-absolute-silu-glorot_normal",
+        R,
+        "reg",
+        dict(SMALL, loss="absolute_error", activation="silu", weight_init="glorot_normal"),
+        {},
+    ),
+    (
+        "reg-gaussian-tanh-out",
+        R,
+        "reg",
+        dict(SMALL, activation=["gaussian", "relu"], out_activation="tanh"),
+        {},
+    ),
+    (
+        "reg-he_normal-logistic-out",
+        R,
+        "reg",
+        dict(SMALL, weight_init="he_normal", out_activation="logistic"),
+        {},
+    ),
+    (
+        "reg-adam-early_stopping-f32",
+        R,
+        "reg",
+        dict(SMALL, max_iter=60, early_stopping=True, n_iter_no_change=3),
+        {"dtype": np.float32},
+    ),
+    (
+        "reg-sgd-sparse-sw",
+        R,
+        "reg",
+        dict(SMALL, solver="sgd", learning_rate_init=0.01),
+        {"sparse": True, "sample_weight": True},
+    ),
+    (
+        "reg-rmsprop-partial_fit-f32",
+        R,
+        "reg",
+        dict(SMALL, solver="rmsprop"),
+        {"mode": "partial_fit", "dtype": np.float32},
+    ),
+    (
+        "reg-adam-team2-dropout",
+        R,
+        "reg",
+        dict(SMALL, batch_size=120, dropout=0.2),
+        {"threads": 2},
+    ),
 ]
 
 
@@ -146,8 +287,11 @@ def _fit(Est, task, params, options):
     X = X.astype(options.get("dtype", np.float64))
     if options.get("sparse"):
         X = _sparse(X)
-    sw = np.random.RandomState(1).uniform(0.5, 2.0, len(y)) if options.get(
-        "sample_weight") else None
+    sw = (
+        np.random.RandomState(1).uniform(0.5, 2.0, len(y))
+        if options.get("sample_weight")
+        else None
+    )
     est = Est(**params)
     mode = options.get("mode", "fit")
     if mode == "partial_fit":
@@ -179,9 +323,11 @@ def fingerprint(name, Est, task, params, options):
         _threads.team_size = saved
     curve = np.asarray(getattr(est, "loss_curve_", [est.loss_]), dtype=np.float64)
     scores = np.asarray(getattr(est, "validation_scores_", None) or [], dtype=np.float64)
-    return (f"{name:34s} n_iter_={est.n_iter_:3d} "
-            f"params={_digest(*est.coefs_, *est.intercepts_)} "
-            f"curve={_digest(curve, scores)} predict={_digest(est.predict(X))}")
+    return (
+        f"{name:34s} n_iter_={est.n_iter_:3d} "
+        f"params={_digest(*est.coefs_, *est.intercepts_)} "
+        f"curve={_digest(curve, scores)} predict={_digest(est.predict(X))}"
+    )
 
 
 def main(argv=None):

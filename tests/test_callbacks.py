@@ -4,8 +4,8 @@ import os
 import pickle
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 import textwrap
 import warnings
 from unittest import mock
@@ -47,10 +47,14 @@ class Recorder:
         self.calls.append(("teardown", type(estimator).__name__, context.task_name, None))
 
     def on_fit_task_begin(self, estimator, context):
-        self.calls.append(("begin", context.estimator_name, context.task_name, context.task_id))
+        self.calls.append(
+            ("begin", context.estimator_name, context.task_name, context.task_id)
+        )
 
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
-        self.calls.append(("end", context.estimator_name, context.task_name, context.task_id))
+        self.calls.append(
+            ("end", context.estimator_name, context.task_name, context.task_id)
+        )
         if context.task_name in ("epoch", "iteration") and self.stop_after is not None:
             return context.task_id + 1 >= self.stop_after
         return False
@@ -138,7 +142,9 @@ def test_callbacks_do_not_change_results():
     for make in (
         lambda: _clf("adam", early_stopping=True, validation_fraction=0.2),
         lambda: _clf("lbfgs"),
-        lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=8, random_state=0, dropout=0.2),
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(8,), max_iter=8, random_state=0, dropout=0.2
+        ),
     ):
         plain = make()
         regression = isinstance(plain, MLPRegressor)
@@ -147,7 +153,9 @@ def test_callbacks_do_not_change_results():
         Xd, yd = (XR, YR) if regression else (X, Y)
         plain.fit(Xd, yd)
         watched.fit(Xd, yd)
-        for a, b in zip(plain.coefs_ + plain.intercepts_, watched.coefs_ + watched.intercepts_):
+        for a, b in zip(
+            plain.coefs_ + plain.intercepts_, watched.coefs_ + watched.intercepts_
+        ):
             assert_array_equal(a, b)
         assert plain.n_iter_ == watched.n_iter_
         assert getattr(plain, "loss_curve_", None) == getattr(watched, "loss_curve_", None)
@@ -242,7 +250,9 @@ def test_scoring_monitor_on_step_inside_pipeline():
 
 def test_progressbar_grid_search_processes(capsys):
     pytest.importorskip("rich")
-    search = GridSearchCV(_clf("lbfgs", max_iter=4), {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2)
+    search = GridSearchCV(
+        _clf("lbfgs", max_iter=4), {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2
+    )
     search.set_callbacks(ProgressBar(max_propagation_depth=None)).fit(X, Y)
     out = capsys.readouterr().out
     assert "GridSearchCV - fit" in out and "MLPClassifier - fit" in out
@@ -266,8 +276,9 @@ def test_lbfgs_verbose_prints_each_iteration(capsys):
     # each printed loss (8 decimals) is the objective at that iterate: scikit-learn's
     # L-BFGS stopped after as many iterations
     expected = [
-        SkMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=k,
-                        random_state=0).fit(X, Y).loss_
+        SkMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=k, random_state=0)
+        .fit(X, Y)
+        .loss_
         for k in range(1, 8)
     ]
     assert losses == pytest.approx(expected, abs=1e-8)
@@ -296,8 +307,13 @@ def test_without_sklearn_callback_api():
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     # Run outside the source tree, so the installed (compiled) fastmlp is imported.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-        check=False, cwd=tempfile.gettempdir(),
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        cwd=tempfile.gettempdir(),
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"

@@ -58,7 +58,9 @@ def test_class_weight_dict_times_sample_weight():
     pa = MLPClassifier(class_weight=cw, **CW_PARAMS).partial_fit(
         X, y, sw, classes=["a", "b", "c"]
     )
-    pb = MLPClassifier(**CW_PARAMS).partial_fit(X, y, sw * per_sample, classes=["a", "b", "c"])
+    pb = MLPClassifier(**CW_PARAMS).partial_fit(
+        X, y, sw * per_sample, classes=["a", "b", "c"]
+    )
     for u, v in zip(pa.coefs_ + pa.intercepts_, pb.coefs_ + pb.intercepts_):
         assert_allclose(u, v, rtol=1e-12, atol=0)
 

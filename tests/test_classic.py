@@ -77,8 +77,7 @@ def test_and_or_learned_perfectly(gate, hidden, solver, random_state):
         ((8,), "relu", "lbfgs"),
         ((4,), "logistic", "lbfgs"),
     ],
-    ids=["4-tanh-lbfgs", "8-tanh-lbfgs", "4-tanh-adam", "8-relu-lbfgs",
-         "4-logistic-lbfgs"],
+    ids=["4-tanh-lbfgs", "8-tanh-lbfgs", "4-tanh-adam", "8-relu-lbfgs", "4-logistic-lbfgs"],
 )
 def test_xor_learned_by_hidden_layer(hidden, activation, solver, random_state):
     y = TRUTH["xor"]

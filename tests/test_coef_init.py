@@ -99,7 +99,8 @@ def test_coef_init_only_or_intercept_init_only():
 
 
 @pytest.mark.parametrize(
-    "which", ["coef_shape", "coef_count", "intercept_shape", "intercept_count", "transposed"]
+    "which",
+    ["coef_shape", "coef_count", "intercept_shape", "intercept_count", "transposed"],
 )
 def test_coef_init_wrong_shapes_raise(which):
     X, y, _, _ = full_batch_problem("clf")

@@ -13,8 +13,8 @@ fastmlp._kernels._gemm is built). No timing is asserted.
 """
 
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -45,28 +45,39 @@ def test_compare_quick_runs_and_prints_table():
     assert "predict_proba " in out and "lbfgs" in out and "CSR" in out
     assert "FASTMLP_KERNELS " in out
     # The realistic configurations, each measured for both libraries (no error text).
-    for label in ("(100,) defaults 1 ep f64", "(100,) defaults 1 ep f32",
-                  "MLPRegressor 2000x25 (64,32) defaults 1 ep early stop f64",
-                  "GridSearchCV 4x3-fold 2000x20"):
+    for label in (
+        "(100,) defaults 1 ep f64",
+        "(100,) defaults 1 ep f32",
+        "MLPRegressor 2000x25 (64,32) defaults 1 ep early stop f64",
+        "GridSearchCV 4x3-fold 2000x20",
+    ):
         rows = [line for line in out.splitlines() if label in line]
         libraries = {line.split(" | ")[2] for line in rows}
         assert {"fastmlp", "scikit-learn"} <= libraries, (label, rows)
-    for target in ("defaults f32: fastmlp vs scikit-learn", "grid search f64",
-                   "regressor, early stopping f64", "MNIST-sized f64: fastmlp share"):
+    for target in (
+        "defaults f32: fastmlp vs scikit-learn",
+        "grid search f64",
+        "regressor, early stopping f64",
+        "MNIST-sized f64: fastmlp share",
+    ):
         assert f"| {target}" in out
     # The small-data section: both libraries and dtypes, and its targets.
     assert "Small data: per-call costs" in out
     assert "| call (digits 1797x64, (64,32)) | dtype | fastmlp | scikit-learn |" in out
     assert "| predict_proba, 10 rows | float32 |" in out
     assert "| fit, 40 epochs, early_stopping | float64 |" in out
-    assert "| target: fastmlp vs scikit-learn | float32 | float64 | required | status |" in out
+    assert (
+        "| target: fastmlp vs scikit-learn | float32 | float64 | required | status |" in out
+    )
 
 
 def test_kernels_quick_runs_and_prints_tables():
     out = run_script(KERNELS_SCRIPT, "--quick", "--threads", "2")
     assert "GEMM rate (numpy matmul" in out
-    assert ("| network | inputs | classes | dtype | threads | MFLOP/batch | epochs | "
-            "us/batch blas | us/batch auto |") in out
+    assert (
+        "| network | inputs | classes | dtype | threads | MFLOP/batch | epochs | "
+        "us/batch blas | us/batch auto |"
+    ) in out
     assert "| MNIST-sized (100,) | 784 | 10 | float32 | 2 |" in out
     assert "| wide (256,256) | 784 | 10 | float64 | 2 |" in out
     if "own kernels: not built" in out:
@@ -81,8 +92,10 @@ def test_kernels_quick_runs_and_prints_tables():
 def test_compare_busy_runs_and_prints_its_table():
     out = run_script(SCRIPT, "--quick", "--busy", "1", "--only", "small-f64")
     assert "Busy machine: 1 other process spinning on the CPUs" in out
-    assert ("| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
-            "(unmeasured) | scikit-learn | fastmlp / faster forced |") in out
+    assert (
+        "| call | fastmlp | fastmlp first call | fastmlp 1 thread | fastmlp team "
+        "(unmeasured) | scikit-learn | fastmlp / faster forced |"
+    ) in out
     row = next(line for line in out.splitlines() if line.startswith("| 2000x20 (32,32)"))
     assert row.count(" ms |") == 5, row  # every variant measured
     assert "rows within 1.10x of the faster forced variant" in out

@@ -28,9 +28,15 @@ Y_REG = X[:, 0] - 2 * X[:, 1] + 0.1 * _rng.randn(3000)
 
 
 def _long_model(random_state, Est=MLPClassifier, max_iter=60, **kw):
-    params = dict(hidden_layer_sizes=(64,), solver="adam", batch_size=100,
-                  max_iter=max_iter, tol=0.0, n_iter_no_change=10**6,
-                  random_state=random_state)
+    params = dict(
+        hidden_layer_sizes=(64,),
+        solver="adam",
+        batch_size=100,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=random_state,
+    )
     params.update(kw)
     return Est(**params)
 
@@ -58,6 +64,7 @@ def _run_threads(targets):
                 fn()
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
+
         return run
 
     threads = [threading.Thread(target=wrap(fn)) for fn in targets]
@@ -96,26 +103,37 @@ def test_two_fits_in_two_threads_equal_serial_fits(record_property):
     # CPU seconds per wall second while both threads ran: ~2 when they ran in
     # parallel, ~1 when serialised (less sensitive to other load on the machine)
     record_property("two_thread_cpu_per_wall", round(cpu_par / t_par, 3))
-    print(f"\none fit {(t_a + t_b) / 2:.3f} s, two fits in two threads {t_par:.3f} s, "
-          f"ratio {ratio:.2f} (1 = fully parallel, 2 = serialised); "
-          f"CPU/wall during the threaded fits {cpu_par / t_par:.2f}")
+    print(
+        f"\none fit {(t_a + t_b) / 2:.3f} s, two fits in two threads {t_par:.3f} s, "
+        f"ratio {ratio:.2f} (1 = fully parallel, 2 = serialised); "
+        f"CPU/wall during the threaded fits {cpu_par / t_par:.2f}"
+    )
     _assert_same_model(par_a, serial_a)
     _assert_same_model(par_b, serial_b)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
-@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)],
-                         ids=["clf", "reg"])
+@pytest.mark.parametrize(
+    "Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)], ids=["clf", "reg"]
+)
 def test_fits_in_four_threads_equal_serial(Est, y, solver):
     """Different estimators, data forms and dtypes fitted concurrently."""
     Xs = X[:800]
     ys = y[:800]
-    inputs = [Xs, sp.csr_matrix(np.where(np.abs(Xs) > 1, Xs, 0.0)), Xs.astype(np.float32),
-              np.asfortranarray(Xs)]
+    inputs = [
+        Xs,
+        sp.csr_matrix(np.where(np.abs(Xs) > 1, Xs, 0.0)),
+        Xs.astype(np.float32),
+        np.asfortranarray(Xs),
+    ]
     with threadpool_limits(limits=1):
-        serial = [_long_model(i, Est, max_iter=8, solver=solver).fit(Xi, ys)
-                  for i, Xi in enumerate(inputs)]
-        models = [_long_model(i, Est, max_iter=8, solver=solver) for i in range(len(inputs))]
+        serial = [
+            _long_model(i, Est, max_iter=8, solver=solver).fit(Xi, ys)
+            for i, Xi in enumerate(inputs)
+        ]
+        models = [
+            _long_model(i, Est, max_iter=8, solver=solver) for i in range(len(inputs))
+        ]
         _run_threads([(lambda m=m, Xi=Xi: m.fit(Xi, ys)) for m, Xi in zip(models, inputs)])
     for a, b in zip(models, serial):
         _assert_same_model(a, b)
@@ -126,7 +144,9 @@ def test_partial_fit_in_threads_equal_serial():
 
     def train(model):
         for start in range(0, 3000, 500):
-            model.partial_fit(X[start:start + 500], Y_CLF[start:start + 500], classes=classes)
+            model.partial_fit(
+                X[start : start + 500], Y_CLF[start : start + 500], classes=classes
+            )
 
     with threadpool_limits(limits=1):
         serial = [_long_model(i, solver=s) for i, s in enumerate(["sgd", "adam", "sgd"])]
@@ -206,14 +226,24 @@ def test_same_random_state_same_threads_bitwise_identical(solver, blas_threads):
     # BLAS's, or the team's on the L-BFGS objective -- happen to run in.
     Xs = X[:1500]
     with threadpool_limits(limits=blas_threads):
-        runs = [_long_model(3, max_iter=10, solver=solver, hidden_layer_sizes=(48, 24))
-                .fit(Xs, Y_CLF[:1500]) for _ in range(3)]
-        runs_sp = [_long_model(3, MLPRegressor, max_iter=10, solver=solver)
-                   .fit(sp.csr_matrix(np.where(np.abs(Xs) > 1, Xs, 0.0)), Y_REG[:1500])
-                   for _ in range(2)]
-        runs_32 = [_long_model(3, max_iter=10, solver=solver).fit(Xs.astype(np.float32),
-                                                                 Y_CLF[:1500])
-                   for _ in range(2)]
+        runs = [
+            _long_model(3, max_iter=10, solver=solver, hidden_layer_sizes=(48, 24)).fit(
+                Xs, Y_CLF[:1500]
+            )
+            for _ in range(3)
+        ]
+        runs_sp = [
+            _long_model(3, MLPRegressor, max_iter=10, solver=solver).fit(
+                sp.csr_matrix(np.where(np.abs(Xs) > 1, Xs, 0.0)), Y_REG[:1500]
+            )
+            for _ in range(2)
+        ]
+        runs_32 = [
+            _long_model(3, max_iter=10, solver=solver).fit(
+                Xs.astype(np.float32), Y_CLF[:1500]
+            )
+            for _ in range(2)
+        ]
         preds = [m.predict_proba(Xs) for m in runs]
     for group in (runs, runs_sp, runs_32):
         for other in group[1:]:
@@ -227,8 +257,13 @@ def test_same_random_state_bitwise_identical_across_thread_runs():
     with threadpool_limits(limits=1):
         main = _long_model(7, max_iter=10, early_stopping=True).fit(X, Y_CLF)
         box = {}
-        _run_threads([lambda: box.setdefault("m", _long_model(7, max_iter=10,
-                                                              early_stopping=True).fit(X, Y_CLF))])
+        _run_threads(
+            [
+                lambda: box.setdefault(
+                    "m", _long_model(7, max_iter=10, early_stopping=True).fit(X, Y_CLF)
+                )
+            ]
+        )
     _assert_same_model(box["m"], main)
     assert box["m"].validation_scores_ == main.validation_scores_
 
@@ -240,8 +275,13 @@ def test_many_small_concurrent_fits_equal_serial_fits():
     from sklearn.exceptions import ConvergenceWarning
 
     def job(i):
-        est = MLPRegressor(hidden_layer_sizes=(i % 5 + 1,), max_iter=3, random_state=i,
-                           solver=("sgd", "adam", "lbfgs")[i % 3], batch_size=7)
+        est = MLPRegressor(
+            hidden_layer_sizes=(i % 5 + 1,),
+            max_iter=3,
+            random_state=i,
+            solver=("sgd", "adam", "lbfgs")[i % 3],
+            batch_size=7,
+        )
         est.fit(X[: 50 + i], Y_REG[: 50 + i])
         return est.predict(X[:20])
 
@@ -250,9 +290,16 @@ def test_many_small_concurrent_fits_equal_serial_fits():
         warnings.simplefilter("always")
         with threadpool_limits(limits=1):
             serial = {i: job(i) for i in range(80)}
-            _run_threads([(lambda i=i: results.update({i * 10 + k: job(i * 10 + k)
-                                                      for k in range(10)}))
-                          for i in range(8)])
+            _run_threads(
+                [
+                    (
+                        lambda i=i: results.update(
+                            {i * 10 + k: job(i * 10 + k) for k in range(10)}
+                        )
+                    )
+                    for i in range(8)
+                ]
+            )
     assert sorted(results) == sorted(serial)
     for i, pred in results.items():
         assert_array_equal(pred, serial[i])

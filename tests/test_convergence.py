@@ -27,31 +27,41 @@ X = _rng.randn(120, 5)
 Y_CLF = (X[:, 0] - X[:, 1] > 0).astype(int) + (X[:, 2] > 0.8)
 Y_REG = X[:, 0] - 2 * X[:, 1] + 0.1 * _rng.randn(120)
 
-PAIRS = {"clf": (MLPClassifier, SkClassifier, Y_CLF), "reg": (MLPRegressor, SkRegressor, Y_REG)}
+PAIRS = {
+    "clf": (MLPClassifier, SkClassifier, Y_CLF),
+    "reg": (MLPRegressor, SkRegressor, Y_REG),
+}
 
 
 def _convergence_warnings(fit):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est = fit()
-    return est, [(w.category, str(w.message)) for w in caught
-                 if issubclass(w.category, ConvergenceWarning)]
+    return est, [
+        (w.category, str(w.message))
+        for w in caught
+        if issubclass(w.category, ConvergenceWarning)
+    ]
 
 
 def _both(kind, run, **params):
     """(fastmlp's estimator, its warnings), (scikit-learn's, its warnings)."""
     ours, theirs, y = PAIRS[kind]
     params = {"hidden_layer_sizes": (6,), "random_state": 0, **params}
-    return (_convergence_warnings(lambda: run(ours(**params), y)),
-            _convergence_warnings(lambda: run(theirs(**params), y)))
+    return (
+        _convergence_warnings(lambda: run(ours(**params), y)),
+        _convergence_warnings(lambda: run(theirs(**params), y)),
+    )
 
 
 def _fit_on_X(est, y):
     return est.fit(X, y)
 
 
-MAX_ITER_MESSAGE = ("Stochastic Optimizer: Maximum iterations ({}) reached and the "
-                    "optimization hasn't converged yet.")
+MAX_ITER_MESSAGE = (
+    "Stochastic Optimizer: Maximum iterations ({}) reached and the "
+    "optimization hasn't converged yet."
+)
 
 # name: (parameters, epochs run, warns)
 STOCHASTIC = {
@@ -59,21 +69,50 @@ STOCHASTIC = {
     "adam-max-iter": (dict(solver="adam", max_iter=5), 5, True),
     # with tol huge every epoch after the first fails to improve; the third of
     # them (epoch 4) exceeds n_iter_no_change=2 and stops the fit
-    "tol-stops-before-max-iter": (dict(solver="adam", max_iter=10, tol=1e6,
-                                       n_iter_no_change=2), 4, False),
-    "tol-stops-at-max-iter": (dict(solver="adam", max_iter=4, tol=1e6,
-                                   n_iter_no_change=2), 4, False),
-    "max-iter-one-epoch-before-tol": (dict(solver="adam", max_iter=3, tol=1e6,
-                                           n_iter_no_change=2), 3, True),
-    "early-stopping-stops": (dict(solver="adam", max_iter=30, tol=1e6, n_iter_no_change=2,
-                                  early_stopping=True), 4, False),
-    "early-stopping-max-iter": (dict(solver="sgd", max_iter=6, n_iter_no_change=100,
-                                     early_stopping=True), 6, True),
+    "tol-stops-before-max-iter": (
+        dict(solver="adam", max_iter=10, tol=1e6, n_iter_no_change=2),
+        4,
+        False,
+    ),
+    "tol-stops-at-max-iter": (
+        dict(solver="adam", max_iter=4, tol=1e6, n_iter_no_change=2),
+        4,
+        False,
+    ),
+    "max-iter-one-epoch-before-tol": (
+        dict(solver="adam", max_iter=3, tol=1e6, n_iter_no_change=2),
+        3,
+        True,
+    ),
+    "early-stopping-stops": (
+        dict(solver="adam", max_iter=30, tol=1e6, n_iter_no_change=2, early_stopping=True),
+        4,
+        False,
+    ),
+    "early-stopping-max-iter": (
+        dict(solver="sgd", max_iter=6, n_iter_no_change=100, early_stopping=True),
+        6,
+        True,
+    ),
     # the learning rate divided by 5 on every plateau (2 epochs) until <= 1e-6
-    "adaptive-lr-too-small": (dict(solver="sgd", learning_rate="adaptive", max_iter=100,
-                                   tol=1e6, n_iter_no_change=1), 13, False),
-    "adaptive-max-iter": (dict(solver="sgd", learning_rate="adaptive", max_iter=5,
-                               tol=1e6, n_iter_no_change=1), 5, True),
+    "adaptive-lr-too-small": (
+        dict(
+            solver="sgd",
+            learning_rate="adaptive",
+            max_iter=100,
+            tol=1e6,
+            n_iter_no_change=1,
+        ),
+        13,
+        False,
+    ),
+    "adaptive-max-iter": (
+        dict(
+            solver="sgd", learning_rate="adaptive", max_iter=5, tol=1e6, n_iter_no_change=1
+        ),
+        5,
+        True,
+    ),
 }
 
 
@@ -109,14 +148,16 @@ def test_warm_start_fit_warns_again(kind):
 def test_partial_fit_never_warns(kind, solver, max_iter):
     """partial_fit runs one epoch whatever max_iter is, and does not warn (not
     even with max_iter=1, where a fit of one epoch would)."""
+
     def run(est, y):
         for start in (0, 40, 80):
             kw = {"classes": np.unique(y)} if kind == "clf" else {}
-            est.partial_fit(X[start:start + 40], y[start:start + 40], **kw)
+            est.partial_fit(X[start : start + 40], y[start : start + 40], **kw)
         return est
 
-    (ours, ours_w), (theirs, theirs_w) = _both(kind, run, solver=solver, max_iter=max_iter,
-                                               tol=0.0)
+    (ours, ours_w), (theirs, theirs_w) = _both(
+        kind, run, solver=solver, max_iter=max_iter, tol=0.0
+    )
     assert ours.n_iter_ == theirs.n_iter_ == 1
     assert ours_w == theirs_w == []
 
@@ -128,15 +169,20 @@ def _lbfgs_summary(messages):
     out = []
     for category, text in messages:
         lines = text.split("\n")
-        out.append((category, lines[0], lines[1], "Increase the number of iterations" in text))
+        out.append(
+            (category, lines[0], lines[1], "Increase the number of iterations" in text)
+        )
     return out
 
 
 # name: (parameters, scipy's reason for stopping or None, the warning names max_iter)
 LBFGS = {
     "max-iter": (dict(max_iter=5), "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", True),
-    "max-fun": (dict(max_iter=200, max_fun=8),
-                "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT", False),
+    "max-fun": (
+        dict(max_iter=200, max_fun=8),
+        "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT",
+        False,
+    ),
     "converged": (dict(max_iter=200, tol=1e-2), None, False),
 }
 
@@ -153,5 +199,7 @@ def test_lbfgs_warning_as_sklearn(case, kind):
         assert ours.n_iter_ < params["max_iter"]
     else:
         first = f"lbfgs failed to converge after {ours.n_iter_} iteration(s) (status=1):"
-        assert _lbfgs_summary(ours_w) == [(ConvergenceWarning, first, reason, names_max_iter)]
+        assert _lbfgs_summary(ours_w) == [
+            (ConvergenceWarning, first, reason, names_max_iter)
+        ]
         assert (ours.n_iter_ == params["max_iter"]) == names_max_iter

@@ -22,9 +22,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
-
 from _optional import import_or_skip
+from numpy.testing import assert_array_equal
 
 dask = import_or_skip("dask")
 da = import_or_skip("dask.array")
@@ -97,8 +96,10 @@ def _environment_restored():
 def _local_cluster(n_workers, env):
     # Variables already set in this process take precedence over distributed's
     # pre-spawn configuration: set ours in both, for the spawn only.
-    with _environment_restored(), dask.config.set(
-            {"distributed.nanny.pre-spawn-environ": dict(env)}):
+    with (
+        _environment_restored(),
+        dask.config.set({"distributed.nanny.pre-spawn-environ": dict(env)}),
+    ):
         os.environ.update(env)
         return LocalCluster(
             n_workers=n_workers,
@@ -143,8 +144,9 @@ def test_cluster_is_worker_processes(client):
 def test_blas_is_single_threaded_in_workers(client):
     # Inside a task (a worker's executor thread, where fits run) and on each worker's
     # main thread: every thread pool that is loaded runs one thread.
-    futures = [client.submit(_thread_pools, pure=False, workers=[w])
-               for w in client.nthreads()]
+    futures = [
+        client.submit(_thread_pools, pure=False, workers=[w]) for w in client.nthreads()
+    ]
     seen = client.gather(futures) + list(client.run(_thread_pools).values())
     for pools in seen:
         assert any(api == "blas" for api, _, _ in pools), pools  # SciPy's OpenBLAS
@@ -164,6 +166,7 @@ def test_plugin_limits_blas_when_environment_asks_for_more():
         cluster = _local_cluster(1, env)
         try:
             with Client(cluster, set_as_default=False) as c:
+
                 def blas_threads():
                     pools = c.submit(_thread_pools, pure=False).result()
                     return [n for api, _, n in pools if api == "blas"]
@@ -181,8 +184,11 @@ def test_plugin_limits_blas_when_environment_asks_for_more():
 def test_grid_search_on_dask_matches_local_run(client, digits):
     X, y = digits
     est = MLPClassifier(max_iter=15, batch_size=64, random_state=0)
-    grid = {"hidden_layer_sizes": [(16,), (32,)], "alpha": [1e-4, 1e-1],
-            "solver": ["adam", "sgd"]}
+    grid = {
+        "hidden_layer_sizes": [(16,), (32,)],
+        "alpha": [1e-4, 1e-1],
+        "solver": ["adam", "sgd"],
+    }
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
 
     def search(n_jobs):
@@ -199,11 +205,14 @@ def test_grid_search_on_dask_matches_local_run(client, digits):
         assert remote.best_params_ == other.best_params_
         assert remote.best_index_ == other.best_index_
         for key in ["mean_test_score", "std_test_score", "rank_test_score"] + [
-                f"split{i}_test_score" for i in range(3)]:
+            f"split{i}_test_score" for i in range(3)
+        ]:
             assert_array_equal(remote.cv_results_[key], other.cv_results_[key], err_msg=key)
         assert list(remote.cv_results_["params"]) == list(other.cv_results_["params"])
-        for a, b in zip(remote.best_estimator_.coefs_ + remote.best_estimator_.intercepts_,
-                        other.best_estimator_.coefs_ + other.best_estimator_.intercepts_):
+        for a, b in zip(
+            remote.best_estimator_.coefs_ + remote.best_estimator_.intercepts_,
+            other.best_estimator_.coefs_ + other.best_estimator_.intercepts_,
+        ):
             assert_array_equal(a, b)
     assert remote.best_score_ == local.best_score_
     # Not a degenerate search: the candidates score differently.
@@ -229,13 +238,19 @@ def test_incremental_equals_partial_fit_by_hand(client, digits, solver, shuffle_
     Xd = da.from_array(X, chunks=(chunk, -1))
     yd = da.from_array(y, chunks=chunk)
     classes = np.unique(y)
-    params = dict(hidden_layer_sizes=(32,), solver=solver, batch_size=50,
-                  learning_rate_init=0.01, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(32,),
+        solver=solver,
+        batch_size=50,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
 
-    inc = wrappers.Incremental(MLPClassifier(**params), shuffle_blocks=shuffle_blocks,
-                               random_state=7)
+    inc = wrappers.Incremental(
+        MLPClassifier(**params), shuffle_blocks=shuffle_blocks, random_state=7
+    )
     with get_task_stream(client) as ts:
-        inc.fit(Xd, yd, classes=classes)          # first pass over the blocks
+        inc.fit(Xd, yd, classes=classes)  # first pass over the blocks
         inc.partial_fit(Xd, yd, classes=classes)  # second pass, continues estimator_
     assert any("fit-" in str(t["key"]) for t in ts.data)  # dask-ml's partial_fit chain
     assert isinstance(inc.estimator_, MLPClassifier)
@@ -268,7 +283,8 @@ def test_parallel_post_fit_predicts_on_dask_arrays(client, digits):
     Xd = da.from_array(X, chunks=(256, -1))
 
     clf = wrappers.ParallelPostFit(
-        MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0))
+        MLPClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0)
+    )
     clf.fit(X, y)  # in memory, in this process
     fitted = clf.estimator
     with get_task_stream(client) as ts:
@@ -283,7 +299,8 @@ def test_parallel_post_fit_predicts_on_dask_arrays(client, digits):
     # float32 and a regressor: the same holds.
     X32 = X.astype(np.float32)
     reg = wrappers.ParallelPostFit(
-        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0))
+        MLPRegressor(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+    )
     reg.fit(X32, y.astype(np.float32))
     out = reg.predict(da.from_array(X32, chunks=(500, -1))).compute()
     assert out.dtype == np.float32 and out.shape == (len(X),)

@@ -30,14 +30,20 @@ def debug_tree(tmp_path_factory):
     pytest.importorskip("Cython")
     tree = tmp_path_factory.mktemp("debug-build")
     for name in ("fastmlp", "csrc", "tests"):
-        shutil.copytree(ROOT / name, tree / name,
-                        ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"))
+        shutil.copytree(
+            ROOT / name,
+            tree / name,
+            ignore=shutil.ignore_patterns("*.so", "*.c", "__pycache__"),
+        )
     for name in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tree / name)
     env = dict(os.environ, FASTMLP_DEBUG_BUILD="1")
     build = subprocess.run(
         [sys.executable, "setup.py", "build_ext", "--inplace"],
-        cwd=tree, env=env, capture_output=True, text=True,
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return tree
@@ -55,17 +61,36 @@ def test_kernels_gradients_and_team_pass_on_the_bounds_checked_build(debug_tree)
     env = dict(os.environ, PYTHONPATH=str(debug_tree))
     where = subprocess.run(
         [sys.executable, "-c", "import fastmlp._kernels._engine as e; print(e.__file__)"],
-        cwd=debug_tree, env=env, capture_output=True, text=True,
+        cwd=debug_tree,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert str(debug_tree) in where.stdout, where.stdout + where.stderr
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_elementwise.py", "tests/test_gemm.py", "tests/test_gradients.py",
-         "tests/test_thread_team.py", "-k", "not hold_on_either_side"],
-        cwd=debug_tree, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_elementwise.py",
+            "tests/test_gemm.py",
+            "tests/test_gradients.py",
+            "tests/test_thread_team.py",
+            "-k",
+            "not hold_on_either_side",
+        ],
+        cwd=debug_tree,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]
     # every test ran (none skipped; deselected: the own kernels' runs of whole test
     # files in a subprocess) and passed
     summary = run.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"\d+ passed, 2 deselected(, \d+ warnings?)? in .*", summary), summary
+    assert re.fullmatch(r"\d+ passed, 2 deselected(, \d+ warnings?)? in .*", summary), (
+        summary
+    )

@@ -1,8 +1,8 @@
 """fastmlp.LossCurveDisplay, rendered with matplotlib's Agg backend."""
 
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -30,7 +30,9 @@ def plt():
 
 
 def _line_data(line):
-    return np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
+    return np.asarray(line.get_xdata(), dtype=float), np.asarray(
+        line.get_ydata(), dtype=float
+    )
 
 
 def _render_png(display, path):
@@ -85,7 +87,9 @@ def test_without_early_stopping_on_given_axes(plt, tmp_path):
 
 
 def test_plot_returns_display_and_redraws(plt):
-    display = LossCurveDisplay(loss_curve=[3.0, 2.0, 1.5], validation_scores=[0.5, 0.7, 0.8])
+    display = LossCurveDisplay(
+        loss_curve=[3.0, 2.0, 1.5], validation_scores=[0.5, 0.7, 0.8]
+    )
     assert display.plot() is display
     first_ax = display.ax_
     _, ax = plt.subplots()
@@ -114,7 +118,11 @@ def test_matplotlib_is_imported_lazily():
     code = "import sys, fastmlp; print('matplotlib' in sys.modules)"
     # Run outside the source tree, so the installed (compiled) fastmlp is imported.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        check=False, cwd=tempfile.gettempdir(),
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tempfile.gettempdir(),
     )
     assert out.stdout.strip() == "False", out.stderr

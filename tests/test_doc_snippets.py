@@ -23,9 +23,11 @@ from _optional import import_or_skip
 
 DOC = Path(__file__).resolve().parent.parent / "doc"
 PAGES = sorted(
-    p.relative_to(DOC).as_posix() for p in DOC.rglob("*.rst")
-    if p.relative_to(DOC).parts[0] not in {"_build", "generated", "auto_examples",
-                                            "_templates"})
+    p.relative_to(DOC).as_posix()
+    for p in DOC.rglob("*.rst")
+    if p.relative_to(DOC).parts[0]
+    not in {"_build", "generated", "auto_examples", "_templates"}
+)
 # Page -> modules its snippets import beyond fastmlp's own dependencies.
 NEEDS = {
     "user_guide/callbacks_plots.rst": ["sklearn.callback", "rich", "matplotlib"],
@@ -33,8 +35,10 @@ NEEDS = {
     "user_guide/scaling_out.rst": ["dask", "distributed", "dask_ml"],
 }
 
-_DIRECTIVE = re.compile(r"^(?P<indent>\s*)\.\. (?P<name>code-block|code|sourcecode|plot)::"
-                        r"\s*(?P<argument>\S*)\s*$")
+_DIRECTIVE = re.compile(
+    r"^(?P<indent>\s*)\.\. (?P<name>code-block|code|sourcecode|plot)::"
+    r"\s*(?P<argument>\S*)\s*$"
+)
 _OPTION = re.compile(r"^\s*:[\w-]+:")
 
 
@@ -56,17 +60,23 @@ def python_blocks(text):
             options.append(lines[i].strip())
             i += 1
             # An option's value may continue on more deeply indented lines.
-            while (i < len(lines) and lines[i].strip() and not _OPTION.match(lines[i])
-                   and len(lines[i]) - len(lines[i].lstrip()) > indent + 3):
+            while (
+                i < len(lines)
+                and lines[i].strip()
+                and not _OPTION.match(lines[i])
+                and len(lines[i]) - len(lines[i].lstrip()) > indent + 3
+            ):
                 i += 1
         body = []
-        while i < len(lines) and (not lines[i].strip()
-                                  or len(lines[i]) - len(lines[i].lstrip()) > indent):
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
+        ):
             body.append(lines[i])
             i += 1
         if match["name"] == "plot":
             shown = ":include-source:" in options or any(
-                o.startswith(":include-source: true") for o in options)
+                o.startswith(":include-source: true") for o in options
+            )
             if not shown or match["argument"]:
                 continue
         elif match["argument"] != "python":
@@ -79,16 +89,24 @@ def test_blocks_are_found():
     """The extraction finds the pages' snippets (a changed directive spelling
     would otherwise leave the test with nothing to run)."""
     counts = {page: len(python_blocks((DOC / page).read_text())) for page in PAGES}
-    for page in ["getting_started.rst", "user_guide/estimators.rst",
-                 "user_guide/beyond_sklearn.rst", "user_guide/performance.rst",
-                 "user_guide/callbacks_plots.rst", "user_guide/export.rst",
-                 "user_guide/scaling_out.rst"]:
+    for page in [
+        "getting_started.rst",
+        "user_guide/estimators.rst",
+        "user_guide/beyond_sklearn.rst",
+        "user_guide/performance.rst",
+        "user_guide/callbacks_plots.rst",
+        "user_guide/export.rst",
+        "user_guide/scaling_out.rst",
+    ]:
         assert counts[page] >= 1, page
     # The plot of the loss curves shows its source; the benchmark chart does not.
     callbacks = python_blocks((DOC / "user_guide/callbacks_plots.rst").read_text())
     assert any("LossCurveDisplay.from_estimator" in block for block in callbacks)
-    assert not any("benchmark.csv" in block for page in PAGES
-                   for block in python_blocks((DOC / page).read_text()))
+    assert not any(
+        "benchmark.csv" in block
+        for page in PAGES
+        for block in python_blocks((DOC / page).read_text())
+    )
 
 
 def test_extraction():
@@ -121,8 +139,7 @@ def test_extraction():
     assert python_blocks(text) == ["a = 1\n\nb = a + 1\n", "c = b\n", "d = c\n"]
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES
-                                  if python_blocks((DOC / p).read_text())])
+@pytest.mark.parametrize("page", [p for p in PAGES if python_blocks((DOC / p).read_text())])
 def test_page_snippets_run(page, tmp_path):
     for module in NEEDS.get(page, []):
         import_or_skip(module)
@@ -130,10 +147,22 @@ def test_page_snippets_run(page, tmp_path):
 
     blocks = python_blocks((DOC / page).read_text())
     script = tmp_path / "snippets.py"
-    script.write_text("\n\n".join(f"# --- block {n} of {page}\n{block}"
-                                  for n, block in enumerate(blocks, 1)))
-    env = dict(os.environ, MPLBACKEND="Agg",
-               PYTHONPATH=str(Path(fastmlp.__file__).resolve().parent.parent))
-    proc = subprocess.run([sys.executable, script.name], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)
+    script.write_text(
+        "\n\n".join(
+            f"# --- block {n} of {page}\n{block}" for n, block in enumerate(blocks, 1)
+        )
+    )
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        PYTHONPATH=str(Path(fastmlp.__file__).resolve().parent.parent),
+    )
+    proc = subprocess.run(
+        [sys.executable, script.name],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"{page}:\n{proc.stderr[-4000:]}"

@@ -41,8 +41,11 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_multilabel_classification
-from sklearn.datasets import make_regression
+from sklearn.datasets import (
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import StrOptions
 
@@ -151,7 +154,9 @@ def test_numpydoc_validation(path):
     assert not fixed, f"{path} now passes {sorted(fixed)}: remove them from KNOWN_FAILURES"
     unexpected = {code: msgs for code, msgs in errors.items() if code not in known}
     if unexpected:
-        lines = [f"{code}: {msg}" for code, msgs in sorted(unexpected.items()) for msg in msgs]
+        lines = [
+            f"{code}: {msg}" for code, msgs in sorted(unexpected.items()) for msg in msgs
+        ]
         pytest.fail(f"{path} ({result['file']}):\n" + "\n".join(lines))
 
 
@@ -252,8 +257,11 @@ def test_beyond_sklearn_is_marked(klass):
                 sk_options |= set(constraint.options)
         extra = (_braced_options(type_) or set()) - sk_options
         if extra:
-            note = next(p for p in desc.split("\n\n")
-                        if "not in scikit-learn" in " ".join(p.split()))
+            note = next(
+                p
+                for p in desc.split("\n\n")
+                if "not in scikit-learn" in " ".join(p.split())
+            )
             for option in extra:
                 assert repr(option) in note, (name, option)
     sk_attributes = set(_section(sk, "Attributes"))
@@ -287,7 +295,10 @@ def _fits(pd):
         kwargs = {"classes": np.unique(y)} if klass is MLPClassifier else {}
         yield klass, est.partial_fit(X, y, **kwargs)
         frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-        yield klass, klass(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(frame, y)
+        yield (
+            klass,
+            klass(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(frame, y),
+        )
 
 
 def test_every_fitted_attribute_is_documented():
@@ -346,4 +357,3 @@ def test_doctests(module_name):
             plt.close("all")
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
-

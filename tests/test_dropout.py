@@ -162,7 +162,10 @@ def test_dropout_backprop_and_per_layer_rates_one_sample_steps(dropout):
     est.partial_fit(X[:1], y[:1])  # initialises the network
     dropped = np.zeros(2)
     for r in range(1, n_steps + 1):
-        coefs, intercepts = [c.copy() for c in est.coefs_], [b.copy() for b in est.intercepts_]
+        coefs, intercepts = (
+            [c.copy() for c in est.coefs_],
+            [b.copy() for b in est.intercepts_],
+        )
         est.partial_fit(X[r : r + 1], y[r : r + 1])
         kept = [np.any(est.coefs_[i + 1] != coefs[i + 1], axis=1) for i in range(2)]
         dropped += [np.sum(~k) for k in kept]
@@ -239,11 +242,15 @@ def test_dropout_masks_differ_from_batch_to_batch():
     kept = _diagonal_epoch(n, width, rate, 4, batch_size=batch, shuffle=False)[-1]
     assert len({row.tobytes() for row in kept}) == n, "rows of the epoch share masks"
     assert abs(np.mean(~kept) - rate) < _binomial_bound(rate, kept.size)
-    seed = sklearn_glorot_init([n, width, 1], 0, "tanh")[2].randint(0, 2**62, dtype=np.int64)
-    stream = np.vstack([
-        stream_dropout_masks(seed, start, batch, [width], [rate])[0]
-        for start in range(0, n, batch)
-    ])
+    seed = sklearn_glorot_init([n, width, 1], 0, "tanh")[2].randint(
+        0, 2**62, dtype=np.int64
+    )
+    stream = np.vstack(
+        [
+            stream_dropout_masks(seed, start, batch, [width], [rate])[0]
+            for start in range(0, n, batch)
+        ]
+    )
     assert_array_equal(kept, stream != 0)
 
 
@@ -256,7 +263,9 @@ def test_dropout_with_lbfgs_raises():
     MLPClassifier((6, 5), solver="lbfgs", dropout=[0.0, 0.0], max_iter=5).fit(X, y)
 
 
-@pytest.mark.parametrize("dropout", [[0.1], [0.1, 0.1, 0.1], 1.0, -0.1, [0.2, 1.0]], ids=str)
+@pytest.mark.parametrize(
+    "dropout", [[0.1], [0.1, 0.1, 0.1], 1.0, -0.1, [0.2, 1.0]], ids=str
+)
 def test_dropout_invalid(dropout):
     X, y = binary_problem()
     with pytest.raises(ValueError):

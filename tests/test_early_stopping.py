@@ -65,8 +65,14 @@ CASE_IDS = [c[0] for c in CASES]
 
 def _fitted(Est, task, params, dtype, n=300, **extra):
     X = X_ALL[:n].astype(dtype)
-    est = Est(hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=4, alpha=1e-3,
-              random_state=0, **{**params, **extra})
+    est = Est(
+        hidden_layer_sizes=(17, 9),
+        solver="lbfgs",
+        max_iter=4,
+        alpha=1e-3,
+        random_state=0,
+        **{**params, **extra},
+    )
     return est.fit(X, _target(task, X_ALL[:n]))
 
 
@@ -91,8 +97,7 @@ def _passes(est, X, y, sw, chunk, n_threads):
     n_out = data.Y.shape[1]
     sums = np.full(n_out if residuals else 1, np.nan)
     correct = np.full(0 if residuals else data.n_rows, -1, dtype=dtype)
-    result = _engine.validation_pass(network, data, chunk, rule, sums, correct,
-                                     n_threads)
+    result = _engine.validation_pass(network, data, chunk, rule, sums, correct, n_threads)
     return data_loss, result, sums, correct
 
 
@@ -112,8 +117,9 @@ def test_validation_pass_loss_is_loss_grads_data_loss(case, dtype, sparse, n):
     for chunk in (n, 37):
         reference = None
         for n_threads in (1, 2, 3):
-            data_loss, (loss, finite), sums, correct = _passes(est, X, y, sw, chunk,
-                                                               n_threads)
+            data_loss, (loss, finite), sums, correct = _passes(
+                est, X, y, sw, chunk, n_threads
+            )
             assert loss == data_loss
             assert finite
             if reference is None:
@@ -137,12 +143,14 @@ def test_validation_pass_loss_is_loss_grads_data_loss(case, dtype, sparse, n):
 def _validation(est, X, y, sw, val_rows, monkeypatch):
     """The ValidationSet of `est` holding rows `val_rows` (in that order) of (X, y)."""
     train_rows = np.setdiff1d(np.arange(X.shape[0]), val_rows)
-    monkeypatch.setattr(_early_stopping, "train_test_split",
-                        lambda *args, **kwargs: (train_rows, val_rows))
+    monkeypatch.setattr(
+        _early_stopping, "train_test_split", lambda *args, **kwargs: (train_rows, val_rows)
+    )
     Xv, Yv = est._validate_input(X, y, incremental=True, reset=False)
     Yv = Yv.reshape((Yv.shape[0], -1))
-    rows = TrainingSet.build(Xv, Yv, est._sample_weights(Xv, Yv, sw, False),
-                             est._params.dtype)
+    rows = TrainingSet.build(
+        Xv, Yv, est._sample_weights(Xv, Yv, sw, False), est._params.dtype
+    )
     est._random_state = np.random.RandomState(0)
     spec = est._net_spec(est._network_layout())
     _, validation = est._validation_set(spec, rows)
@@ -187,20 +195,29 @@ def test_validation_score_is_sklearns(case, dtype, sparse, weighted, monkeypatch
         # the weights the fit trains with: the same sums, to the last bit
         assert score == accuracy_score(y_val, pred, sample_weight=sw_net)
         # the user's float64 weights: float32 rounding of the weights
-        assert_allclose(score, est.score(X_val, y_val, sample_weight=None if sw is None
-                                          else sw[val_rows]),
-                        rtol=0 if dtype == np.float64 or sw is None else 1e-6)
+        assert_allclose(
+            score,
+            est.score(X_val, y_val, sample_weight=None if sw is None else sw[val_rows]),
+            rtol=0 if dtype == np.float64 or sw is None else 1e-6,
+        )
     else:
         y_net = y_val.astype(dtype).astype(np.float64)
         w = None if sw_net is None else sw_net.astype(np.float64)
-        assert_allclose(score, r2_score(y_net, pred.astype(np.float64), sample_weight=w),
-                        rtol=1e-12, atol=1e-12)
+        assert_allclose(
+            score,
+            r2_score(y_net, pred.astype(np.float64), sample_weight=w),
+            rtol=1e-12,
+            atol=1e-12,
+        )
         # scikit-learn's own sums, in float32 for a float32 network (where the
         # weighted mean of a constant column is not the constant: no reference)
         if dtype == np.float64 or not (constant and weighted):
-            assert_allclose(score, est.score(X_val, y_val, sample_weight=None if sw is None
-                                             else sw[val_rows]),
-                            rtol=1e-12 if dtype == np.float64 else 1e-5, atol=1e-12)
+            assert_allclose(
+                score,
+                est.score(X_val, y_val, sample_weight=None if sw is None else sw[val_rows]),
+                rtol=1e-12 if dtype == np.float64 else 1e-5,
+                atol=1e-12,
+            )
 
 
 def test_constant_column_fitted_exactly_scores_one(monkeypatch):
@@ -247,12 +264,16 @@ def test_tied_outputs_pick_the_first_class(loss, monkeypatch):
     assert score == np.mean(y == 0) == accuracy_score(y, est.predict(X))
 
 
-@pytest.mark.parametrize("Est,task,loss,bias", [
-    (MLPClassifier, "multiclass", "hinge", [0.0, np.nan, 0.0]),
-    (MLPClassifier, "multiclass", "log_loss", [np.inf, 0.0, 0.0]),
-    (MLPClassifier, "binary", "log_loss", [np.nan]),
-    (MLPRegressor, "reg1", "squared_error", [np.inf]),
-], ids=["hinge-nan_margin", "softmax-inf", "logistic-nan", "regression-inf"])
+@pytest.mark.parametrize(
+    "Est,task,loss,bias",
+    [
+        (MLPClassifier, "multiclass", "hinge", [0.0, np.nan, 0.0]),
+        (MLPClassifier, "multiclass", "log_loss", [np.inf, 0.0, 0.0]),
+        (MLPClassifier, "binary", "log_loss", [np.nan]),
+        (MLPRegressor, "reg1", "squared_error", [np.inf]),
+    ],
+    ids=["hinge-nan_margin", "softmax-inf", "logistic-nan", "regression-inf"],
+)
 def test_non_finite_outputs_score_as_predict(Est, task, loss, bias, monkeypatch):
     """Non-finite outputs: R² is NaN; classes are still predicted (numpy's argmax
     takes the first NaN, a NaN is not above the threshold), as the estimators'
@@ -270,15 +291,29 @@ def test_non_finite_outputs_score_as_predict(Est, task, loss, bias, monkeypatch)
 
 
 def _early_stopping_fit(Est, task, **params):
-    est = Est(**{**dict(hidden_layer_sizes=(17, 9), solver="adam", learning_rate_init=0.02,
-                        early_stopping=True, validation_fraction=0.3,
-                        n_iter_no_change=1000, max_iter=25, random_state=0), **params})
+    est = Est(
+        **{
+            **dict(
+                hidden_layer_sizes=(17, 9),
+                solver="adam",
+                learning_rate_init=0.02,
+                early_stopping=True,
+                validation_fraction=0.3,
+                n_iter_no_change=1000,
+                max_iter=25,
+                random_state=0,
+            ),
+            **params,
+        }
+    )
     return est, X_ALL[:300], _target(task, X_ALL[:300])
 
 
-@pytest.mark.parametrize("Est,task,rate", [(MLPClassifier, "multiclass", 0.02),
-                                           (MLPRegressor, "reg2", 0.1)],
-                         ids=["clf", "reg"])
+@pytest.mark.parametrize(
+    "Est,task,rate",
+    [(MLPClassifier, "multiclass", 0.02), (MLPRegressor, "reg2", 0.1)],
+    ids=["clf", "reg"],
+)
 def test_best_epochs_parameters_restored(Est, task, rate, monkeypatch):
     """The fit ends on the parameters of the first epoch of the best score, and
     the scores are those of evaluate at every epoch's parameters."""
@@ -306,8 +341,9 @@ def test_failed_fit_puts_back_the_previous_best_parameters(monkeypatch):
     """Every fit keeps its best parameters in a buffer of its own: a warm-started
     fit leaves the previous fit's untouched, and one that improves its score
     and then fails puts back the previous best parameters as they were."""
-    est, X, y = _early_stopping_fit(MLPClassifier, "multiclass", warm_start=True,
-                                    max_iter=5)
+    est, X, y = _early_stopping_fit(
+        MLPClassifier, "multiclass", warm_start=True, max_iter=5
+    )
     est.fit(X, y)
     first_best = est._best_params
     kept = first_best.copy()

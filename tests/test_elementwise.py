@@ -41,13 +41,40 @@ def _reference_activation(name, z):
 
 def _central_derivative(name, z, h=1e-6):
     """f'(z) of activation `name`: a central difference of the float64 definition."""
-    return (_reference_activation(name, z + h) - _reference_activation(name, z - h)) / (2 * h)
+    return (_reference_activation(name, z + h) - _reference_activation(name, z - h)) / (
+        2 * h
+    )
 
 
-ALL_ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "exp", "softmax", "leaky_relu",
-                   "elu", "selu", "softplus", "gelu", "silu", "gaussian"]
-HIDDEN = ["identity", "logistic", "tanh", "relu", "exp", "leaky_relu", "elu", "selu",
-          "softplus", "gelu", "silu", "gaussian"]
+ALL_ACTIVATIONS = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "exp",
+    "softmax",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "silu",
+    "gaussian",
+]
+HIDDEN = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "exp",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "softplus",
+    "gelu",
+    "silu",
+    "gaussian",
+]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -85,8 +112,12 @@ def test_activation_derivative_matches_finite_differences(dtype, name):
     _engine.activation_derivative(a, z.astype(dtype), delta, ACT[name])
     # measured: within 1.5e-7 absolute (float32); within 1.7e-10 relative beyond the
     # atol (float64, the central difference's own error)
-    assert_allclose(delta, delta0 * fprime, rtol=1e-5 if dtype is np.float32 else 2e-9,
-                    atol=1e-6 if dtype is np.float32 else 1e-10)
+    assert_allclose(
+        delta,
+        delta0 * fprime,
+        rtol=1e-5 if dtype is np.float32 else 2e-9,
+        atol=1e-6 if dtype is np.float32 else 1e-10,
+    )
 
 
 def _reference_loss(name, y, p):
@@ -107,7 +138,9 @@ def _reference_loss(name, y, p):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["squared_error", "log_loss", "binary_log_loss", "poisson"])
+@pytest.mark.parametrize(
+    "name", ["squared_error", "log_loss", "binary_log_loss", "poisson"]
+)
 def test_loss_delta_matches_definitions(dtype, name):
     rng = np.random.RandomState(3)
     n, k = 9, 3
@@ -127,15 +160,22 @@ def test_loss_delta_matches_definitions(dtype, name):
     p, y = p.astype(dtype), y.astype(dtype)
     sw = (rng.rand(n) + 0.5).astype(dtype)
     delta = np.empty_like(p)
-    out_act = {"squared_error": "identity", "log_loss": "softmax",
-               "binary_log_loss": "logistic", "poisson": "exp"}[name]
+    out_act = {
+        "squared_error": "identity",
+        "log_loss": "softmax",
+        "binary_log_loss": "logistic",
+        "poisson": "exp",
+    }[name]
     total = _engine.loss_delta(p, y, sw, delta, LOSS[name], ACT[out_act])
     expected = np.sum(sw.astype(np.float64) * _reference_loss(name, y, p))
     # measured: totals within 1.5e-8 (float32), 2.6e-16 (float64) relative; deltas
     # within 1e-7 (float32) relative, identical (float64)
     assert total == pytest.approx(expected, rel=2e-7 if dtype is np.float32 else 1e-14)
-    assert_allclose(delta, (p.astype(np.float64) - y) * sw[:, None],
-                    rtol=1e-6 if dtype is np.float32 else 1e-14)
+    assert_allclose(
+        delta,
+        (p.astype(np.float64) - y) * sw[:, None],
+        rtol=1e-6 if dtype is np.float32 else 1e-14,
+    )
 
 
 def _reference_loss_and_grad(name, y, p, delta=1.0):
@@ -166,8 +206,17 @@ def _reference_loss_and_grad(name, y, p, delta=1.0):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["absolute_error", "huber", "hinge", "squared_hinge",
-                                  "binary_hinge", "binary_squared_hinge"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "absolute_error",
+        "huber",
+        "hinge",
+        "squared_hinge",
+        "binary_hinge",
+        "binary_squared_hinge",
+    ],
+)
 def test_extra_losses_match_definitions(dtype, name):
     rng = np.random.RandomState(4)
     n, k = 11, 3
@@ -186,8 +235,9 @@ def test_extra_losses_match_definitions(dtype, name):
     # within 9.9e-8 (float32) relative, identical (float64)
     rel = 2e-7 if dtype is np.float32 else 1e-14
     assert total == pytest.approx(np.sum(sw * loss), rel=rel)
-    assert_allclose(delta, grad * sw[:, None], rtol=1e-6 if dtype is np.float32 else 1e-14,
-                    atol=1e-12)
+    assert_allclose(
+        delta, grad * sw[:, None], rtol=1e-6 if dtype is np.float32 else 1e-14, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("out_act", ["logistic", "tanh", "softplus", "exp"])

@@ -6,11 +6,11 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference.network import estimator_forward as forward
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.neural_network import MLPRegressor as SkRegressor
 
-from _reference.network import estimator_forward as forward
 from fastmlp import MLPClassifier, MLPRegressor
 
 
@@ -46,8 +46,11 @@ def test_float32_stays_float32(data, solver, Est):
     est = Est(hidden_layer_sizes=(4,), solver=solver, max_iter=5, random_state=0)
     est.fit(X.astype(np.float32), y)
     assert all(c.dtype == np.float32 for c in est.coefs_ + est.intercepts_)
-    pred = est.predict_proba(X.astype(np.float32)) if Est is MLPClassifier else \
-        est.predict(X.astype(np.float32))
+    pred = (
+        est.predict_proba(X.astype(np.float32))
+        if Est is MLPClassifier
+        else est.predict(X.astype(np.float32))
+    )
     assert pred.dtype == np.float32
 
 
@@ -76,8 +79,9 @@ def test_input_forms_match_c_contiguous_float64(data, tmp_path):
         est = MLPClassifier(**kw).fit(Xf, y)
         for a, b in zip(ref.coefs_, est.coefs_):
             assert_allclose(a, b, rtol=1e-10, atol=1e-13, err_msg=name)
-        assert_allclose(est.predict_proba(Xf), ref.predict_proba(X), rtol=1e-10,
-                        err_msg=name)
+        assert_allclose(
+            est.predict_proba(Xf), ref.predict_proba(X), rtol=1e-10, err_msg=name
+        )
 
 
 def test_int_and_bool_x_match_float(data):
@@ -109,8 +113,14 @@ def test_multi_output_loss_is_objective_k_times_sklearn():
     rng = np.random.RandomState(0)
     X = rng.randn(60, 4)
     Y = np.c_[X[:, 0], X[:, 1] * 2, -X[:, 2]]
-    kw = dict(hidden_layer_sizes=(5,), alpha=0.0, max_iter=6, random_state=0,
-              solver="sgd", batch_size=10)
+    kw = dict(
+        hidden_layer_sizes=(5,),
+        alpha=0.0,
+        max_iter=6,
+        random_state=0,
+        solver="sgd",
+        batch_size=10,
+    )
     ours = MLPRegressor(**kw).fit(X, Y)
     theirs = SkRegressor(**kw).fit(X, Y)
     assert_allclose(ours.loss_curve_, 3 * np.asarray(theirs.loss_curve_), rtol=1e-10)
@@ -140,9 +150,17 @@ def test_parameters_are_validated_in_fit_not_init(data):
 
 def test_verbose_prints_what_sklearn_prints(data, capsys):
     X, y = data
-    kw = dict(hidden_layer_sizes=(4,), max_iter=4, random_state=0, verbose=True,
-              solver="sgd", early_stopping=True, learning_rate="adaptive",
-              n_iter_no_change=1, tol=0.5)
+    kw = dict(
+        hidden_layer_sizes=(4,),
+        max_iter=4,
+        random_state=0,
+        verbose=True,
+        solver="sgd",
+        early_stopping=True,
+        learning_rate="adaptive",
+        n_iter_no_change=1,
+        tol=0.5,
+    )
     SkClassifier(**kw).fit(X, y)
     theirs = capsys.readouterr().out
     MLPClassifier(**kw).fit(X, y)
@@ -154,8 +172,9 @@ def test_verbose_prints_what_sklearn_prints(data, capsys):
 def test_divergence_raises_and_keeps_previous_model(data):
     X, _ = data
     y = X[:, 0] * 3.0
-    reg = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
-                       solver="sgd", warm_start=True).fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(5,), max_iter=3, random_state=0, solver="sgd", warm_start=True
+    ).fit(X, y)
     before = [c.copy() for c in reg.coefs_]
     pred = reg.predict(X)
     n_iter, curve = reg.n_iter_, list(reg.loss_curve_)
@@ -166,8 +185,9 @@ def test_divergence_raises_and_keeps_previous_model(data):
         assert_array_equal(a, b)
     assert_array_equal(reg.predict(X), pred)
     assert reg.n_iter_ == n_iter and reg.loss_curve_ == curve
-    fresh = MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", learning_rate_init=1e6,
-                         max_iter=50)
+    fresh = MLPRegressor(
+        hidden_layer_sizes=(5,), solver="sgd", learning_rate_init=1e6, max_iter=50
+    )
     with pytest.raises(ValueError, match="epoch"):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coefs_")

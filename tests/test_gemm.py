@@ -19,8 +19,8 @@ from numpy.testing import assert_allclose
 
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._kernels import _blas, _engine, _gemm
-from fastmlp._network import Layout
 from fastmlp._multilayer_perceptron import _HIDDEN_ACTIVATIONS
+from fastmlp._network import Layout
 
 DTYPES = [np.float32, np.float64]
 ISAS = _gemm.supported_isas()
@@ -68,7 +68,9 @@ def test_blas_gemm_empty_inner_dimension_scales_c(dtype):
 
 def test_blas_gemm_rejects_bad_shapes():
     with pytest.raises(ValueError, match="incompatible"):
-        _blas.gemm(False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3)))
+        _blas.gemm(
+            False, False, 1.0, np.ones((2, 3)), np.ones((2, 3)), 0.0, np.ones((2, 3))
+        )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -93,7 +95,7 @@ def _strided(rng, shape, dtype, pad=3):
     """A random array of `shape` that is a view: rows `pad` elements wider than
     their width, starting one element into the allocation (unaligned)."""
     base = rng.standard_normal((shape[0] + 1, shape[1] + pad)).astype(dtype)
-    return base[1:, 1:1 + shape[1]]
+    return base[1:, 1 : 1 + shape[1]]
 
 
 def _check(dtype, m, n, k, trans_a, trans_b, rows, accumulate, colsum, rng):
@@ -108,15 +110,24 @@ def _check(dtype, m, n, k, trans_a, trans_b, rows, accumulate, colsum, rng):
     opB = B.T.astype(np.float64) if trans_b else B.astype(np.float64)
     cs = rng.standard_normal(n).astype(dtype) if colsum else None
     cs0 = None if cs is None else cs.astype(np.float64)
-    _gemm.product(A, B, C, trans_a=trans_a, trans_b=trans_b, rows=rows,
-                  accumulate=accumulate, colsum=cs)
+    _gemm.product(
+        A,
+        B,
+        C,
+        trans_a=trans_a,
+        trans_b=trans_b,
+        rows=rows,
+        accumulate=accumulate,
+        colsum=cs,
+    )
     expected = opA @ opB + (C0 if accumulate else 0)
     eps = np.finfo(dtype).eps
     bound = 2 * (k + 1) * eps * (np.abs(opA) @ np.abs(opB) + np.abs(C0)) + 1e-30
     err = np.abs(C - expected)
     assert (err <= bound).all(), (
         f"m={m} n={n} k={k} trans_a={trans_a} trans_b={trans_b} rows={rows is not None} "
-        f"accumulate={accumulate}: error {err.max():.3g} above bound")
+        f"accumulate={accumulate}: error {err.max():.3g} above bound"
+    )
     if cs is not None:
         expected_cs = cs0 + opB.sum(axis=0)
         cs_bound = 2 * (k + 1) * eps * (np.abs(opB).sum(axis=0) + np.abs(cs0))
@@ -126,17 +137,22 @@ def _check(dtype, m, n, k, trans_a, trans_b, rows, accumulate, colsum, rng):
 # The four ways the engine calls the kernels.
 KINDS = {
     # forward of a hidden layer: C = A W
-    "forward": dict(trans_a=False, trans_b=False, rows=False, accumulate=False, colsum=False),
+    "forward": dict(
+        trans_a=False, trans_b=False, rows=False, accumulate=False, colsum=False
+    ),
     # forward of the first layer through the batch index
-    "forward-rows": dict(trans_a=False, trans_b=False, rows=True, accumulate=False,
-                         colsum=False),
+    "forward-rows": dict(
+        trans_a=False, trans_b=False, rows=True, accumulate=False, colsum=False
+    ),
     # delta: C = D W^T
     "delta": dict(trans_a=False, trans_b=True, rows=False, accumulate=False, colsum=False),
     # weight gradient of the first layer: C (+)= X[rows]^T D, intercepts = colsum(D)
-    "weight-grad": dict(trans_a=True, trans_b=False, rows=True, accumulate=True,
-                        colsum=True),
-    "weight-grad-plain": dict(trans_a=True, trans_b=False, rows=False, accumulate=False,
-                              colsum=True),
+    "weight-grad": dict(
+        trans_a=True, trans_b=False, rows=True, accumulate=True, colsum=True
+    ),
+    "weight-grad-plain": dict(
+        trans_a=True, trans_b=False, rows=False, accumulate=False, colsum=True
+    ),
 }
 
 
@@ -146,8 +162,18 @@ def _check_kind(kind, dtype, m, k, n, rng):
     opts = KINDS[kind]
     stored = k if opts["trans_a"] else m
     rows = rng.permutation(stored + 5)[:stored] if opts["rows"] else None
-    _check(dtype, m, n, k, opts["trans_a"], opts["trans_b"], rows, opts["accumulate"],
-           opts["colsum"], rng)
+    _check(
+        dtype,
+        m,
+        n,
+        k,
+        opts["trans_a"],
+        opts["trans_b"],
+        rows,
+        opts["accumulate"],
+        opts["colsum"],
+        rng,
+    )
 
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
@@ -162,8 +188,17 @@ def test_every_small_shape_matches_numpy(isa, dtype, kind):
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m, k, n", [(200, 784, 100), (257, 300, 129), (200, 100, 3),
-                                     (64, 1000, 17), (1000, 40, 256), (3, 5000, 2)])
+@pytest.mark.parametrize(
+    "m, k, n",
+    [
+        (200, 784, 100),
+        (257, 300, 129),
+        (200, 100, 3),
+        (64, 1000, 17),
+        (1000, 40, 256),
+        (3, 5000, 2),
+    ],
+)
 def test_large_shapes_match_numpy(isa, dtype, m, k, n):
     rng = np.random.default_rng([m, k, n])
     for kind in KINDS:
@@ -199,8 +234,9 @@ def test_empty_products(dtype):
     # m = 0 with column sums: only the sums
     D = rng.standard_normal((6, 5)).astype(dtype)
     cs = np.zeros(5, dtype)
-    _gemm.product(np.zeros((6, 0), dtype), D, np.zeros((0, 5), dtype), trans_a=True,
-                  colsum=cs)
+    _gemm.product(
+        np.zeros((6, 0), dtype), D, np.zeros((0, 5), dtype), trans_a=True, colsum=cs
+    )
     assert_allclose(cs, D.sum(axis=0), rtol=1e-5)
 
 
@@ -246,8 +282,9 @@ def test_choice_depends_on_the_layer_shape_only(monkeypatch):
     spec = _engine.NetSpec(Layout([40, 100, 3]), ["relu", "softmax"], "log_loss")
     ops = (_gemm.FORWARD, _gemm.DELTA, _gemm.WEIGHT_GRAD)
     for itemsize, own in ((8, spec.own_d), (4, spec.own_s)):
-        expected = [_gemm.choose(op, k, n, itemsize) for k, n in ((40, 100), (100, 3))
-                    for op in ops]
+        expected = [
+            _gemm.choose(op, k, n, itemsize) for k, n in ((40, 100), (100, 3)) for op in ops
+        ]
         assert list(own) == expected
     # a layer of 2000 x 2000 float64 weights (32 MB) goes to BLAS, 40 x 100 does not
     # (except on the portable variant, which leaves every product to BLAS)
@@ -290,9 +327,19 @@ def test_every_activation_trains_alike_on_both_kernels(monkeypatch, dtype, activ
     rng = np.random.default_rng(7)
     X = rng.standard_normal((230, 21)).astype(dtype)
     y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int) + (X[:, 2] > 0.8)
-    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
-        hidden_layer_sizes=(33, 17), activation=activation, batch_size=50, max_iter=3,
-        dropout=0.2, random_state=0), X, y)
+    blas, own = _fit_both(
+        monkeypatch,
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(33, 17),
+            activation=activation,
+            batch_size=50,
+            max_iter=3,
+            dropout=0.2,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
     _assert_same_model(blas, own, dtype, X)
 
 
@@ -302,9 +349,18 @@ def test_regressor_and_full_batch_alike_on_both_kernels(monkeypatch, dtype, solv
     rng = np.random.default_rng(3)
     X = rng.standard_normal((300, 9)).astype(dtype)
     y = np.c_[X[:, 0] * X[:, 1], np.sin(X[:, 2])]
-    blas, own = _fit_both(monkeypatch, lambda: MLPRegressor(
-        hidden_layer_sizes=(20, 7), solver=solver, max_iter=5, random_state=0,
-        early_stopping=solver == "sgd"), X, y)
+    blas, own = _fit_both(
+        monkeypatch,
+        lambda: MLPRegressor(
+            hidden_layer_sizes=(20, 7),
+            solver=solver,
+            max_iter=5,
+            random_state=0,
+            early_stopping=solver == "sgd",
+        ),
+        X,
+        y,
+    )
     _assert_same_model(blas, own, dtype, X)
 
 
@@ -314,16 +370,19 @@ def test_engine_at_every_instruction_set(monkeypatch, isa):
     rng = np.random.default_rng(5)
     X = rng.standard_normal((400, 30))
     y = rng.integers(0, 4, 400)
-    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
-        hidden_layer_sizes=(40,), max_iter=4, random_state=0), X, y)
+    blas, own = _fit_both(
+        monkeypatch,
+        lambda: MLPClassifier(hidden_layer_sizes=(40,), max_iter=4, random_state=0),
+        X,
+        y,
+    )
     _assert_same_model(blas, own, np.float64, X)
 
 
 @pytest.mark.parametrize("isa", ISAS, indirect=True)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_first_layer_of_514_inputs_alike_on_both_kernels(monkeypatch, isa, dtype,
-                                                         solver):
+def test_first_layer_of_514_inputs_alike_on_both_kernels(monkeypatch, isa, dtype, solver):
     """A first layer of 514 inputs: its weight gradient is one product of 514 rows
     (the full-batch objective's; a mini-batch's too, as 514 x 10 weights at
     batch 100 make one work item), whose last rows (514 = 8 * 64 + 2) fall in a
@@ -332,9 +391,18 @@ def test_first_layer_of_514_inputs_alike_on_both_kernels(monkeypatch, isa, dtype
     rng = np.random.default_rng(11)
     X = rng.standard_normal((200, 514)).astype(dtype)
     y = (X[:, -1] - X[:, -2] + 0.5 * X[:, 0] > 0).astype(int)
-    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
-        hidden_layer_sizes=(10,), solver=solver, batch_size=100, max_iter=3,
-        random_state=0), X, y)
+    blas, own = _fit_both(
+        monkeypatch,
+        lambda: MLPClassifier(
+            hidden_layer_sizes=(10,),
+            solver=solver,
+            batch_size=100,
+            max_iter=3,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
     _assert_same_model(blas, own, dtype, X)
 
 
@@ -342,8 +410,13 @@ def test_partial_fit_alike_on_both_kernels(monkeypatch):
     rng = np.random.default_rng(9)
     X = rng.standard_normal((150, 12)).astype(np.float32)
     y = rng.integers(0, 2, 150)
-    blas, own = _fit_both(monkeypatch, lambda: MLPClassifier(
-        hidden_layer_sizes=(16,), random_state=0), X, y, partial=True)
+    blas, own = _fit_both(
+        monkeypatch,
+        lambda: MLPClassifier(hidden_layer_sizes=(16,), random_state=0),
+        X,
+        y,
+        partial=True,
+    )
     _assert_same_model(blas, own, np.float32, X)
 
 
@@ -360,11 +433,23 @@ def test_parity_gradients_and_team_hold_on_either_side(mode):
     tests = Path(__file__).resolve().parent
     env = dict(os.environ, FASTMLP_KERNELS=mode)
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         *(str(tests / name) for name in ("test_parity.py", "test_thread_team.py",
-                                          "test_gradients.py"))],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *(
+                str(tests / name)
+                for name in ("test_parity.py", "test_thread_team.py", "test_gradients.py")
+            ),
+        ],
         # not the repository root: `-m` puts the working directory on sys.path, and
         # the source tree's uncompiled package must not shadow the installed one
-        cwd=tests, env=env, capture_output=True, text=True,
+        cwd=tests,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-3000:]

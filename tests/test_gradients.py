@@ -94,7 +94,9 @@ SETTINGS = {
 
 
 def _seed(*parts):
-    return sum((i + 1) * 7919 * len(str(p)) + sum(map(ord, str(p))) for i, p in enumerate(parts)) % (2**31)
+    return sum(
+        (i + 1) * 7919 * len(str(p)) + sum(map(ord, str(p))) for i, p in enumerate(parts)
+    ) % (2**31)
 
 
 def _make_data(task, seed):
@@ -257,8 +259,7 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     assert np.linalg.norm(n) > 0
     err = _rel_err(g, n)
     assert err < settings["grad_tol"], (
-        f"whole-network relative gradient error {err:.3g} "
-        f">= {settings['grad_tol']:.1g}"
+        f"whole-network relative gradient error {err:.3g} >= {settings['grad_tol']:.1g}"
     )
 
     # Per-array check, so that an error in a small array (e.g. one bias
@@ -267,8 +268,10 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
     # first layer of a deep logistic net, are compared against 10% of the
     # whole-network norm instead of their own norm)
     floor = 1e-1 * np.linalg.norm(g + n)
-    pairs = zip(list(coef_grads) + list(inter_grads),
-                np.split(n, np.cumsum([p.size for p in params])[:-1]))
+    pairs = zip(
+        list(coef_grads) + list(inter_grads),
+        np.split(n, np.cumsum([p.size for p in params])[:-1]),
+    )
     names = [f"coefs_[{i}]" for i in range(len(coef_grads))] + [
         f"intercepts_[{i}]" for i in range(len(inter_grads))
     ]
@@ -276,9 +279,7 @@ def test_numerical_gradient(activation, task, n_hidden, dtype):
         ga = np.asarray(ga, dtype=np.float64).ravel()
         denom = max(np.linalg.norm(ga + na), floor)
         err_a = np.linalg.norm(ga - na) / denom
-        assert err_a < settings["grad_tol"], (
-            f"{name}: relative gradient error {err_a:.3g}"
-        )
+        assert err_a < settings["grad_tol"], f"{name}: relative gradient error {err_a:.3g}"
 
     # the hook is a pure function of the current parameters
     loss2, coef_grads2, inter_grads2 = est._full_batch_loss_grad(X, y, sample_weight=sw)
@@ -444,7 +445,11 @@ def test_gradient_depths(case, n_outputs, n_hidden):
 
 @pytest.mark.parametrize(
     "activation",
-    [["relu", "gelu", "gaussian"], ("selu", "tanh", "softplus"), ["elu", "silu", "logistic"]],
+    [
+        ["relu", "gelu", "gaussian"],
+        ("selu", "tanh", "softplus"),
+        ["elu", "silu", "logistic"],
+    ],
     ids=str,
 )
 @pytest.mark.parametrize("case", [ALL_CASES[1], REG_CASES[2]], ids=case_id)
@@ -458,7 +463,11 @@ def test_check_gradients_unfitted_estimator():
     case = ALL_CASES[1]  # multiclass log loss
     X, y, sw = make_case_data(case, 3)
     est = MLPClassifier(
-        hidden_layer_sizes=(4, 3), activation="tanh", alpha=0.3, l1_ratio=0.5, random_state=7
+        hidden_layer_sizes=(4, 3),
+        activation="tanh",
+        alpha=0.3,
+        l1_ratio=0.5,
+        random_state=7,
     )
     res = check_gradients(est, X, y, sample_weight=sw)
     assert not hasattr(est, "coefs_"), "check_gradients must not fit the estimator"

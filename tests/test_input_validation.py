@@ -27,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversi
 N, P = 40, 4
 _rng = np.random.RandomState(0)
 X0 = _rng.randn(N, P)
-Y_CLF = (_rng.randint(0, 3, N))
+Y_CLF = _rng.randint(0, 3, N)
 Y_CLF[:3] = [0, 1, 2]
 Y_REG = X0[:, 0] * 2.0 - X0[:, 1] + 0.1 * _rng.randn(N)
 Y_POI = np.exp(0.5 * X0[:, 0])
@@ -69,7 +69,11 @@ def _copy(value):
 
 def _state(est):
     """Every public fitted attribute, plus predictions on good data."""
-    state = {k: _copy(v) for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
+    state = {
+        k: _copy(v)
+        for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_")
+    }
     state["__params__"] = est.get_params()
     state["__predict__"] = est.predict(X0)
     if hasattr(est, "predict_proba"):
@@ -243,12 +247,40 @@ def _case(name, kind, mode):
 
 
 BAD_CASES = [
-    "X_nan", "X_inf", "X_neg_inf", "X_sparse_nan", "y_nan", "y_inf", "sw_nan", "sw_inf",
-    "X_1d", "X_3d", "X_scalar", "X_ragged", "X_complex", "X_non_numeric", "X_none",
-    "y_none", "y_short", "y_long", "y_3d", "y_no_columns", "y_extra_output",
-    "zero_samples", "zero_features", "n_features_changed", "sw_wrong_length", "sw_2d",
-    "sw_negative", "sw_all_zero", "sw_scalar_zero", "one_class", "continuous_labels",
-    "label_not_in_classes", "warm_start_other_classes", "poisson_negative_y",
+    "X_nan",
+    "X_inf",
+    "X_neg_inf",
+    "X_sparse_nan",
+    "y_nan",
+    "y_inf",
+    "sw_nan",
+    "sw_inf",
+    "X_1d",
+    "X_3d",
+    "X_scalar",
+    "X_ragged",
+    "X_complex",
+    "X_non_numeric",
+    "X_none",
+    "y_none",
+    "y_short",
+    "y_long",
+    "y_3d",
+    "y_no_columns",
+    "y_extra_output",
+    "zero_samples",
+    "zero_features",
+    "n_features_changed",
+    "sw_wrong_length",
+    "sw_2d",
+    "sw_negative",
+    "sw_all_zero",
+    "sw_scalar_zero",
+    "one_class",
+    "continuous_labels",
+    "label_not_in_classes",
+    "warm_start_other_classes",
+    "poisson_negative_y",
 ]
 
 MODES = [
@@ -273,7 +305,11 @@ def _continue(est, mode):
         est.partial_fit(X0, y, **kw)
         est.partial_fit(X0, y)
     else:
-        y = Y_CLF if isinstance(est, MLPClassifier) else (Y_POI if est.loss == "poisson" else Y_REG)
+        y = (
+            Y_CLF
+            if isinstance(est, MLPClassifier)
+            else (Y_POI if est.loss == "poisson" else Y_REG)
+        )
         est.set_params(warm_start=True, max_iter=2)
         est.fit(X0, y)
 
@@ -289,8 +325,9 @@ BAD_INPUT_PARAMS = [
 
 
 @pytest.mark.parametrize("case,kind,mode,solver", BAD_INPUT_PARAMS)
-def test_bad_input_raises_before_training_and_keeps_state(case, kind, mode, solver,
-                                                          training_spy):
+def test_bad_input_raises_before_training_and_keeps_state(
+    case, kind, mode, solver, training_spy
+):
     X, y, kw, match = _case(case, kind, mode)
     unfitted = mode.startswith("unfitted")
     if unfitted:
@@ -334,8 +371,10 @@ PREDICT_BAD = {
     "X_3d": (X0[:, :, None], "dim 3"),
     "zero_samples": (X0[:0], "0 sample"),
     "n_features_changed": (X0[:, :3], "X has 3 features, but .* is expecting 4"),
-    "n_features_changed_sparse": (sp.csr_matrix(np.c_[X0, X0]),
-                                  "X has 8 features, but .* is expecting 4"),
+    "n_features_changed_sparse": (
+        sp.csr_matrix(np.c_[X0, X0]),
+        "X has 8 features, but .* is expecting 4",
+    ),
     "X_complex": (X0.astype(complex), "Complex data not supported"),
 }
 
@@ -346,7 +385,9 @@ def test_bad_input_to_predict(case, kind):
     est = _fitted(kind, "adam")
     before = _state(est)
     X, match = PREDICT_BAD[case]
-    methods = [est.predict] + ([est.predict_proba, est.predict_log_proba] if kind == "clf" else [])
+    methods = [est.predict] + (
+        [est.predict_proba, est.predict_log_proba] if kind == "clf" else []
+    )
     for method in methods:
         with pytest.raises(ValueError, match=match):  # as scikit-learn's MLP
             method(X)
@@ -482,8 +523,13 @@ _PARAM_NAMES = {kind: set(_make(kind, "sgd").get_params()) for kind in ("clf", "
 # Only the parameters the estimator has (huber_delta and out_activation are the
 # regressor's, class_weight the classifier's).
 INVALID_PARAM_CASES = [
-    pytest.param(name, value, kind, i < len(SKLEARN_INVALID_PARAMS),
-                 id=f"{kind}-{_param_id((name, value))}")
+    pytest.param(
+        name,
+        value,
+        kind,
+        i < len(SKLEARN_INVALID_PARAMS),
+        id=f"{kind}-{_param_id((name, value))}",
+    )
     for kind in ("clf", "reg")
     for i, (name, value) in enumerate(INVALID_PARAMS)
     if name in _PARAM_NAMES[kind]
@@ -505,8 +551,9 @@ def _sklearn_rejects_by_its_constraints(kind, name, value):
 
 @pytest.mark.parametrize("mode", ["fresh", "refit", "warm_start", "partial_fit"])
 @pytest.mark.parametrize("name,value,kind,sklearn_value", INVALID_PARAM_CASES)
-def test_invalid_parameter_raises_and_keeps_state(name, value, kind, sklearn_value, mode,
-                                                  training_spy):
+def test_invalid_parameter_raises_and_keeps_state(
+    name, value, kind, sklearn_value, mode, training_spy
+):
     solver = "sgd"
     if mode == "fresh":
         est = _make(kind, solver)
@@ -669,9 +716,25 @@ def _form(name, tmp_path):
 
 
 FORMS = [
-    "fortran", "row_slice", "col_slice", "negative_strides", "transposed_view", "readonly",
-    "readonly_fortran_slice", "memmap_readonly", "list", "int", "int32_fortran", "uint8",
-    "bool", "csr", "csc", "coo", "csr_array", "csr_int", "csr_non_canonical",
+    "fortran",
+    "row_slice",
+    "col_slice",
+    "negative_strides",
+    "transposed_view",
+    "readonly",
+    "readonly_fortran_slice",
+    "memmap_readonly",
+    "list",
+    "int",
+    "int32_fortran",
+    "uint8",
+    "bool",
+    "csr",
+    "csc",
+    "coo",
+    "csr_array",
+    "csr_int",
+    "csr_non_canonical",
     "csr_int64_indices",
 ]
 
@@ -727,8 +790,20 @@ def test_unusual_input_matches_c_float64(form, kind, solver, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
-@pytest.mark.parametrize("form", ["fortran", "row_slice", "readonly", "memmap_readonly", "csr",
-                                  "csc", "coo", "int", "bool"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "fortran",
+        "row_slice",
+        "readonly",
+        "memmap_readonly",
+        "csr",
+        "csc",
+        "coo",
+        "int",
+        "bool",
+    ],
+)
 def test_unusual_input_partial_fit_and_sample_weight(form, kind, tmp_path):
     X, X_ref, exact = _form(form, tmp_path)
     y = _y(kind)
@@ -799,7 +874,9 @@ def test_pandas_dataframe_keeps_feature_names(kind, solver):
 def test_one_sample(solver):
     X1, y1 = X0[:1], Y_REG[:1]
     est = _make("reg", solver).fit(X1, y1)
-    sk = SkRegressor(hidden_layer_sizes=(6,), solver=solver, max_iter=3, random_state=0).fit(X1, y1)
+    sk = SkRegressor(
+        hidden_layer_sizes=(6,), solver=solver, max_iter=3, random_state=0
+    ).fit(X1, y1)
     pred = est.predict(X1)
     assert pred.shape == (1,)
     assert_allclose(pred, sk.predict(X1), rtol=1e-12)  # measured: identical
@@ -814,8 +891,9 @@ def test_one_sample(solver):
             model.partial_fit(X0[1:2], Y_CLF[1:2])
         assert clf.predict_proba(X0[2:3]).shape == (1, 3)
         # measured: within 1.2e-16
-        assert_allclose(clf.predict_proba(X0), sk_clf.predict_proba(X0), rtol=1e-12,
-                        atol=1e-15)
+        assert_allclose(
+            clf.predict_proba(X0), sk_clf.predict_proba(X0), rtol=1e-12, atol=1e-15
+        )
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -833,8 +911,12 @@ def test_one_feature(kind, solver):
     # 1-feature forms: column of a wider array, Fortran, sparse
     for X in (np.c_[X0[:, 0], X0[:, 1]][:, :1], np.asfortranarray(X1)):
         assert_array_equal(_make(kind, solver).fit(X, y).coefs_[0], est.coefs_[0])
-    assert_allclose(_make(kind, solver).fit(sp.csr_matrix(X1), y).coefs_[0], est.coefs_[0],
-                    rtol=SPARSE_RTOL, atol=SPARSE_ATOL)
+    assert_allclose(
+        _make(kind, solver).fit(sp.csr_matrix(X1), y).coefs_[0],
+        est.coefs_[0],
+        rtol=SPARSE_RTOL,
+        atol=SPARSE_ATOL,
+    )
 
 
 # ----------------------------------------------------------------------
@@ -850,8 +932,13 @@ DIVERGING = [
 
 
 def _div_make(kind, solver, **kw):
-    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=30, random_state=0,
-                  learning_rate_init=1e6)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        solver=solver,
+        max_iter=30,
+        random_state=0,
+        learning_rate_init=1e6,
+    )
     params.update(kw)
     return (MLPClassifier if kind == "clf" else MLPRegressor)(**params)
 
@@ -880,8 +967,9 @@ def test_divergence_from_scratch_leaves_unfitted(kind, solver, scale):
 @pytest.mark.parametrize("kind,solver,scale", DIVERGING)
 def test_divergence_after_warm_start_keeps_previous_model(kind, solver, scale):
     y = _div_y(kind)
-    est = _div_make(kind, solver, learning_rate_init=1e-3, warm_start=True,
-                    max_iter=3).fit(X0, y)
+    est = _div_make(kind, solver, learning_rate_init=1e-3, warm_start=True, max_iter=3).fit(
+        X0, y
+    )
     before = _state(est)
     est.set_params(learning_rate_init=1e6, max_iter=30)
     with pytest.raises(ValueError, match="epoch") as excinfo:
@@ -927,8 +1015,13 @@ def _sklearn_fit_or_none(kind, solver, X, y, lr):
     """scikit-learn's model for the same fit, or None where scikit-learn fails: an
     error, or non-finite weights or loss returned without one."""
     Sk = SkClassifier if kind == "clf" else SkRegressor
-    sk = Sk(hidden_layer_sizes=(5,), solver=solver, max_iter=20, random_state=0,
-            learning_rate_init=lr)
+    sk = Sk(
+        hidden_layer_sizes=(5,),
+        solver=solver,
+        max_iter=20,
+        random_state=0,
+        learning_rate_init=lr,
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -986,8 +1079,14 @@ def test_zero_weight_mini_batch_is_not_a_divergence(kind, solver):
     est = _make(kind, solver, batch_size=1, shuffle=False)
     est.fit(X0, y, sample_weight=sw)
     Sk = SkClassifier if kind == "clf" else SkRegressor
-    sk = Sk(hidden_layer_sizes=(6,), solver=solver, max_iter=3, random_state=0,
-            batch_size=1, shuffle=False).fit(X0[1::2], y[1::2])
+    sk = Sk(
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        max_iter=3,
+        random_state=0,
+        batch_size=1,
+        shuffle=False,
+    ).fit(X0[1::2], y[1::2])
     if kind == "clf":
         assert_array_equal(sk.classes_, est.classes_)
     assert est.n_iter_ == sk.n_iter_ == 3

@@ -31,8 +31,9 @@ from threadpoolctl import threadpool_limits
 
 from fastmlp import MLPClassifier, MLPRegressor
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
-                                reason="needs POSIX signals")
+pytestmark = pytest.mark.skipif(
+    not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals"
+)
 
 
 def _stochastic_solvers():
@@ -43,9 +44,9 @@ def _stochastic_solvers():
     return sorted(s for s in options if s != "lbfgs")
 
 
-DELAY = 0.5          # seconds from the start of the call to the SIGINT
+DELAY = 0.5  # seconds from the start of the call to the SIGINT
 ESCAPE_AFTER = 60.0  # seconds after the SIGINT before the test gives up on the call
-MAX_ITER = 10**6     # the long fits never get there: an interrupted one stops far below
+MAX_ITER = 10**6  # the long fits never get there: an interrupted one stops far below
 
 _rng = np.random.RandomState(0)
 X = _rng.randn(2000, 20)
@@ -101,8 +102,11 @@ def _interrupt(call, delay=DELAY):
                 result["outcome"] = exc
             finished.set()
             thread.join()
-        result["warnings"] = [str(w.message) for w in caught
-                              if "ConvergenceWarning" not in type(w.message).__name__]
+        result["warnings"] = [
+            str(w.message)
+            for w in caught
+            if "ConvergenceWarning" not in type(w.message).__name__
+        ]
     finally:
         finished.set()
         # a late signal must not reach pytest: swallow anything still pending
@@ -118,8 +122,10 @@ def _assert_interrupted(result):
     assert result["signal_sent"], "the call finished before the SIGINT was sent"
     problems = []
     if result["outcome"] == "escaped":
-        problems.append(f"the call ignored the SIGINT: still running {ESCAPE_AFTER:.0f} s "
-                        f"later (warnings={result['warnings']})")
+        problems.append(
+            f"the call ignored the SIGINT: still running {ESCAPE_AFTER:.0f} s "
+            f"later (warnings={result['warnings']})"
+        )
     elif result["outcome"] != "keyboard_interrupt":
         problems.append(
             f"KeyboardInterrupt did not propagate: outcome={result['outcome']!r}, "
@@ -171,8 +177,9 @@ def _assert_consistent_epochs(est, fresh_factory, X, y, max_iter=MAX_ITER):
     if est.loss_ != ref.loss_:
         problems.append("loss_ is not the loss of the last completed epoch")
     if est.best_loss_ != ref.best_loss_:
-        problems.append(f"best_loss_={est.best_loss_} but {ref.best_loss_} after "
-                        f"{n} epochs")
+        problems.append(
+            f"best_loss_={est.best_loss_} but {ref.best_loss_} after {n} epochs"
+        )
     if not _same_outputs(est, ref, X):
         problems.append("predictions differ from those of a fit of n_iter_ epochs")
     # and training goes on from there as from the completed fit
@@ -180,8 +187,10 @@ def _assert_consistent_epochs(est, fresh_factory, X, y, max_iter=MAX_ITER):
         m.set_params(warm_start=True, max_iter=2)
         m.fit(X, y)
     if not _same_params(est, ref) or est.loss_curve_ != ref.loss_curve_:
-        problems.append("continuing (warm_start) after the interrupt differs from "
-                        "continuing a fit of n_iter_ epochs")
+        problems.append(
+            "continuing (warm_start) after the interrupt differs from "
+            "continuing a fit of n_iter_ epochs"
+        )
     return problems
 
 
@@ -219,8 +228,10 @@ def _assert_consistent_early_stopping(est, fresh_factory, X, y, max_iter=MAX_ITE
     if not 0 < n < max_iter:
         return [f"n_iter_={n}: the fit was not stopped part-way"]
     if len(est.validation_scores_) != n or len(est.loss_curve_) != n:
-        problems.append(f"n_iter_={n}, {len(est.loss_curve_)} losses, "
-                        f"{len(est.validation_scores_)} validation scores")
+        problems.append(
+            f"n_iter_={n}, {len(est.loss_curve_)} losses, "
+            f"{len(est.validation_scores_)} validation scores"
+        )
     n_train = X.shape[0] - int(np.ceil(0.1 * X.shape[0]))
     if est.t_ != n * n_train:
         problems.append(f"t_={est.t_} does not match n_iter_={n}")
@@ -232,36 +243,51 @@ def _assert_consistent_early_stopping(est, fresh_factory, X, y, max_iter=MAX_ITE
         recorder = _EpochRecorder()
         ref.set_callbacks(recorder)
     ref.fit(X, y)
-    for name in ("loss_curve_", "validation_scores_", "best_validation_score_",
-                 "validation_loss_curve_"):
+    for name in (
+        "loss_curve_",
+        "validation_scores_",
+        "best_validation_score_",
+        "validation_loss_curve_",
+    ):
         if hasattr(ref, name) and getattr(est, name, None) != getattr(ref, name):
             problems.append(f"{name} differs from that of a fit of n_iter_={n} epochs")
     if recorder is not None:
         last = recorder.params[-1] if len(recorder.params) == n else None
-        if last is None or not all(np.array_equal(a, b) for a, b in zip(_params(est), last)):
+        if last is None or not all(
+            np.array_equal(a, b) for a, b in zip(_params(est), last)
+        ):
             problems.append(f"parameters are not those after epoch {n} (n_iter_)")
     est.predict(X)
     return problems
 
 
 def _long_stochastic(Est, solver, **kw):
-    params = dict(hidden_layer_sizes=(32,), solver=solver, batch_size=50,
-                  max_iter=MAX_ITER, tol=0.0, n_iter_no_change=10**9, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(32,),
+        solver=solver,
+        batch_size=50,
+        max_iter=MAX_ITER,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        random_state=0,
+    )
     params.update(kw)
     return Est(**params)
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.7])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)],
-                         ids=["clf", "reg"])
+@pytest.mark.parametrize(
+    "Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)], ids=["clf", "reg"]
+)
 def test_sigint_during_many_epochs(Est, y, solver, delay):
     with threadpool_limits(limits=1):  # deterministic for the bitwise comparison
         est = _long_stochastic(Est, solver)
         result = _interrupt(lambda: est.fit(X, y), delay=delay)
         problems = _assert_interrupted(result)
         problems += _assert_consistent_epochs(
-            est, lambda **kw: _long_stochastic(Est, solver, **kw), X, y)
+            est, lambda **kw: _long_stochastic(Est, solver, **kw), X, y
+        )
     assert not problems, "\n".join(problems)
 
 
@@ -291,9 +317,14 @@ def big_data():
 
 def _public_scalars(est):
     """The fitted attributes other than arrays (counters, curves, best scores)."""
-    return {k: (list(v) if isinstance(v, list) else v) for k, v in vars(est).items()
-            if k.endswith("_") and not k.startswith("_") and not isinstance(v, np.ndarray)
-            and k not in ("coefs_", "intercepts_")}
+    return {
+        k: (list(v) if isinstance(v, list) else v)
+        for k, v in vars(est).items()
+        if k.endswith("_")
+        and not k.startswith("_")
+        and not isinstance(v, np.ndarray)
+        and k not in ("coefs_", "intercepts_")
+    }
 
 
 def _interrupted_partial_fit(make, Xb, yb):
@@ -315,14 +346,18 @@ def _interrupted_partial_fit(make, Xb, yb):
     after = _public_scalars(est)
     for k in before:
         if k not in after or before[k] != after[k]:
-            problems.append(f"{k}: {before[k]!r} before, {after.get(k, '<missing>')!r} after")
+            problems.append(
+                f"{k}: {before[k]!r} before, {after.get(k, '<missing>')!r} after"
+            )
     if not np.array_equal(est.predict(X_small), pred):
         problems.append("predictions changed by the interrupted epoch")
     for m in (est, twin):
         m.partial_fit(X_small, y_small)
     if not _same_params(est, twin):
-        problems.append("continuing after the interrupt differs from never having tried "
-                        "(optimizer state not restored)")
+        problems.append(
+            "continuing after the interrupt differs from never having tried "
+            "(optimizer state not restored)"
+        )
     return problems
 
 
@@ -331,8 +366,9 @@ def test_sigint_inside_one_long_partial_fit_epoch(big_data, solver):
     Xb, yb = big_data
 
     def make():
-        return MLPRegressor(hidden_layer_sizes=(64,), solver=solver, batch_size=1,
-                            random_state=0)
+        return MLPRegressor(
+            hidden_layer_sizes=(64,), solver=solver, batch_size=1, random_state=0
+        )
 
     # the last completed epoch is the previous partial_fit: nothing of the
     # interrupted one may remain (parameters, optimizer state, counters)
@@ -344,8 +380,13 @@ def test_sigint_inside_first_long_epoch_of_a_fresh_fit(big_data):
     Xb, yb = big_data
 
     def make(**kw):
-        params = dict(hidden_layer_sizes=(64,), solver="adam", batch_size=1, max_iter=1,
-                      random_state=0)
+        params = dict(
+            hidden_layer_sizes=(64,),
+            solver="adam",
+            batch_size=1,
+            max_iter=1,
+            random_state=0,
+        )
         params.update(kw)
         return MLPRegressor(**params)
 
@@ -355,8 +396,10 @@ def test_sigint_inside_first_long_epoch_of_a_fresh_fit(big_data):
     # no epoch completed: either still unfitted, or fitted with nothing counted
     if hasattr(est, "coefs_"):
         if est.n_iter_ != 0 or len(getattr(est, "loss_curve_", [])) != 0:
-            problems.append(f"n_iter_={est.n_iter_}, loss_curve_ of "
-                            f"{len(est.loss_curve_)} although no epoch completed")
+            problems.append(
+                f"n_iter_={est.n_iter_}, loss_curve_ of "
+                f"{len(est.loss_curve_)} although no epoch completed"
+            )
         if not all(np.all(np.isfinite(c)) for c in _params(est)):
             problems.append("non-finite weights")
         est.predict(Xb[:10])
@@ -372,8 +415,14 @@ def test_sigint_inside_first_long_epoch_of_a_fresh_fit(big_data):
 
 
 def _long_lbfgs(**kw):
-    params = dict(hidden_layer_sizes=(64,), solver="lbfgs", max_iter=MAX_ITER, tol=0.0,
-                  max_fun=10**7, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(64,),
+        solver="lbfgs",
+        max_iter=MAX_ITER,
+        tol=0.0,
+        max_fun=10**7,
+        random_state=0,
+    )
     params.update(kw)
     return MLPRegressor(**params)
 
@@ -441,8 +490,9 @@ def test_sigint_at_fixed_points_leaves_consistent_counters(point, monkeypatch):
     early = name == "validation_pass"
 
     def make(**kw):
-        return _long_stochastic(MLPClassifier, "adam", early_stopping=early,
-                                **{"max_iter": 50, **kw})
+        return _long_stochastic(
+            MLPClassifier, "adam", early_stopping=early, **{"max_iter": 50, **kw}
+        )
 
     with threadpool_limits(limits=1):
         est = make()
@@ -472,8 +522,13 @@ def test_sigint_inside_a_long_epoch_on_a_thread_team(big_data, batch_size, team)
     Xb, yb = big_data
 
     def make():
-        return MLPRegressor(hidden_layer_sizes=(256,), solver="adam",
-                            batch_size=batch_size, max_iter=1, random_state=0)
+        return MLPRegressor(
+            hidden_layer_sizes=(256,),
+            solver="adam",
+            batch_size=batch_size,
+            max_iter=1,
+            random_state=0,
+        )
 
     problems = _interrupted_partial_fit(make, Xb, yb)
     assert not problems, "\n".join(problems)

@@ -29,7 +29,9 @@ def test_hinge_binary_loss_value():
     s = ref.predict(X).ravel()
     t = np.where(y == "yes", 1.0, -1.0)
     expected = np.sum(sw * np.maximum(0, 1 - t * s)) / sw.sum()
-    assert_allclose(est._full_batch_loss_grad(X, y, sample_weight=sw)[0], expected, rtol=1e-12)
+    assert_allclose(
+        est._full_batch_loss_grad(X, y, sample_weight=sw)[0], expected, rtol=1e-12
+    )
 
 
 def test_hinge_multiclass_loss_value():
@@ -40,9 +42,13 @@ def test_hinge_multiclass_loss_value():
     c = np.searchsorted(classes, y)
     per = []
     for i in range(len(y)):
-        per.append(sum(max(0.0, s[i, j] - s[i, c[i]] + 1) ** 2 for j in range(3) if j != c[i]))
+        per.append(
+            sum(max(0.0, s[i, j] - s[i, c[i]] + 1) ** 2 for j in range(3) if j != c[i])
+        )
     expected = np.sum(sw * np.array(per)) / sw.sum()
-    assert_allclose(est._full_batch_loss_grad(X, y, sample_weight=sw)[0], expected, rtol=1e-12)
+    assert_allclose(
+        est._full_batch_loss_grad(X, y, sample_weight=sw)[0], expected, rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("loss", ["absolute_error", "huber", "squared_error"])

@@ -49,12 +49,18 @@ def _rss_mb():
 def _cycle(i):
     solver = ("sgd", "adam", "lbfgs")[i % 3]
     Xi = (X, XS, X32)[(i // 3) % 3]
-    clf = MLPClassifier(hidden_layer_sizes=(32, 16), solver=solver, max_iter=3,
-                        batch_size=64, random_state=i).fit(Xi, Y_CLF)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(32, 16),
+        solver=solver,
+        max_iter=3,
+        batch_size=64,
+        random_state=i,
+    ).fit(Xi, Y_CLF)
     clf.predict_proba(X_BIG)
     clf.predict(Xi)
-    reg = MLPRegressor(hidden_layer_sizes=(32,), solver=solver, max_iter=3,
-                       batch_size=64, random_state=i).fit(Xi, Y_REG)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(32,), solver=solver, max_iter=3, batch_size=64, random_state=i
+    ).fit(Xi, Y_REG)
     reg.predict(X_BIG)
     if solver != "lbfgs":
         reg.partial_fit(Xi, Y_REG)
@@ -65,8 +71,13 @@ def _cycle(i):
     except ValueError:
         pass
     try:
-        MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6,
-                     max_iter=20, random_state=0).fit(X, Y_REG * 10)
+        MLPRegressor(
+            hidden_layer_sizes=(8,),
+            solver="sgd",
+            learning_rate_init=1e6,
+            max_iter=20,
+            random_state=0,
+        ).fit(X, Y_REG * 10)
     except ValueError:
         pass
 
@@ -92,7 +103,9 @@ def test_rss_flat_over_repeated_fit_predict():
 
 
 def test_rss_flat_over_repeated_predict_on_large_input():
-    clf = MLPClassifier(hidden_layer_sizes=(64, 64), max_iter=2, random_state=0).fit(X, Y_CLF)
+    clf = MLPClassifier(hidden_layer_sizes=(64, 64), max_iter=2, random_state=0).fit(
+        X, Y_CLF
+    )
     Xl = np.vstack([X_BIG] * 4)
     Xls = sp.csr_matrix(np.where(np.abs(Xl) > 1.5, Xl, 0.0))
 
@@ -127,9 +140,16 @@ def _children(tmp_path, *specs):
     if not os.path.exists("/proc/self/clear_refs"):
         pytest.skip("needs Linux's /proc/self/status and clear_refs")
     # run from an empty directory, so that the children import the installed fastmlp
-    procs = [subprocess.Popen([sys.executable, _CHILD, json.dumps(spec)], cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for spec in specs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, _CHILD, json.dumps(spec)],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for spec in specs
+    ]
     results = []
     for spec, proc in zip(specs, procs):
         out, err = proc.communicate(timeout=600)
@@ -169,10 +189,16 @@ def test_lbfgs_and_predict_memory_do_not_grow_with_n(tmp_path):
     chunk reaches its full 2044 rows from about 16000 rows on (L-BFGS cuts n
     into at least 8 chunks), hence n = 20000."""
     n, hidden = 20000, 512
-    small, large = _children(tmp_path, dict(kind="rows", n=n, hidden=hidden),
-                             dict(kind="rows", n=4 * n, hidden=hidden))
+    small, large = _children(
+        tmp_path,
+        dict(kind="rows", n=n, hidden=hidden),
+        dict(kind="rows", n=4 * n, hidden=hidden),
+    )
     full_batch_mib = 3 * n * (hidden + 1) * 8 / 2**20
     per_row_kept = 3 * n * 16 / 2**20
     for call in ("predict", "lbfgs"):
         assert large[call] - small[call] < 0.1 * full_batch_mib + per_row_kept, (
-            call, small, large)
+            call,
+            small,
+            large,
+        )

@@ -24,7 +24,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_multilabel_classification
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_export import CLASSIFIERS, REGRESSORS, XR, YR2, Y_COUNTS, X, Y3, _fitted
+from test_export import CLASSIFIERS, REGRESSORS, XR, Y3, Y_COUNTS, YR2, X, _fitted
 
 import fastmlp
 from fastmlp import MLPClassifier, MLPRegressor

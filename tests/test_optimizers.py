@@ -43,7 +43,9 @@ SOLVER_CONFIGS = [
     ("adamw", dict(learning_rate_init=0.01, weight_decay=0.05)),
     ("adamw", dict(learning_rate_init=0.02, weight_decay=0.3, beta_1=0.8, beta_2=0.99)),
 ]
-SOLVER_IDS = [f"{s}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for s, p in SOLVER_CONFIGS]
+SOLVER_IDS = [
+    f"{s}-{'-'.join(f'{k}={v}' for k, v in p.items())}" for s, p in SOLVER_CONFIGS
+]
 N_STEPS = 6
 
 

@@ -190,8 +190,9 @@ def _raw_sparse_data(task):
     X[:, EMPTY_COLUMN] = 0.0
     X[list(EMPTY_ROWS)] = 0.0
     new_rows = X_eval[20:]
-    new_rows = np.where(rng.uniform(size=new_rows.shape) < SPARSE_ZERO_FRACTION,
-                        0.0, new_rows)
+    new_rows = np.where(
+        rng.uniform(size=new_rows.shape) < SPARSE_ZERO_FRACTION, 0.0, new_rows
+    )
     X_eval = np.vstack([X[:20], new_rows])
     X_eval[:, EMPTY_COLUMN] = 0.0
     X_eval[EMPTY_EVAL_ROW] = 0.0
@@ -313,8 +314,9 @@ def _flat(arrays):
     return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
 
 
-def assert_parity(fm, sk, X, y, X_eval, *, float32=False, loss_scale=1.0,
-                  check_loss=True, parity_tol=None):
+def assert_parity(
+    fm, sk, X, y, X_eval, *, float32=False, loss_scale=1.0, check_loss=True, parity_tol=None
+):
     """Compare the fitted state and the predictions of fastmlp (fm) with
     scikit-learn (sk).  `parity_tol` names an entry of NAMED_TOLERANCES; by
     default the tolerances follow the solver and the dtype."""
@@ -394,9 +396,17 @@ def assert_parity(fm, sk, X, y, X_eval, *, float32=False, loss_scale=1.0,
     _assert_close(fm.score(X, y), sk.score(X, y), "score", out_tol)
 
 
-def _run_case(task, params, mode="fit", sample_weight=False, sparse=False,
-              dtype=np.float64, warm_start_max_iter=None, parity_tol=None,
-              record_epochs=False):
+def _run_case(
+    task,
+    params,
+    mode="fit",
+    sample_weight=False,
+    sparse=False,
+    dtype=np.float64,
+    warm_start_max_iter=None,
+    parity_tol=None,
+    record_epochs=False,
+):
     X, y, X_eval, sw = _data(task, dtype, sparse)
     if not sample_weight:
         sw = None
@@ -443,43 +453,82 @@ CASES = [
     # ---- SGD momentum variants (constant learning rate) -------------------
     _case("sgd-momentum0-multiclass", "multiclass", **SGD, momentum=0.0),
     _case("sgd-momentum0-regression", "regression", **SGD, momentum=0.0),
-    _case("sgd-momentum0.9-classic-regression", "regression", **SGD,
-          momentum=0.9, nesterovs_momentum=False),
-    _case("sgd-momentum0.9-classic-binary", "binary", **SGD,
-          momentum=0.9, nesterovs_momentum=False),
-    _case("sgd-nesterov-binary", "binary", **SGD, momentum=0.9,
-          nesterovs_momentum=True),
-    _case("sgd-nesterov-multiclass", "multiclass", **SGD, momentum=0.5,
-          nesterovs_momentum=True),
+    _case(
+        "sgd-momentum0.9-classic-regression",
+        "regression",
+        **SGD,
+        momentum=0.9,
+        nesterovs_momentum=False,
+    ),
+    _case(
+        "sgd-momentum0.9-classic-binary",
+        "binary",
+        **SGD,
+        momentum=0.9,
+        nesterovs_momentum=False,
+    ),
+    _case("sgd-nesterov-binary", "binary", **SGD, momentum=0.9, nesterovs_momentum=True),
+    _case(
+        "sgd-nesterov-multiclass",
+        "multiclass",
+        **SGD,
+        momentum=0.5,
+        nesterovs_momentum=True,
+    ),
     # ---- learning rate schedules ------------------------------------------
-    _case("sgd-invscaling-multiclass", "multiclass",
-          **{**SGD, "learning_rate_init": 0.2}, learning_rate="invscaling",
-          power_t=0.25),
-    _case("sgd-invscaling-regression-momentum0", "regression",
-          **{**SGD, "learning_rate_init": 0.1}, learning_rate="invscaling",
-          power_t=0.5, momentum=0.0),
+    _case(
+        "sgd-invscaling-multiclass",
+        "multiclass",
+        **{**SGD, "learning_rate_init": 0.2},
+        learning_rate="invscaling",
+        power_t=0.25,
+    ),
+    _case(
+        "sgd-invscaling-regression-momentum0",
+        "regression",
+        **{**SGD, "learning_rate_init": 0.1},
+        learning_rate="invscaling",
+        power_t=0.5,
+        momentum=0.0,
+    ),
     # learning_rate only applies to 'sgd'
-    _case("adam-ignores-invscaling-binary", "binary", **ADAM,
-          learning_rate="invscaling"),
-    _case("adam-ignores-invscaling-regression", "regression", **ADAM,
-          learning_rate="invscaling", power_t=0.25),
-    _case("adam-ignores-adaptive-stops-regression", "regression",
-          **{**ADAM, "max_iter": 100}, learning_rate="adaptive", tol=1e-2,
-          n_iter_no_change=2),
+    _case("adam-ignores-invscaling-binary", "binary", **ADAM, learning_rate="invscaling"),
+    _case(
+        "adam-ignores-invscaling-regression",
+        "regression",
+        **ADAM,
+        learning_rate="invscaling",
+        power_t=0.25,
+    ),
+    _case(
+        "adam-ignores-adaptive-stops-regression",
+        "regression",
+        **{**ADAM, "max_iter": 100},
+        learning_rate="adaptive",
+        tol=1e-2,
+        n_iter_no_change=2,
+    ),
     # ---- adam -------------------------------------------------------------
     _case("adam-binary", "binary", **ADAM),
-    _case("adam-multiclass", "multiclass", **ADAM, beta_1=0.8, beta_2=0.99,
-          epsilon=1e-7),
+    _case("adam-multiclass", "multiclass", **ADAM, beta_1=0.8, beta_2=0.99, epsilon=1e-7),
     _case("adam-regression", "regression", **ADAM),
     # ---- lbfgs ------------------------------------------------------------
     _case("lbfgs-binary", "binary", **LBFGS),
-    _case("lbfgs-multiclass-2hidden", "multiclass", **LBFGS,
-          hidden_layer_sizes=(6, 5)),
-    _case("lbfgs-tanh-regression-50iter", "regression", **{**LBFGS, "max_iter": 50},
-          activation="tanh", parity_tol="lbfgs_long"),
+    _case("lbfgs-multiclass-2hidden", "multiclass", **LBFGS, hidden_layer_sizes=(6, 5)),
+    _case(
+        "lbfgs-tanh-regression-50iter",
+        "regression",
+        **{**LBFGS, "max_iter": 50},
+        activation="tanh",
+        parity_tol="lbfgs_long",
+    ),
     _case("lbfgs-binary-max_fun", "binary", **LBFGS, max_fun=12),
-    _case("lbfgs-regression-converged-tol", "regression",
-          **{**LBFGS, "max_iter": 200}, tol=1e-2),
+    _case(
+        "lbfgs-regression-converged-tol",
+        "regression",
+        **{**LBFGS, "max_iter": 200},
+        tol=1e-2,
+    ),
     # ---- other outputs ----------------------------------------------------
     _case("sgd-multilabel", "multilabel", **SGD),
     _case("adam-multilabel", "multilabel", **ADAM),
@@ -490,75 +539,133 @@ CASES = [
     _case("adam-poisson", "poisson", **ADAM),
     _case("lbfgs-poisson", "poisson", **LBFGS),
     # ---- tol based stopping actually triggers -----------------------------
-    _case("adam-stops-on-tol-multiclass", "multiclass",
-          **{**ADAM, "max_iter": 200}, tol=5e-3, n_iter_no_change=2),
-    _case("sgd-stops-on-tol-regression", "regression",
-          **{**SGD, "max_iter": 200}, tol=5e-3, n_iter_no_change=3),
+    _case(
+        "adam-stops-on-tol-multiclass",
+        "multiclass",
+        **{**ADAM, "max_iter": 200},
+        tol=5e-3,
+        n_iter_no_change=2,
+    ),
+    _case(
+        "sgd-stops-on-tol-regression",
+        "regression",
+        **{**SGD, "max_iter": 200},
+        tol=5e-3,
+        n_iter_no_change=3,
+    ),
     # (k > 1 outputs: see test_multioutput_stops_on_reported_loss)
     # (early stopping: see EARLY_STOPPING_CASES)
     # ---- sample weights ---------------------------------------------------
     _case("sgd-sample_weight-multiclass", "multiclass", **SGD, sample_weight=True),
-    _case("adam-sample_weight-regression", "regression", **ADAM,
-          sample_weight=True),
+    _case("adam-sample_weight-regression", "regression", **ADAM, sample_weight=True),
     _case("lbfgs-sample_weight-binary", "binary", **LBFGS, sample_weight=True),
     _case("lbfgs-sample_weight-poisson", "poisson", **LBFGS, sample_weight=True),
-    _case("adam-sample_weight-multilabel", "multilabel", **ADAM,
-          sample_weight=True),
-    _case("sgd-sample_weight-regression_2out", "regression_2out", **SGD,
-          alpha=0.0, sample_weight=True),
+    _case("adam-sample_weight-multilabel", "multilabel", **ADAM, sample_weight=True),
+    _case(
+        "sgd-sample_weight-regression_2out",
+        "regression_2out",
+        **SGD,
+        alpha=0.0,
+        sample_weight=True,
+    ),
     # ---- warm start -------------------------------------------------------
-    _case("sgd-warm_start-multiclass", "multiclass", **SGD, warm_start=True,
-          mode="warm_start"),
-    _case("adam-warm_start-regression", "regression", **ADAM, warm_start=True,
-          mode="warm_start", warm_start_max_iter=6),
-    _case("lbfgs-warm_start-binary", "binary", **LBFGS, warm_start=True,
-          mode="warm_start"),
-    _case("lbfgs-warm_start-poisson", "poisson", **{**LBFGS, "max_iter": 15},
-          warm_start=True, mode="warm_start"),
-    _case("sgd-warm_start-sample_weight-binary", "binary", **SGD,
-          warm_start=True, mode="warm_start", sample_weight=True),
+    _case(
+        "sgd-warm_start-multiclass", "multiclass", **SGD, warm_start=True, mode="warm_start"
+    ),
+    _case(
+        "adam-warm_start-regression",
+        "regression",
+        **ADAM,
+        warm_start=True,
+        mode="warm_start",
+        warm_start_max_iter=6,
+    ),
+    _case("lbfgs-warm_start-binary", "binary", **LBFGS, warm_start=True, mode="warm_start"),
+    _case(
+        "lbfgs-warm_start-poisson",
+        "poisson",
+        **{**LBFGS, "max_iter": 15},
+        warm_start=True,
+        mode="warm_start",
+    ),
+    _case(
+        "sgd-warm_start-sample_weight-binary",
+        "binary",
+        **SGD,
+        warm_start=True,
+        mode="warm_start",
+        sample_weight=True,
+    ),
     # ---- partial_fit sequences --------------------------------------------
     _case("sgd-partial_fit-multiclass", "multiclass", **SGD, mode="partial_fit"),
     _case("adam-partial_fit-binary", "binary", **ADAM, mode="partial_fit"),
     _case("sgd-partial_fit-regression", "regression", **SGD, mode="partial_fit"),
     _case("adam-partial_fit-poisson", "poisson", **ADAM, mode="partial_fit"),
-    _case("sgd-partial_fit-sample_weight-multiclass", "multiclass", **SGD,
-          mode="partial_fit", sample_weight=True),
-    _case("adam-partial_fit-regression_2out", "regression_2out", **ADAM,
-          alpha=0.0, mode="partial_fit"),
-    _case("sgd-invscaling-partial_fit-regression", "regression",
-          **{**SGD, "learning_rate_init": 0.1}, learning_rate="invscaling",
-          mode="partial_fit"),
+    _case(
+        "sgd-partial_fit-sample_weight-multiclass",
+        "multiclass",
+        **SGD,
+        mode="partial_fit",
+        sample_weight=True,
+    ),
+    _case(
+        "adam-partial_fit-regression_2out",
+        "regression_2out",
+        **ADAM,
+        alpha=0.0,
+        mode="partial_fit",
+    ),
+    _case(
+        "sgd-invscaling-partial_fit-regression",
+        "regression",
+        **{**SGD, "learning_rate_init": 0.1},
+        learning_rate="invscaling",
+        mode="partial_fit",
+    ),
     # ---- sparse input (see _raw_sparse_data: half zeros, empty rows and an
     # empty column; early stopping on CSC: see EARLY_STOPPING_CASES) ---------
     _case("sgd-sparse-multiclass", "multiclass", **SGD, sparse="csr"),
     _case("adam-sparse-regression", "regression", **ADAM, sparse="csr"),
     _case("lbfgs-sparse-binary", "binary", **LBFGS, sparse="csr"),
-    _case("sgd-sparse-sample_weight-regression", "regression", **SGD,
-          sparse="csr", sample_weight=True),
-    _case("adam-sparse-partial_fit-multiclass", "multiclass", **ADAM,
-          sparse="csr", mode="partial_fit"),
-    _case("adam-sparse_csc-sample_weight-binary", "binary", **ADAM,
-          sparse="csc", sample_weight=True),
+    _case(
+        "sgd-sparse-sample_weight-regression",
+        "regression",
+        **SGD,
+        sparse="csr",
+        sample_weight=True,
+    ),
+    _case(
+        "adam-sparse-partial_fit-multiclass",
+        "multiclass",
+        **ADAM,
+        sparse="csr",
+        mode="partial_fit",
+    ),
+    _case(
+        "adam-sparse_csc-sample_weight-binary",
+        "binary",
+        **ADAM,
+        sparse="csc",
+        sample_weight=True,
+    ),
     _case("lbfgs-sparse_csc-regression", "regression", **LBFGS, sparse="csc"),
     # ---- batch size / shuffle ---------------------------------------------
     _case("sgd-batch7-multiclass", "multiclass", **{**SGD, "batch_size": 7}),
-    _case("adam-batch1-regression", "regression",
-          **{**ADAM, "batch_size": 1, "max_iter": 5, "learning_rate_init": 1e-3}),
+    _case(
+        "adam-batch1-regression",
+        "regression",
+        **{**ADAM, "batch_size": 1, "max_iter": 5, "learning_rate_init": 1e-3},
+    ),
     _case("sgd-batch_auto-binary", "binary", **{**SGD, "batch_size": "auto"}),
-    _case("adam-batch_auto-multilabel", "multilabel",
-          **{**ADAM, "batch_size": "auto"}),
+    _case("adam-batch_auto-multilabel", "multilabel", **{**ADAM, "batch_size": "auto"}),
     _case("sgd-noshuffle-binary", "binary", **SGD, shuffle=False),
     _case("adam-noshuffle-regression", "regression", **ADAM, shuffle=False),
     # ---- misc parameters --------------------------------------------------
-    _case("adam-hidden_int-multiclass", "multiclass", **ADAM,
-          hidden_layer_sizes=9),
-    _case("sgd-3hidden-regression", "regression", **SGD,
-          hidden_layer_sizes=(6, 5, 4)),
+    _case("adam-hidden_int-multiclass", "multiclass", **ADAM, hidden_layer_sizes=9),
+    _case("sgd-3hidden-regression", "regression", **SGD, hidden_layer_sizes=(6, 5, 4)),
     _case("adam-alpha0-binary", "binary", **ADAM, alpha=0.0),
     _case("sgd-large_alpha-multiclass", "multiclass", **SGD, alpha=1.0),
-    _case("adam-random_state7-regression", "regression", **ADAM,
-          random_state=7),
+    _case("adam-random_state7-regression", "regression", **ADAM, random_state=7),
 ]
 
 
@@ -592,8 +699,11 @@ def test_parity_activations(activation, solver, task):
     if task == "poisson":
         params["learning_rate_init"] = 0.005
     # logistic units under a squared-error L-BFGS objective: see TOL64_LBFGS_LONG
-    parity_tol = "lbfgs_long" if (solver, task, activation) == (
-        "lbfgs", "regression", "logistic") else None
+    parity_tol = (
+        "lbfgs_long"
+        if (solver, task, activation) == ("lbfgs", "regression", "logistic")
+        else None
+    )
     _run_case(task, params, parity_tol=parity_tol)
 
 
@@ -666,8 +776,12 @@ def _validation_rows(call, n_samples, stratify):
     recorded random state with the given stratify."""
     rs = np.random.RandomState()
     rs.set_state(call["random_state"])
-    _, val = train_test_split(np.arange(n_samples), random_state=rs,
-                              test_size=call["test_size"], stratify=stratify)
+    _, val = train_test_split(
+        np.arange(n_samples),
+        random_state=rs,
+        test_size=call["test_size"],
+        stratify=stratify,
+    )
     return val
 
 
@@ -683,42 +797,81 @@ EARLY_STOPPING_CASES = [
     # Every case stops before max_iter, with the best validation score before
     # the last epoch (asserted below).  binary_imbalanced (75 / 15) and
     # multiclass: the stratified and the plain split pick different rows.
-    _es_case("sgd-binary_imbalanced", "binary_imbalanced",
-             **{**SGD, "learning_rate_init": 0.2, "max_iter": 60},
-             n_iter_no_change=3, split_matters=True),
-    _es_case("sgd-binary", "binary", **{**SGD, "max_iter": 40},
-             n_iter_no_change=3),
-    _es_case("adam-multiclass", "multiclass", **{**ADAM, "max_iter": 40},
-             n_iter_no_change=3, split_matters=True),
-    _es_case("adam-sample_weight-multiclass", "multiclass",
-             **{**ADAM, "max_iter": 40}, n_iter_no_change=3, sample_weight=True),
-    _es_case("sgd-sample_weight-multiclass", "multiclass",
-             **{**SGD, "max_iter": 30}, sample_weight=True),
-    _es_case("adam-regression", "regression",
-             **{**ADAM, "learning_rate_init": 0.05, "max_iter": 60},
-             n_iter_no_change=3),
-    _es_case("sgd-regression_2out", "regression_2out", **{**SGD, "max_iter": 40},
-             alpha=0.0, n_iter_no_change=2),
+    _es_case(
+        "sgd-binary_imbalanced",
+        "binary_imbalanced",
+        **{**SGD, "learning_rate_init": 0.2, "max_iter": 60},
+        n_iter_no_change=3,
+        split_matters=True,
+    ),
+    _es_case("sgd-binary", "binary", **{**SGD, "max_iter": 40}, n_iter_no_change=3),
+    _es_case(
+        "adam-multiclass",
+        "multiclass",
+        **{**ADAM, "max_iter": 40},
+        n_iter_no_change=3,
+        split_matters=True,
+    ),
+    _es_case(
+        "adam-sample_weight-multiclass",
+        "multiclass",
+        **{**ADAM, "max_iter": 40},
+        n_iter_no_change=3,
+        sample_weight=True,
+    ),
+    _es_case(
+        "sgd-sample_weight-multiclass",
+        "multiclass",
+        **{**SGD, "max_iter": 30},
+        sample_weight=True,
+    ),
+    _es_case(
+        "adam-regression",
+        "regression",
+        **{**ADAM, "learning_rate_init": 0.05, "max_iter": 60},
+        n_iter_no_change=3,
+    ),
+    _es_case(
+        "sgd-regression_2out",
+        "regression_2out",
+        **{**SGD, "max_iter": 40},
+        alpha=0.0,
+        n_iter_no_change=2,
+    ),
     _es_case("adam-multilabel", "multilabel", **{**ADAM, "max_iter": 30}),
-    _es_case("adam-sample_weight-poisson", "poisson", **{**ADAM, "max_iter": 60},
-             n_iter_no_change=3, sample_weight=True),
-    _es_case("sgd-sparse_csc-multiclass", "multiclass", **{**SGD, "max_iter": 30},
-             sparse="csc"),
-    _es_case("sgd-noshuffle-multiclass", "multiclass", **{**SGD, "max_iter": 30},
-             shuffle=False),
-    _es_case("f32-sgd-binary_imbalanced", "binary_imbalanced",
-             **{**SGD, "learning_rate_init": 0.1, "max_iter": 60},
-             n_iter_no_change=5, dtype=np.float32, split_matters=True),
-    _es_case("f32-adam-regression", "regression",
-             **{**ADAM, "learning_rate_init": 0.05, "max_iter": 60},
-             n_iter_no_change=3, dtype=np.float32),
+    _es_case(
+        "adam-sample_weight-poisson",
+        "poisson",
+        **{**ADAM, "max_iter": 60},
+        n_iter_no_change=3,
+        sample_weight=True,
+    ),
+    _es_case(
+        "sgd-sparse_csc-multiclass", "multiclass", **{**SGD, "max_iter": 30}, sparse="csc"
+    ),
+    _es_case(
+        "sgd-noshuffle-multiclass", "multiclass", **{**SGD, "max_iter": 30}, shuffle=False
+    ),
+    _es_case(
+        "f32-sgd-binary_imbalanced",
+        "binary_imbalanced",
+        **{**SGD, "learning_rate_init": 0.1, "max_iter": 60},
+        n_iter_no_change=5,
+        dtype=np.float32,
+        split_matters=True,
+    ),
+    _es_case(
+        "f32-adam-regression",
+        "regression",
+        **{**ADAM, "learning_rate_init": 0.05, "max_iter": 60},
+        n_iter_no_change=3,
+        dtype=np.float32,
+    ),
 ]
 
 
-@pytest.mark.parametrize("task, params, options, split_matters",
-                         EARLY_STOPPING_CASES)
-def test_parity_early_stopping(task, params, options, split_matters,
-                               monkeypatch):
+@pytest.mark.parametrize("task, params, options, split_matters", EARLY_STOPPING_CASES)
+def test_parity_early_stopping(task, params, options, split_matters, monkeypatch):
     """Early stopping that really stops before max_iter, after the best
     validation score: fastmlp must end on the best epoch's weights that
     scikit-learn restores (compared at the parity tolerance), not on the last
@@ -735,8 +888,9 @@ def test_parity_early_stopping(task, params, options, split_matters,
     assert len(scores) == sk.n_iter_
     assert np.argmax(scores) < sk.n_iter_ - 1
     params_tol, _ = _tolerances(sk.solver, options["dtype"] == np.float32)
-    restored_shift = np.max(np.abs(
-        _flat(sk.coefs_ + sk.intercepts_) - _flat(sk.last_epoch_params_)))
+    restored_shift = np.max(
+        np.abs(_flat(sk.coefs_ + sk.intercepts_) - _flat(sk.last_epoch_params_))
+    )
     assert restored_shift > 1000 * params_tol["atol"]
 
     (call,) = recorder.calls
@@ -759,8 +913,10 @@ def test_parity_early_stopping(task, params, options, split_matters,
         np.testing.assert_array_equal(X[used], X_val)
         assert set(stratified) != set(plain)
         # ... with other class counts
-        counts = [np.unique(y[rows], return_counts=True)[1].tolist()
-                  for rows in (stratified, plain)]
+        counts = [
+            np.unique(y[rows], return_counts=True)[1].tolist()
+            for rows in (stratified, plain)
+        ]
         assert counts[0] != counts[1], counts
 
 
@@ -780,8 +936,11 @@ def _no_improvement_stop(scores, n_iter_no_change, tie_improves):
     return None
 
 
-@pytest.mark.parametrize("task, solver", [("binary", ADAM), ("multiclass", SGD)],
-                         ids=["adam-binary", "sgd-multiclass"])
+@pytest.mark.parametrize(
+    "task, solver",
+    [("binary", ADAM), ("multiclass", SGD)],
+    ids=["adam-binary", "sgd-multiclass"],
+)
 def test_parity_early_stopping_tie_at_tol_zero(task, solver):
     """With tol=0 a validation score equal to the best so far resets the
     count of epochs without improvement (scikit-learn: only score < best + tol
@@ -789,9 +948,14 @@ def test_parity_early_stopping_tie_at_tol_zero(task, solver):
     epochs, so scikit-learn trains on past the epoch where counting the ties
     would have stopped, and stops later; fastmlp stops at the same epoch with
     the same scores."""
-    params = dict(BASE, **{**solver, "max_iter": 60, "learning_rate_init": 0.05},
-                  early_stopping=True, validation_fraction=0.2, tol=0.0,
-                  n_iter_no_change=2)
+    params = dict(
+        BASE,
+        **{**solver, "max_iter": 60, "learning_rate_init": 0.05},
+        early_stopping=True,
+        validation_fraction=0.2,
+        tol=0.0,
+        n_iter_no_change=2,
+    )
     fm, sk = _run_case(task, params)
     scores = list(sk.validation_scores_)
     assert fm.n_iter_ == sk.n_iter_
@@ -813,8 +977,9 @@ def test_parity_batch_auto_beyond_200_rows(solver, n_samples):
     """batch_size='auto' takes batches of min(200, n_samples) rows: 200 + 30 and
     200 + 100 here (all rows at once, or batches of 256, would train another
     trajectory); the other parity cases have 90 rows, one batch."""
-    X, y = make_classification(n_samples=n_samples, n_features=N_FEATURES,
-                               n_informative=5, random_state=n_samples)
+    X, y = make_classification(
+        n_samples=n_samples, n_features=N_FEATURES, n_informative=5, random_state=n_samples
+    )
     X = StandardScaler().fit_transform(X)
     params = dict(BASE, **{**(SGD if solver == "sgd" else ADAM), "batch_size": "auto"})
     fm, sk = _make_pair("binary", params)
@@ -829,20 +994,30 @@ def test_parity_batch_auto_beyond_200_rows(solver, n_samples):
 
 CASES32 = [
     _case("f32-sgd-multiclass", "multiclass", **SGD),
-    _case("f32-sgd-classic-momentum-regression", "regression", **SGD,
-          nesterovs_momentum=False),
+    _case(
+        "f32-sgd-classic-momentum-regression", "regression", **SGD, nesterovs_momentum=False
+    ),
     _case("f32-adam-binary", "binary", **ADAM),
     _case("f32-adam-multilabel", "multilabel", **ADAM),
     _case("f32-adam-regression_2out", "regression_2out", **ADAM, alpha=0.0),
     _case("f32-adam-poisson", "poisson", **ADAM),
     _case("f32-lbfgs-multiclass", "multiclass", **{**LBFGS, "max_iter": 15}),
     _case("f32-lbfgs-regression", "regression", **{**LBFGS, "max_iter": 15}),
-    _case("f32-sgd-sample_weight-sparse-regression", "regression", **SGD,
-          sample_weight=True, sparse="csr"),
-    _case("f32-sgd-partial_fit-multiclass", "multiclass", **SGD,
-          mode="partial_fit"),
-    _case("f32-adam-tanh-2hidden-regression", "regression", **ADAM,
-          activation="tanh", hidden_layer_sizes=(6, 5)),
+    _case(
+        "f32-sgd-sample_weight-sparse-regression",
+        "regression",
+        **SGD,
+        sample_weight=True,
+        sparse="csr",
+    ),
+    _case("f32-sgd-partial_fit-multiclass", "multiclass", **SGD, mode="partial_fit"),
+    _case(
+        "f32-adam-tanh-2hidden-regression",
+        "regression",
+        **ADAM,
+        activation="tanh",
+        hidden_layer_sizes=(6, 5),
+    ),
     # (early stopping in float32: see EARLY_STOPPING_CASES)
 ]
 
@@ -867,8 +1042,12 @@ def test_parity_float32(task, params, options):
         ("binary", dict(ADAM, learning_rate_init=3e-8)),
         ("regression", dict(ADAM, learning_rate_init=3e-8)),
     ],
-    ids=["sgd-nesterov-multiclass", "sgd-momentum0-regression", "adam-binary",
-         "adam-regression"],
+    ids=[
+        "sgd-nesterov-multiclass",
+        "sgd-momentum0-regression",
+        "adam-binary",
+        "adam-regression",
+    ],
 )
 def test_float32_fit_computes_in_float32(task, params):
     """With learning rates this small every update is below or near half an
@@ -901,9 +1080,7 @@ def test_float32_fit_computes_in_float32(task, params):
 def test_float32_input_keeps_float32(Estimator, solver):
     task = "multiclass" if Estimator is MLPClassifier else "regression"
     X, y, X_eval, _ = _data(task, np.float32)
-    est = Estimator(
-        hidden_layer_sizes=(5, 3), solver=solver, max_iter=5, random_state=0
-    )
+    est = Estimator(hidden_layer_sizes=(5, 3), solver=solver, max_iter=5, random_state=0)
     est.fit(X, y)
     for arr in est.coefs_ + est.intercepts_:
         assert arr.dtype == np.float32
@@ -912,9 +1089,7 @@ def test_float32_input_keeps_float32(Estimator, solver):
     else:
         assert est.predict_proba(X_eval).dtype == np.float32
 
-    est64 = Estimator(
-        hidden_layer_sizes=(5, 3), solver=solver, max_iter=5, random_state=0
-    )
+    est64 = Estimator(hidden_layer_sizes=(5, 3), solver=solver, max_iter=5, random_state=0)
     est64.fit(X.astype(np.float64), y)
     for arr in est64.coefs_ + est64.intercepts_:
         assert arr.dtype == np.float64
@@ -926,9 +1101,9 @@ def test_float32_input_keeps_float32(Estimator, solver):
 
 
 def _penalty(est, alpha, sw_sum):
-    return 0.5 * alpha * sum(
-        float(np.dot(c.ravel(), c.ravel())) for c in est.coefs_
-    ) / sw_sum
+    return (
+        0.5 * alpha * sum(float(np.dot(c.ravel(), c.ravel())) for c in est.coefs_) / sw_sum
+    )
 
 
 class _SkRecordingRegressor(SkMLPRegressor):
@@ -955,9 +1130,7 @@ class _SkConsistentRegressor(SkMLPRegressor):
     fitted weights differ."""
 
     def _backprop(self, X, y, sample_weight, *args):
-        loss, coef_grads, intercept_grads = super()._backprop(
-            X, y, sample_weight, *args
-        )
+        loss, coef_grads, intercept_grads = super()._backprop(X, y, sample_weight, *args)
         k = y.shape[1]
         if self.loss == "squared_error" and k > 1:
             sw_sum = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
@@ -1002,9 +1175,7 @@ def test_multioutput_squared_error_penalised_loss(params):
             epoch_penalty.append(acc / n)
             acc, seen = 0.0, 0
     assert seen == 0 and len(epoch_penalty) == sk.n_iter_
-    expected_curve = k * np.asarray(sk.loss_curve_) - (k - 1) * np.asarray(
-        epoch_penalty
-    )
+    expected_curve = k * np.asarray(sk.loss_curve_) - (k - 1) * np.asarray(epoch_penalty)
     _assert_close(fm.loss_curve_, expected_curve, "loss_curve_", TOL64)
     _assert_close(fm.loss_, expected_curve[-1], "loss_", TOL64)
     _assert_close(fm.best_loss_, expected_curve.min(), "best_loss_", TOL64)
@@ -1050,8 +1221,14 @@ def test_multioutput_stops_on_reported_loss():
     reports (the objective, k times scikit-learn's figure at alpha=0; README,
     "Differences from scikit-learn"): the run stops where scikit-learn's own
     code stops when its loss is the objective, with identical weights."""
-    params = {**BASE, **SGD, "max_iter": 200, "alpha": 0.0, "tol": 5e-3,
-              "n_iter_no_change": 3}
+    params = {
+        **BASE,
+        **SGD,
+        "max_iter": 200,
+        "alpha": 0.0,
+        "tol": 5e-3,
+        "n_iter_no_change": 3,
+    }
     X, y, X_eval, sw = _data("regression_2out")
     ref = _SkConsistentRegressor(**params).fit(X, y)
     fm = MLPRegressor(**params).fit(X, y)

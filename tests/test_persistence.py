@@ -52,8 +52,9 @@ def _joblib(est):
 
 
 def _joblib_file(est):
-    import tempfile
     import os
+    import tempfile
+
     fd, path = tempfile.mkstemp(suffix=".joblib")
     os.close(fd)
     try:
@@ -64,8 +65,9 @@ def _joblib_file(est):
 
 
 def _joblib_mmap(est):
-    import tempfile
     import os
+    import tempfile
+
     fd, path = tempfile.mkstemp(suffix=".joblib")
     os.close(fd)
     try:
@@ -76,9 +78,13 @@ def _joblib_mmap(est):
         os.remove(path)  # an open memory map outlives the file name on POSIX
 
 
-ROUND_TRIPS = {"pickle": _pickle, "pickle_protocol2": _pickle_protocol2,
-               "joblib": _joblib, "joblib_compressed_file": _joblib_file,
-               "joblib_mmap": _joblib_mmap}
+ROUND_TRIPS = {
+    "pickle": _pickle,
+    "pickle_protocol2": _pickle_protocol2,
+    "joblib": _joblib,
+    "joblib_compressed_file": _joblib_file,
+    "joblib_mmap": _joblib_mmap,
+}
 
 CASES = {
     "clf-multiclass": (MLPClassifier, {}, Y_CLF),
@@ -92,8 +98,9 @@ CASES = {
 
 def _make(case, solver, **kw):
     Est, extra, y = CASES[case]
-    params = dict(hidden_layer_sizes=(7, 4), solver=solver, max_iter=4, random_state=0,
-                  batch_size=32)
+    params = dict(
+        hidden_layer_sizes=(7, 4), solver=solver, max_iter=4, random_state=0, batch_size=32
+    )
     params.update(extra)
     params.update(kw)
     return Est(**params), y
@@ -105,8 +112,16 @@ def _assert_same_model(a, b):
     for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert p.dtype == q.dtype and p.shape == q.shape
         assert_array_equal(p, q)
-    for name in ("n_iter_", "loss_", "t_", "n_features_in_", "n_outputs_", "n_layers_",
-                 "out_activation_", "best_loss_"):
+    for name in (
+        "n_iter_",
+        "loss_",
+        "t_",
+        "n_features_in_",
+        "n_outputs_",
+        "n_layers_",
+        "out_activation_",
+        "best_loss_",
+    ):
         if hasattr(a, name):
             assert getattr(a, name) == getattr(b, name), name
     if hasattr(a, "loss_curve_"):
@@ -198,9 +213,18 @@ def test_warm_start_continues_exactly(case, solver, trip):
 def test_round_trip_mid_schedule_and_early_stopping(solver):
     """Optimizer schedule state (adaptive learning rate, no-improvement counter,
     early-stopping best parameters) survives a round trip."""
-    kw = dict(hidden_layer_sizes=(5,), solver=solver, random_state=0, max_iter=6,
-              learning_rate="adaptive", n_iter_no_change=2, tol=10.0, warm_start=True,
-              early_stopping=True, validation_fraction=0.2)
+    kw = dict(
+        hidden_layer_sizes=(5,),
+        solver=solver,
+        random_state=0,
+        max_iter=6,
+        learning_rate="adaptive",
+        n_iter_no_change=2,
+        tol=10.0,
+        warm_start=True,
+        early_stopping=True,
+        validation_fraction=0.2,
+    )
     a = MLPClassifier(**kw).fit(X, Y_CLF)
     b = _pickle(MLPClassifier(**kw).fit(X, Y_CLF))
     a.fit(X, Y_CLF)
@@ -256,9 +280,13 @@ def _dumps_with_version(est, version, monkeypatch):
     cls = type(est)
     original = cls.__getstate__
     state = original(est)
-    keys = [k for k, v in state.items() if "fastmlp" in k.lower() and "version" in k.lower()]
-    assert keys, (f"fastmlp does not store its version in the pickled state "
-                  f"(keys: {sorted(state)}); expected e.g. '_fastmlp_version'")
+    keys = [
+        k for k, v in state.items() if "fastmlp" in k.lower() and "version" in k.lower()
+    ]
+    assert keys, (
+        f"fastmlp does not store its version in the pickled state "
+        f"(keys: {sorted(state)}); expected e.g. '_fastmlp_version'"
+    )
     assert state[keys[0]] == fastmlp.__version__
 
     def patched(self):
@@ -275,10 +303,13 @@ def _dumps_with_version(est, version, monkeypatch):
 
 
 def _version_warnings(caught):
-    return [w for w in caught
-            if issubclass(w.category, UserWarning)
-            and "version" in str(w.message).lower()
-            and "sklearn" not in type(w.message).__module__.lower()]
+    return [
+        w
+        for w in caught
+        if issubclass(w.category, UserWarning)
+        and "version" in str(w.message).lower()
+        and "sklearn" not in type(w.message).__module__.lower()
+    ]
 
 
 @pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)])
@@ -346,8 +377,10 @@ def test_pickle_naming_the_optimizer_state_by_its_former_path_loads():
     fastmlp._multilayer_perceptron._OptimizerState still load and carry on."""
     est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, Y_CLF)
     data = pickle.dumps(est, protocol=0)  # protocol 0 names classes as text lines
-    new, old = b"fastmlp._stochastic\nOptimizerState\n", (
-        b"fastmlp._multilayer_perceptron\n_OptimizerState\n")
+    new, old = (
+        b"fastmlp._stochastic\nOptimizerState\n",
+        (b"fastmlp._multilayer_perceptron\n_OptimizerState\n"),
+    )
     assert data.count(new) == 1
     loaded = pickle.loads(data.replace(new, old))
     assert type(loaded._optimizer) is type(est._optimizer)

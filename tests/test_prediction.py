@@ -11,11 +11,11 @@ pass by far more than the tolerances.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference.network import estimator_forward as forward
+from _reference.network import estimator_predict_proba as predict_proba
 from numpy.testing import assert_allclose, assert_array_equal
 
 import fastmlp._multilayer_perceptron as mlp
-from _reference.network import estimator_forward as forward
-from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor
 from fastmlp._kernels import _engine
 
@@ -51,14 +51,19 @@ def _chunk_bytes(rows, dtype):
 
 MODELS = {
     "multiclass-relu": lambda: (MLPClassifier(hidden_layer_sizes=(15, 7)), Y_CLF),
-    "binary-tanh": lambda: (MLPClassifier(hidden_layer_sizes=(9,), activation="tanh"),
-                            Y_CLF > 0),
+    "binary-tanh": lambda: (
+        MLPClassifier(hidden_layer_sizes=(9,), activation="tanh"),
+        Y_CLF > 0,
+    ),
     "multilabel-logistic": lambda: (
         MLPClassifier(hidden_layer_sizes=(11,), activation="logistic"),
-        np.c_[Y_CLF > 0, Y_CLF > 1, X_TRAIN[:, 4] > 0]),
+        np.c_[Y_CLF > 0, Y_CLF > 1, X_TRAIN[:, 4] > 0],
+    ),
     "regression-two-outputs": lambda: (MLPRegressor(hidden_layer_sizes=(13, 6)), Y_REG),
-    "poisson": lambda: (MLPRegressor(hidden_layer_sizes=(8,), loss="poisson"),
-                        np.exp(0.3 * X_TRAIN[:, 0])),
+    "poisson": lambda: (
+        MLPRegressor(hidden_layer_sizes=(8,), loss="poisson"),
+        np.exp(0.3 * X_TRAIN[:, 0]),
+    ),
 }
 
 
@@ -102,9 +107,9 @@ def _check_predictions(est, Xp, dtype):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("model", list(MODELS))
-def test_chunked_prediction_equals_numpy_forward_pass(team, monkeypatch, engine_calls,
-                                                      model, dtype, sparse, n_threads,
-                                                      chunk_rows):
+def test_chunked_prediction_equals_numpy_forward_pass(
+    team, monkeypatch, engine_calls, model, dtype, sparse, n_threads, chunk_rows
+):
     est = _fitted(model, dtype)
     Xp = np.where(MASK, 0.0, X_PRED).astype(dtype)
     Xp = sp.csr_matrix(Xp) if sparse else Xp

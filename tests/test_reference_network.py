@@ -44,7 +44,9 @@ def test_numpy_reference_gradient_is_right():
                 break
 
         _, _, cg, ig = ref.loss_grad(X, Y, sw)
-        numeric = central_differences(lambda: ref.objective(X, Y, sw)[0], ref.params, eps=1e-6)
+        numeric = central_differences(
+            lambda: ref.objective(X, Y, sw)[0], ref.params, eps=1e-6
+        )
         assert rel_err(pack(cg, ig), numeric) < 1e-7, case
 
 
@@ -56,8 +58,13 @@ def test_reference_masked_backprop_is_right():
     units = [3, 5, 4, 1]
     coefs = [rng.normal(scale=0.7, size=(a, b)) for a, b in pairwise(units)]
     intercepts = [rng.normal(scale=0.7, size=b) for b in units[1:]]
-    masks = [inverted_dropout_mask(rng, (9, 5), 0.5), inverted_dropout_mask(rng, (9, 4), 0.25)]
-    ref = NumpyMLP(coefs, intercepts, ["tanh", "softplus"], "identity", "huber", 0.3, 0.0, 0.4)
+    masks = [
+        inverted_dropout_mask(rng, (9, 5), 0.5),
+        inverted_dropout_mask(rng, (9, 4), 0.25),
+    ]
+    ref = NumpyMLP(
+        coefs, intercepts, ["tanh", "softplus"], "identity", "huber", 0.3, 0.0, 0.4
+    )
     _, _, cg, ig = ref.loss_grad(X, y, masks=masks)
     numeric = central_differences(lambda: ref.objective(X, y, masks=masks)[0], ref.params)
     assert rel_err(pack(cg, ig), numeric) < 1e-7

@@ -234,7 +234,9 @@ def test_partial_fit_minibatches_keep_optimizer_state(solver):
     for _ in range(3):
         est.partial_fit(X, y, sample_weight=sw, classes=[0, 1])
 
-    coefs, intercepts, rs = sklearn_glorot_init([3, 5, 4, 1], params["random_state"], "tanh")
+    coefs, intercepts, rs = sklearn_glorot_init(
+        [3, 5, 4, 1], params["random_state"], "tanh"
+    )
     ref = NumpyMLP(coefs, intercepts, ["tanh", "tanh"], "logistic", "log_loss", 0.1, 0.3)
     opt = make_reference_optimizer(solver, ref.params, ref.is_coef, {**DEFAULTS, **params})
     curve = []

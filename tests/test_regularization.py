@@ -33,7 +33,9 @@ from fastmlp import MLPClassifier
 @pytest.mark.parametrize("case", [ALL_CASES[1], REG_CASES[0]], ids=case_id)
 def test_l1_ratio_penalty_in_objective(case, l1_ratio):
     alpha = 0.9
-    est, X, y, sw, ref, Y = setup_gradient_case(case, "tanh", (4, 3), alpha, l1_ratio, seed=31)
+    est, X, y, sw, ref, Y = setup_gradient_case(
+        case, "tanh", (4, 3), alpha, l1_ratio, seed=31
+    )
     loss, cg, ig = est._full_batch_loss_grad(X, y, sample_weight=sw)
     S = sw.sum()
     data_np = ref.objective(X, Y, sw)[1]

@@ -50,9 +50,14 @@ def _fitted(case, dtype=np.float64, cls=None):
 @pytest.fixture
 def generic_only(monkeypatch):
     """Switches the plain path off: every call goes through validate_data."""
+
     def off():
-        monkeypatch.setattr(BaseMultilayerPerceptron, "_is_plain_X",
-                            lambda self, X, finite, reset=False: False)
+        monkeypatch.setattr(
+            BaseMultilayerPerceptron,
+            "_is_plain_X",
+            lambda self, X, finite, reset=False: False,
+        )
+
     return off
 
 
@@ -109,8 +114,9 @@ def test_plain_path_errors_are_the_generic_and_sklearn_ones(case, bad, generic_o
     plain = _raised(lambda: est.predict(Xq))
     assert plain[0] is not None
     theirs = _raised(lambda: sk.predict(Xq))
-    assert plain[0] is theirs[0] and plain[1] == theirs[1].replace(type(sk).__name__,
-                                                                    type(est).__name__)
+    assert plain[0] is theirs[0] and plain[1] == theirs[1].replace(
+        type(sk).__name__, type(est).__name__
+    )
     generic_only()
     assert _raised(lambda: est.predict(Xq)) == plain
 
@@ -118,12 +124,17 @@ def test_plain_path_errors_are_the_generic_and_sklearn_ones(case, bad, generic_o
 def test_feature_name_warning_kept(generic_only):
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
-    est = MLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(df, Y_MULTI)
-    sk = SkMLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(df, Y_MULTI)
+    est = MLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(
+        df, Y_MULTI
+    )
+    sk = SkMLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(
+        df, Y_MULTI
+    )
     ours, theirs = _raised(lambda: est.predict(X[:3])), _raised(lambda: sk.predict(X[:3]))
     assert ours[0] is None and theirs[0] is None
     assert [w.replace("MLPClassifier", "") for w in ours[2]] == [
-        w.replace("MLPClassifier", "") for w in theirs[2]] and ours[2]
+        w.replace("MLPClassifier", "") for w in theirs[2]
+    ] and ours[2]
     generic_only()
     assert _raised(lambda: est.predict(X[:3])) == ours
 
@@ -154,8 +165,14 @@ def test_partial_fit_plain_and_generic_paths_train_the_same(case, dtype, generic
 BAD_PARTIAL_FIT = {
     "unknown-class": ("multiclass", lambda: (X[:4], np.array([0, 1, 2, 7]))),
     "string-unknown": ("strings", lambda: (X[:2], np.array(["cat", "fox"]))),
-    "nan-X": ("multiclass", lambda: (np.where(np.arange(5) == 0, np.nan, X[:3]), Y_MULTI[:3])),
-    "inf-X": ("regression", lambda: (np.where(np.arange(5) == 3, -np.inf, X[:3]), Y_REG[:3])),
+    "nan-X": (
+        "multiclass",
+        lambda: (np.where(np.arange(5) == 0, np.nan, X[:3]), Y_MULTI[:3]),
+    ),
+    "inf-X": (
+        "regression",
+        lambda: (np.where(np.arange(5) == 3, -np.inf, X[:3]), Y_REG[:3]),
+    ),
     "nan-y": ("regression", lambda: (X[:3], np.array([0.0, np.nan, 1.0]))),
     "features": ("multiclass", lambda: (X[:3, :4], Y_MULTI[:3])),
     "lengths": ("regression", lambda: (X[:3], Y_REG[:4])),
@@ -183,8 +200,9 @@ def test_partial_fit_errors_are_the_generic_and_sklearn_ones(bad, generic_only):
     assert _raised(lambda: est.partial_fit(Xb, yb)) == plain
 
 
-@pytest.mark.parametrize("case", ["binary", "multiclass", "strings", "hinge-binary",
-                                  "hinge-multiclass"])
+@pytest.mark.parametrize(
+    "case", ["binary", "multiclass", "strings", "hinge-binary", "hinge-multiclass"]
+)
 def test_predict_indexes_classes_as_the_label_binarizer_would(case):
     est = _fitted(case)
     scores = est._forward_pass_fast(X)
@@ -211,12 +229,15 @@ def test_kept_network_notices_replaced_arrays_and_parameters():
     shifted = est.predict_proba(X)
     assert not np.array_equal(first, shifted)
     # a hyper-parameter changed after fitting is used, as scikit-learn uses it
-    sk = SkMLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(X, Y_MULTI)
+    sk = SkMLPClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(
+        X, Y_MULTI
+    )
     ours = _fitted("multiclass")
     ours.set_params(activation="tanh")
     sk.set_params(activation="tanh")
-    np.testing.assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-12,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        ours.predict_proba(X), sk.predict_proba(X), rtol=1e-12, atol=1e-13
+    )
 
 
 def test_partial_fit_checks_a_parameter_set_between_calls():
@@ -267,7 +288,10 @@ def test_fit_plain_and_generic_paths_train_the_same(case, labels, generic_only):
         y = y.astype(labels)
     plain, generic = _fit_both(
         lambda: Est(hidden_layer_sizes=(7,), max_iter=4, random_state=0, **extra),
-        X, y, generic_only)
+        X,
+        y,
+        generic_only,
+    )
     for a, b in zip(plain.coefs_ + plain.intercepts_, generic.coefs_ + generic.intercepts_):
         assert_array_equal(a, b)
     assert plain.loss_curve_ == generic.loss_curve_
@@ -283,9 +307,16 @@ def test_fit_plain_and_generic_paths_train_the_same(case, labels, generic_only):
 
 BAD_FIT = {
     "one-class": (MLPClassifier, SkMLPClassifier, lambda: (X, np.zeros(len(X), dtype=int))),
-    "nan-X": (MLPClassifier, SkMLPClassifier,
-              lambda: (np.where(np.arange(5) == 4, np.nan, X), Y_MULTI)),
-    "inf-y": (MLPRegressor, SkMLPRegressor, lambda: (X, np.where(Y_REG > 1, np.inf, Y_REG))),
+    "nan-X": (
+        MLPClassifier,
+        SkMLPClassifier,
+        lambda: (np.where(np.arange(5) == 4, np.nan, X), Y_MULTI),
+    ),
+    "inf-y": (
+        MLPRegressor,
+        SkMLPRegressor,
+        lambda: (X, np.where(Y_REG > 1, np.inf, Y_REG)),
+    ),
     "lengths": (MLPClassifier, SkMLPClassifier, lambda: (X, Y_MULTI[:-1])),
     "no-columns": (MLPRegressor, SkMLPRegressor, lambda: (X[:, :0], Y_REG)),
 }
@@ -298,8 +329,12 @@ def test_fit_errors_are_the_generic_and_sklearn_ones(bad, generic_only):
     plain = _raised(lambda: Est(hidden_layer_sizes=(7,), random_state=0).fit(Xb, yb))
     assert plain[0] is ValueError
     theirs = _raised(lambda: Sk(hidden_layer_sizes=(7,), random_state=0).fit(Xb, yb))
-    if bad != "one-class":  # scikit-learn's own wording there differs; the generic path's is kept
+    if (
+        bad != "one-class"
+    ):  # scikit-learn's own wording there differs; the generic path's is kept
         assert theirs[0] is ValueError
         assert plain[1] == theirs[1].replace(Sk.__name__, Est.__name__)
     generic_only()
-    assert _raised(lambda: Est(hidden_layer_sizes=(7,), random_state=0).fit(Xb, yb)) == plain
+    assert (
+        _raised(lambda: Est(hidden_layer_sizes=(7,), random_state=0).fit(Xb, yb)) == plain
+    )

@@ -18,10 +18,13 @@ def _ruff(*args):
     return subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True)
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "pyproject.toml")),
-                    reason="runs from a source checkout only")
-@pytest.mark.parametrize("args", [("check", "."), ("format", "--check", ".")],
-                         ids=["lint", "format"])
+@pytest.mark.skipif(
+    not os.path.exists(os.path.join(ROOT, "pyproject.toml")),
+    reason="runs from a source checkout only",
+)
+@pytest.mark.parametrize(
+    "args", [("check", "."), ("format", "--check", ".")], ids=["lint", "format"]
+)
 def test_ruff(args):
     result = _ruff(*args)
     assert result.returncode == 0, result.stdout + result.stderr

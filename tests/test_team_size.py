@@ -260,9 +260,16 @@ def test_epochs_go_alone_while_the_team_is_kept_waiting(team_of, monkeypatch):
     the team, then one thread, the team tried again after 10 epochs, then 20,
     ...) and the model is the one-thread model, bit for bit (sample weights and
     dropout included)."""
+
     def make():
-        return MLPClassifier(hidden_layer_sizes=(16, 8), batch_size=50, max_iter=30,
-                             tol=0.0, random_state=0, dropout=0.2)
+        return MLPClassifier(
+            hidden_layer_sizes=(16, 8),
+            batch_size=50,
+            max_iter=30,
+            tol=0.0,
+            random_state=0,
+            dropout=0.2,
+        )
 
     with threadpool_limits(limits=1):
         ref = make().fit(X, Y, sample_weight=SW)
@@ -278,8 +285,9 @@ def test_epochs_go_alone_while_the_team_is_kept_waiting(team_of, monkeypatch):
 def test_epochs_stay_on_a_team_with_its_cpus(team_of, monkeypatch):
     team_of(3)
     times = _ScriptedTimes(monkeypatch, "train_epoch", {3: (5 * U, 0.9), 1: (U, 1.0)})
-    MLPClassifier(hidden_layer_sizes=(16,), batch_size=50, max_iter=12, tol=0.0,
-                  random_state=0).fit(X, Y)
+    MLPClassifier(
+        hidden_layer_sizes=(16,), batch_size=50, max_iter=12, tol=0.0, random_state=0
+    ).fit(X, Y)
     assert times.sizes == [3] * 12
 
 
@@ -290,8 +298,13 @@ def test_the_choice_carries_over_to_the_next_fit(team_of, monkeypatch):
     times = _ScriptedTimes(monkeypatch, "train_epoch", SLOW_TEAM)
 
     def fit(epochs):
-        MLPClassifier(hidden_layer_sizes=(16,), batch_size=50, max_iter=epochs, tol=0.0,
-                      random_state=0).fit(X, Y)
+        MLPClassifier(
+            hidden_layer_sizes=(16,),
+            batch_size=50,
+            max_iter=epochs,
+            tol=0.0,
+            random_state=0,
+        ).fit(X, Y)
 
     fit(3)
     fit(12)
@@ -310,8 +323,15 @@ def test_early_stopping_validation_runs_at_the_epochs_choice(team_of, monkeypatc
         return validation_pass(*args)
 
     monkeypatch.setattr(_engine, "validation_pass", spy)
-    MLPClassifier(hidden_layer_sizes=(16,), batch_size=50, max_iter=6, tol=0.0,
-                  early_stopping=True, n_iter_no_change=100, random_state=0).fit(X, Y)
+    MLPClassifier(
+        hidden_layer_sizes=(16,),
+        batch_size=50,
+        max_iter=6,
+        tol=0.0,
+        early_stopping=True,
+        n_iter_no_change=100,
+        random_state=0,
+    ).fit(X, Y)
     assert times.sizes == [2, 1, 1, 1, 1, 1]
     # each epoch's validation pass: the choice after the epoch
     assert passes == [2, 1, 1, 1, 1, 1]
@@ -319,8 +339,9 @@ def test_early_stopping_validation_runs_at_the_epochs_choice(team_of, monkeypatc
 
 def test_lbfgs_evaluations_follow_the_rule(team_of, monkeypatch):
     def make():
-        return MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=20,
-                            random_state=0)
+        return MLPRegressor(
+            hidden_layer_sizes=(16,), solver="lbfgs", max_iter=20, random_state=0
+        )
 
     y = X[:, 0] - X[:, 1]
     with threadpool_limits(limits=1):
@@ -341,8 +362,7 @@ def test_predictions_keep_the_choice_from_call_to_call(team_of, monkeypatch):
     est = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X, Y)
     ref = est.predict_proba(X)
     team_of(2)
-    times = _ScriptedTimes(monkeypatch, "predict", SLOW_TEAM,
-                           position=4)
+    times = _ScriptedTimes(monkeypatch, "predict", SLOW_TEAM, position=4)
     for _ in range(5):
         assert_array_equal(est.predict_proba(X), ref)
     assert times.sizes == [2, 1, 1, 1, 1]
@@ -355,14 +375,16 @@ def test_a_replaced_team_size_is_used_as_given(monkeypatch):
     measurement."""
     monkeypatch.setattr(_threads, "team_size", lambda rows, flops: 2)
     times = _ScriptedTimes(monkeypatch, "train_epoch", SLOW_TEAM)
-    MLPClassifier(hidden_layer_sizes=(16,), batch_size=50, max_iter=5, tol=0.0,
-                  random_state=0).fit(X, Y)
+    MLPClassifier(
+        hidden_layer_sizes=(16,), batch_size=50, max_iter=5, tol=0.0, random_state=0
+    ).fit(X, Y)
     assert times.sizes == [2] * 5
     assert _threads._choices == {}
 
 
 def test_calls_beside_another_session_get_one_thread_and_are_not_recorded(
-        team_of, monkeypatch):
+    team_of, monkeypatch
+):
     """While another Python thread is in a session, every call gets one thread
     and its time (shared CPUs) teaches the choice nothing."""
     team_of(2)
@@ -378,8 +400,9 @@ def test_calls_beside_another_session_get_one_thread_and_are_not_recorded(
     thread.start()
     try:
         assert inside.wait(60)
-        MLPClassifier(hidden_layer_sizes=(16,), batch_size=50, max_iter=4, tol=0.0,
-                      random_state=0).fit(X, Y)
+        MLPClassifier(
+            hidden_layer_sizes=(16,), batch_size=50, max_iter=4, tol=0.0, random_state=0
+        ).fit(X, Y)
     finally:
         leave.set()
         thread.join()
@@ -394,16 +417,19 @@ def test_a_failed_call_is_not_recorded(team_of, monkeypatch):
     team_of(2)
     _ScriptedTimes(monkeypatch, "train_epoch", SLOW_TEAM)
     with pytest.raises(ValueError, match="non-finite"):
-        MLPRegressor(hidden_layer_sizes=(16,), batch_size=50, max_iter=3,
-                     random_state=0).fit(X * 1e200, Y)
+        MLPRegressor(
+            hidden_layer_sizes=(16,), batch_size=50, max_iter=3, random_state=0
+        ).fit(X * 1e200, Y)
     assert _threads._choices["epoch"]._rates == {}
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])
 def test_team_sizes_changing_between_epochs_give_the_one_thread_fit(
-        team_of, monkeypatch, n_threads):
+    team_of, monkeypatch, n_threads
+):
     """Epoch after epoch on n, 1, n, 1, ... threads: the same parameters, loss
     curve and validation scores as on one thread, bit for bit."""
+
     class Alternating:
         calls = 0
 
@@ -420,9 +446,17 @@ def test_team_sizes_changing_between_epochs_give_the_one_thread_fit(
     monkeypatch.setattr(_threads, "_choices", {"epoch": Alternating()})
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(17, 9), batch_size=40, max_iter=8,
-                             tol=0.0, random_state=0, alpha=1e-3, early_stopping=True,
-                             n_iter_no_change=100, dropout=[0.2, 0.1])
+        return MLPClassifier(
+            hidden_layer_sizes=(17, 9),
+            batch_size=40,
+            max_iter=8,
+            tol=0.0,
+            random_state=0,
+            alpha=1e-3,
+            early_stopping=True,
+            n_iter_no_change=100,
+            dropout=[0.2, 0.1],
+        )
 
     est = make().fit(X, Y, sample_weight=SW)
     with threadpool_limits(limits=1):
@@ -448,8 +482,9 @@ def test_never_more_threads_than_blas_allows(monkeypatch):
     monkeypatch.setattr(_engine, "train_epoch", spy)
     Xw = np.tile(X, (10, 4))
     with threadpool_limits(limits=1, user_api="blas"):
-        MLPClassifier(hidden_layer_sizes=(128,), batch_size=200, max_iter=3,
-                      random_state=0).fit(Xw, np.tile(Y, 10))
+        MLPClassifier(
+            hidden_layer_sizes=(128,), batch_size=200, max_iter=3, random_state=0
+        ).fit(Xw, np.tile(Y, 10))
     assert sizes == [1, 1, 1]
     assert _threads._choices == {}
 

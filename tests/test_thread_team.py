@@ -25,10 +25,10 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference.network import estimator_predict_proba as predict_proba
 from numpy.testing import assert_allclose
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from _reference.network import estimator_predict_proba as predict_proba
 from fastmlp import MLPClassifier, MLPRegressor, _threads
 
 RTOL = 1e-11
@@ -65,8 +65,9 @@ def _assert_same_model(ref, est):
 CASES = {
     "adam": dict(solver="adam"),
     "sgd-nesterov": dict(solver="sgd", momentum=0.9, learning_rate_init=0.05),
-    "sgd-plain-invscaling": dict(solver="sgd", momentum=0.0, learning_rate="invscaling",
-                                 learning_rate_init=0.05),
+    "sgd-plain-invscaling": dict(
+        solver="sgd", momentum=0.0, learning_rate="invscaling", learning_rate_init=0.05
+    ),
     "adamw": dict(solver="adamw", weight_decay=0.05),
     "adagrad": dict(solver="adagrad", learning_rate_init=0.05),
     "rmsprop": dict(solver="rmsprop"),
@@ -83,12 +84,19 @@ CASES = {
 
 @pytest.mark.parametrize("n_threads", [2, 3])
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)],
-                         ids=["clf", "reg"])
+@pytest.mark.parametrize(
+    "Est,y", [(MLPClassifier, Y_CLF), (MLPRegressor, Y_REG)], ids=["clf", "reg"]
+)
 def test_team_fit_equals_one_thread(team, Est, y, case, n_threads):
     def make():
-        return Est(hidden_layer_sizes=(17, 9), batch_size=20, max_iter=4, tol=0.0,
-                   random_state=0, **{"alpha": 1e-3, **CASES[case]})
+        return Est(
+            hidden_layer_sizes=(17, 9),
+            batch_size=20,
+            max_iter=4,
+            tol=0.0,
+            random_state=0,
+            **{"alpha": 1e-3, **CASES[case]},
+        )
 
     ref, est = _fit_both(team, make, n_threads, X, y)
     _assert_same_model(ref, est)
@@ -97,8 +105,14 @@ def test_team_fit_equals_one_thread(team, Est, y, case, n_threads):
 @pytest.mark.parametrize("n_threads", [2, 3])
 def test_team_with_zero_weight_batches_and_sample_weight(team, n_threads):
     def make():
-        return MLPRegressor(hidden_layer_sizes=(16,), batch_size=20, max_iter=3,
-                            shuffle=False, tol=0.0, random_state=0)
+        return MLPRegressor(
+            hidden_layer_sizes=(16,),
+            batch_size=20,
+            max_iter=3,
+            shuffle=False,
+            tol=0.0,
+            random_state=0,
+        )
 
     ref, est = _fit_both(team, make, n_threads, X, Y_REG, sample_weight=SW)
     _assert_same_model(ref, est)
@@ -110,8 +124,14 @@ def test_team_sparse_input(team, n_threads, dtype):
     Xs = sp.random(300, 40, density=0.2, format="csr", random_state=0, dtype=dtype)
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(15,), batch_size=25, max_iter=3,
-                             tol=0.0, random_state=0, alpha=1e-3)
+        return MLPClassifier(
+            hidden_layer_sizes=(15,),
+            batch_size=25,
+            max_iter=3,
+            tol=0.0,
+            random_state=0,
+            alpha=1e-3,
+        )
 
     ref, est = _fit_both(team, make, n_threads, Xs, Y_CLF)
     rtol = RTOL if dtype == np.float64 else 1e-5
@@ -124,8 +144,9 @@ def test_team_float32(team):
     X32 = X.astype(np.float32)
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(33,), batch_size=32, max_iter=3,
-                             tol=0.0, random_state=0)
+        return MLPClassifier(
+            hidden_layer_sizes=(33,), batch_size=32, max_iter=3, tol=0.0, random_state=0
+        )
 
     ref, est = _fit_both(team, make, 2, X32, Y_CLF)
     assert est.coefs_[0].dtype == np.float32
@@ -138,8 +159,9 @@ def test_more_threads_than_rows_or_units(team):
     rows and no columns, and the model is still the one-thread model."""
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(2,), batch_size=2, max_iter=2,
-                             tol=0.0, random_state=0)
+        return MLPClassifier(
+            hidden_layer_sizes=(2,), batch_size=2, max_iter=2, tol=0.0, random_state=0
+        )
 
     ref, est = _fit_both(team, make, 3, X[:31], Y_CLF[:31])
     _assert_same_model(ref, est)
@@ -151,8 +173,9 @@ def test_team_partial_fit_and_warm_start(team):
             team(n)
             est = MLPClassifier(hidden_layer_sizes=(20,), batch_size=30, random_state=0)
             for start in range(0, 300, 100):
-                est.partial_fit(X[start:start + 100], Y_CLF[start:start + 100],
-                                classes=[0, 1, 2])
+                est.partial_fit(
+                    X[start : start + 100], Y_CLF[start : start + 100], classes=[0, 1, 2]
+                )
             est.set_params(warm_start=True, max_iter=2, tol=0.0)
             return est.fit(X, Y_CLF)
 
@@ -176,13 +199,19 @@ def test_team_predict_equals_one_thread(team, n_threads, sparse):
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
-@pytest.mark.parametrize("bad, message", [(np.nan, "Input X contains NaN"),
-                                          (np.inf, "Input X contains infinity"),
-                                          (-np.inf, "Input X contains infinity")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.nan, "Input X contains NaN"),
+        (np.inf, "Input X contains infinity"),
+        (-np.inf, "Input X contains infinity"),
+    ],
+)
 @pytest.mark.parametrize("where", ["first", "last"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_predict_finds_nan_and_infinity_in_every_chunk(team, monkeypatch, n_threads, bad,
-                                                       message, where, sparse):
+def test_predict_finds_nan_and_infinity_in_every_chunk(
+    team, monkeypatch, n_threads, bad, message, where, sparse
+):
     """Prediction checks X for NaN/infinity chunk by chunk as it goes; a bad value
     in the first or the last chunk raises scikit-learn's own error."""
     import fastmlp._multilayer_perceptron as mlp
@@ -199,7 +228,9 @@ def test_predict_finds_nan_and_infinity_in_every_chunk(team, monkeypatch, n_thre
 
 def test_blas_threads_restored_after_a_team(team):
     def blas_threads():
-        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return sorted(
+            i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+        )
 
     with threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
@@ -267,8 +298,9 @@ def _in_new_thread(fn):
 
 
 def _small_fit():
-    return MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=2, tol=0.0,
-                         random_state=0)
+    return MLPClassifier(
+        hidden_layer_sizes=(30,), batch_size=20, max_iter=2, tol=0.0, random_state=0
+    )
 
 
 def test_team_holds_blas_from_a_worker_thread(team, monkeypatch):
@@ -320,8 +352,9 @@ def test_two_team_fits_in_two_python_threads(team):
     team(2)
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=5,
-                             tol=0.0, random_state=0)
+        return MLPClassifier(
+            hidden_layer_sizes=(30,), batch_size=20, max_iter=5, tol=0.0, random_state=0
+        )
 
     serial = make().fit(X, Y_CLF)
     results = [None, None]
@@ -342,8 +375,9 @@ def _fit_in_child(seed):
     from fastmlp import _threads as child_threads
 
     child_threads.team_size = lambda rows, flops: 2
-    est = MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0,
-                        random_state=seed).fit(X, Y_CLF)
+    est = MLPClassifier(
+        hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0, random_state=seed
+    ).fit(X, Y_CLF)
     return est.coefs_[0].tolist()
 
 
@@ -355,8 +389,9 @@ def test_fork_after_a_team_fit(team):
     import multiprocessing
 
     team(2)
-    parent = MLPClassifier(hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0,
-                           random_state=0).fit(X, Y_CLF)
+    parent = MLPClassifier(
+        hidden_layer_sizes=(30,), batch_size=20, max_iter=3, tol=0.0, random_state=0
+    ).fit(X, Y_CLF)
     parent.predict_proba(X)
     with multiprocessing.get_context("fork").Pool(2) as pool:
         coefs = pool.map_async(_fit_in_child, [0, 1]).get(timeout=120)
@@ -370,8 +405,14 @@ def test_team_going_solo_mid_epoch(team, monkeypatch, case):
     from fastmlp._kernels import _engine
 
     def make():
-        return MLPClassifier(hidden_layer_sizes=(17, 9), batch_size=20, max_iter=3,
-                             tol=0.0, random_state=0, **{"alpha": 1e-3, **CASES[case]})
+        return MLPClassifier(
+            hidden_layer_sizes=(17, 9),
+            batch_size=20,
+            max_iter=3,
+            tol=0.0,
+            random_state=0,
+            **{"alpha": 1e-3, **CASES[case]},
+        )
 
     with threadpool_limits(limits=1):
         team(1)
@@ -406,8 +447,12 @@ def _objective(est, X, Y, sw, chunk, n_threads):
     dtype = est._params.dtype
     grad = np.empty(layout.n_params, dtype=dtype)
     value, data_loss = _engine.loss_grad(
-        _engine.Network(spec, est._params), _engine.Dataset(X, dtype, Y, sw), grad, chunk,
-        n_threads)
+        _engine.Network(spec, est._params),
+        _engine.Dataset(X, dtype, Y, sw),
+        grad,
+        chunk,
+        n_threads,
+    )
     return value, data_loss, grad
 
 
@@ -417,8 +462,9 @@ def test_full_batch_objective_on_a_team(sparse, dtype):
     X = X_BIG.astype(dtype)
     X = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0)) if sparse else X
     Y = np.eye(3)[Y_BIG_CLF]
-    est = MLPClassifier(hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=3,
-                        alpha=1e-3, random_state=0).fit(X, Y_BIG_CLF)
+    est = MLPClassifier(
+        hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=3, alpha=1e-3, random_state=0
+    ).fit(X, Y_BIG_CLF)
     n = X.shape[0]
     ref = _objective(est, X, Y, SW_BIG, n, 1)
     # any team size: the same numbers, bit for bit
@@ -440,20 +486,31 @@ def test_full_batch_objective_on_a_team(sparse, dtype):
     parts = [slice(k, min(k + 200, n)) for k in range(0, n, 200)]
     weights = np.array([SW_BIG[p].sum() for p in parts])
     pieces = [_objective(est, X[p], Y[p], SW_BIG[p], n, 1) for p in parts]
-    assert_allclose(whole[0], weights @ [v for v, _, _ in pieces] / weights.sum(),
-                    rtol=rtol)
+    assert_allclose(
+        whole[0], weights @ [v for v, _, _ in pieces] / weights.sum(), rtol=rtol
+    )
     grad = sum(w * g.astype(np.float64) for w, (_, _, g) in zip(weights, pieces))
-    assert_allclose(whole[2], grad / weights.sum(), rtol=10 * rtol,
-                    atol=10 * rtol * np.abs(grad / weights.sum()).max())
+    assert_allclose(
+        whole[2],
+        grad / weights.sum(),
+        rtol=10 * rtol,
+        atol=10 * rtol * np.abs(grad / weights.sum()).max(),
+    )
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])
-@pytest.mark.parametrize("Est,y", [(MLPClassifier, Y_BIG_CLF), (MLPRegressor, Y_BIG_REG)],
-                         ids=["clf", "reg"])
+@pytest.mark.parametrize(
+    "Est,y", [(MLPClassifier, Y_BIG_CLF), (MLPRegressor, Y_BIG_REG)], ids=["clf", "reg"]
+)
 def test_lbfgs_team_fit_equals_one_thread(team, Est, y, n_threads):
     def make():
-        return Est(hidden_layer_sizes=(17, 9), solver="lbfgs", max_iter=15, alpha=1e-3,
-                   random_state=0)
+        return Est(
+            hidden_layer_sizes=(17, 9),
+            solver="lbfgs",
+            max_iter=15,
+            alpha=1e-3,
+            random_state=0,
+        )
 
     ref, est = _fit_both(team, make, n_threads, X_BIG, y, sample_weight=SW_BIG)
     for a, b in zip(_params(ref), _params(est)):
@@ -477,11 +534,13 @@ def test_lbfgs_holds_blas_and_uses_the_team(team, monkeypatch):
     monkeypatch.setattr(_engine, "loss_grad", spy)
     team(2)
     with threadpool_limits(limits=2, user_api="blas"):
-        MLPClassifier(hidden_layer_sizes=(17,), solver="lbfgs", max_iter=5,
-                      random_state=0).fit(X_BIG, Y_BIG_CLF)
+        MLPClassifier(
+            hidden_layer_sizes=(17,), solver="lbfgs", max_iter=5, random_state=0
+        ).fit(X_BIG, Y_BIG_CLF)
     assert calls
-    assert all(n_threads == 2 and counts == [1] * len(counts)
-               for n_threads, counts in calls), calls
+    assert all(
+        n_threads == 2 and counts == [1] * len(counts) for n_threads, counts in calls
+    ), calls
 
 
 # ----------------------------------------------------------------------
@@ -510,9 +569,12 @@ def _threads_cpu():
                 stat = f.read()
         except OSError:  # the thread ended meanwhile
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        threads[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / _TICKS)  # utime+stime
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        threads[int(tid)] = (
+            name,
+            (int(fields[11]) + int(fields[12])) / _TICKS,
+        )  # utime+stime
     return threads
 
 
@@ -539,8 +601,11 @@ class _NewThreads:
     def _watch(self):
         me = threading.get_native_id()
         while not self._stop.is_set():
-            new = {tid: cpu for tid, (name, cpu) in _threads_cpu().items()
-                   if tid not in self._before and tid != me and name == self._name}
+            new = {
+                tid: cpu
+                for tid, (name, cpu) in _threads_cpu().items()
+                if tid not in self._before and tid != me and name == self._name
+            }
             self.max_alive = max(self.max_alive, len(new))
             for tid, cpu in new.items():
                 self._cpu[tid] = max(cpu, self._cpu.get(tid, 0.0))
@@ -554,15 +619,19 @@ class _NewThreads:
         self.cpu = sum(self._cpu.values())
 
     def __str__(self):
-        return (f"{self.n_threads} new threads (at most {self.max_alive} at once) used "
-                f"{self.cpu:.2f} CPU s, the calling thread {self.caller_cpu:.2f} CPU s")
+        return (
+            f"{self.n_threads} new threads (at most {self.max_alive} at once) used "
+            f"{self.cpu:.2f} CPU s, the calling thread {self.caller_cpu:.2f} CPU s"
+        )
 
 
-_needs_proc = pytest.mark.skipif(not os.path.isdir(_PROC_TASKS),
-                                 reason="needs /proc/self/task (Linux)")
+_needs_proc = pytest.mark.skipif(
+    not os.path.isdir(_PROC_TASKS), reason="needs /proc/self/task (Linux)"
+)
 _needs_two_cpus = pytest.mark.skipif(
     not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="needs two CPUs")
+    reason="needs two CPUs",
+)
 
 _rng_w = np.random.RandomState(2)
 X_WORK = _rng_w.randn(20000, 100)
@@ -579,8 +648,9 @@ def _warm_up():
     a = _rng_w.randn(300, 300)
     a @ a
     scipy.linalg.blas.dgemm(1.0, a, a)
-    est = MLPClassifier(hidden_layer_sizes=(64,), batch_size=100, max_iter=1,
-                        random_state=0).fit(X_WORK[:1000], Y_WORK[:1000])
+    est = MLPClassifier(
+        hidden_layer_sizes=(64,), batch_size=100, max_iter=1, random_state=0
+    ).fit(X_WORK[:1000], Y_WORK[:1000])
     est.predict_proba(X_WORK[:1000])
     return est
 
@@ -588,21 +658,44 @@ def _warm_up():
 # Fits and predictions whose batches, or chunks of rows, are worth far more
 # than the team's thresholds (_threads.MIN_FLOPS_PER_THREAD, MIN_ROWS_PER_THREAD).
 WORK = {
-    "adam-epochs": lambda: (MLPClassifier(
-        hidden_layer_sizes=(256,), batch_size=200, max_iter=5, tol=0.0,
-        random_state=0).fit, X_WORK, Y_WORK),
-    "sgd-epochs-csr": lambda: (MLPClassifier(
-        hidden_layer_sizes=(256,), solver="sgd", batch_size=200, max_iter=3, tol=0.0,
-        random_state=0).fit, X_WORK_CSR, Y_WORK),
-    "lbfgs-objective": lambda: (MLPRegressor(
-        hidden_layer_sizes=(256,), solver="lbfgs", max_iter=8,
-        random_state=0).fit, X_WORK, X_WORK[:, 0]),
-    "predict": lambda: (MLPClassifier(
-        hidden_layer_sizes=(256, 128), max_iter=1, random_state=0).fit(
-        X_WORK[:2000], Y_WORK[:2000]).predict_proba, np.tile(X_WORK, (4, 1))),
-    "predict-csr": lambda: (MLPClassifier(
-        hidden_layer_sizes=(256, 128), max_iter=1, random_state=0).fit(
-        X_WORK_CSR[:2000], Y_WORK[:2000]).predict_proba, sp.vstack([X_WORK_CSR] * 4)),
+    "adam-epochs": lambda: (
+        MLPClassifier(
+            hidden_layer_sizes=(256,), batch_size=200, max_iter=5, tol=0.0, random_state=0
+        ).fit,
+        X_WORK,
+        Y_WORK,
+    ),
+    "sgd-epochs-csr": lambda: (
+        MLPClassifier(
+            hidden_layer_sizes=(256,),
+            solver="sgd",
+            batch_size=200,
+            max_iter=3,
+            tol=0.0,
+            random_state=0,
+        ).fit,
+        X_WORK_CSR,
+        Y_WORK,
+    ),
+    "lbfgs-objective": lambda: (
+        MLPRegressor(
+            hidden_layer_sizes=(256,), solver="lbfgs", max_iter=8, random_state=0
+        ).fit,
+        X_WORK,
+        X_WORK[:, 0],
+    ),
+    "predict": lambda: (
+        MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0)
+        .fit(X_WORK[:2000], Y_WORK[:2000])
+        .predict_proba,
+        np.tile(X_WORK, (4, 1)),
+    ),
+    "predict-csr": lambda: (
+        MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0)
+        .fit(X_WORK_CSR[:2000], Y_WORK[:2000])
+        .predict_proba,
+        sp.vstack([X_WORK_CSR] * 4),
+    ),
 }
 
 
@@ -642,9 +735,11 @@ def test_no_team_when_blas_is_limited_to_one_thread():
     with threadpool_limits(limits=1, user_api="blas"):
         est = _warm_up()
         with _NewThreads() as seen:
-            MLPClassifier(hidden_layer_sizes=(256,), batch_size=200, max_iter=1,
-                          random_state=0).fit(X_WORK, Y_WORK)
+            MLPClassifier(
+                hidden_layer_sizes=(256,), batch_size=200, max_iter=1, random_state=0
+            ).fit(X_WORK, Y_WORK)
             est.predict_proba(X_WORK)
-            MLPRegressor(hidden_layer_sizes=(256,), solver="lbfgs", max_iter=2,
-                         random_state=0).fit(X_WORK, X_WORK[:, 0])
+            MLPRegressor(
+                hidden_layer_sizes=(256,), solver="lbfgs", max_iter=2, random_state=0
+            ).fit(X_WORK, X_WORK[:, 0])
     assert seen.n_threads == 0, seen

@@ -42,11 +42,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning"),
 ]
 
-XC, YC = make_classification(n_samples=400, n_features=10, n_informative=6,
-                             n_classes=3, random_state=0)
+XC, YC = make_classification(
+    n_samples=400, n_features=10, n_informative=6, n_classes=3, random_state=0
+)
 XB, YB = make_classification(n_samples=400, n_features=10, random_state=1)
-XR, YR = make_regression(n_samples=400, n_features=10, n_targets=2, noise=5.0,
-                         random_state=0)
+XR, YR = make_regression(
+    n_samples=400, n_features=10, n_targets=2, noise=5.0, random_state=0
+)
 YR = YR / YR.std(axis=0)
 YM = np.c_[XC[:, 0] > 0, XC[:, 1] + XC[:, 2] > 0, XC[:, 3] > 0.5].astype(int)
 SW = np.random.RandomState(3).uniform(0.2, 3.0, 400)
@@ -61,8 +63,15 @@ DATA = {
 
 
 def _est(Est, **params):
-    return Est(**{"hidden_layer_sizes": (12,), "learning_rate_init": 0.01,
-                  "max_iter": 12, "random_state": 0, **params})
+    return Est(
+        **{
+            "hidden_layer_sizes": (12,),
+            "learning_rate_init": 0.01,
+            "max_iter": 12,
+            "random_state": 0,
+            **params,
+        }
+    )
 
 
 def _split(task, n_val=100):
@@ -112,16 +121,26 @@ def test_given_set_is_the_held_out_split(task, dtype, weighted, scoring, monkeyp
 
     split = mlp_module.validation_split
     monkeypatch.setattr(mlp_module, "validation_split", recording_split)
-    params = dict(early_stopping=True, validation_fraction=0.25, shuffle=False,
-                  n_iter_no_change=4, tol=1e-3, max_iter=80, learning_rate_init=0.05,
-                  scoring=scoring)
+    params = dict(
+        early_stopping=True,
+        validation_fraction=0.25,
+        shuffle=False,
+        n_iter_no_change=4,
+        tol=1e-3,
+        max_iter=80,
+        learning_rate_init=0.05,
+        scoring=scoring,
+    )
     held_out = _est(Est, **params).fit(X, y, sample_weight=sw)
-    (train_rows, val_rows), = drawn
+    ((train_rows, val_rows),) = drawn
     given = _est(Est, **params).fit(
-        X[train_rows], y[train_rows],
+        X[train_rows],
+        y[train_rows],
         sample_weight=None if sw is None else sw[train_rows],
-        X_val=X[val_rows], y_val=y[val_rows],
-        sample_weight_val=None if sw is None else sw[val_rows])
+        X_val=X[val_rows],
+        y_val=y[val_rows],
+        sample_weight_val=None if sw is None else sw[val_rows],
+    )
     assert len(drawn) == 1  # the given set draws no split
     assert 1 < held_out.n_iter_ < 80  # stopped early: the best epoch's weights
     _assert_same_fit(held_out, given)
@@ -182,25 +201,41 @@ SCORERS = [
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-@pytest.mark.parametrize("task,scoring,reference", SCORERS,
-                         ids=[f"{t}-{getattr(s, '__name__', s)}" for t, s, _ in SCORERS])
-def test_each_epochs_score_is_the_scorer_of_its_model(task, scoring, reference,
-                                                      weighted):
+@pytest.mark.parametrize(
+    "task,scoring,reference",
+    SCORERS,
+    ids=[f"{t}-{getattr(s, '__name__', s)}" for t, s, _ in SCORERS],
+)
+def test_each_epochs_score_is_the_scorer_of_its_model(task, scoring, reference, weighted):
     pytest.importorskip("sklearn.callback")
     extra = {}
     if task == "binary-hinge":
         task, extra = "binary", {"loss": "hinge"}
-    if weighted and (reference is _proba_gap or reference is _score_and_elsewhere
-                     or task == "multilabel"):
+    if weighted and (
+        reference is _proba_gap or reference is _score_and_elsewhere or task == "multilabel"
+    ):
         pytest.skip("a scorer without weights")
     Est = DATA[task][0]
     X, y, X_val, y_val, sw, sw_val = _split(task)
     recorder = EpochModels()
-    est = _est(Est, early_stopping=True, scoring=scoring, n_iter_no_change=100,
-               learning_rate_init=0.05, max_iter=15, **extra)
+    est = _est(
+        Est,
+        early_stopping=True,
+        scoring=scoring,
+        n_iter_no_change=100,
+        learning_rate_init=0.05,
+        max_iter=15,
+        **extra,
+    )
     est.set_callbacks(recorder)
-    est.fit(X, y, sample_weight=sw, X_val=X_val, y_val=y_val,
-            sample_weight_val=sw_val if weighted else None)
+    est.fit(
+        X,
+        y,
+        sample_weight=sw,
+        X_val=X_val,
+        y_val=y_val,
+        sample_weight_val=sw_val if weighted else None,
+    )
     scorer = get_scorer(reference) if isinstance(reference, str) else reference
     kwargs = {"sample_weight": sw_val} if weighted else {}
     expected = [scorer(model, X_val, y_val, **kwargs) for model in recorder.models]
@@ -208,17 +243,26 @@ def test_each_epochs_score_is_the_scorer_of_its_model(task, scoring, reference,
     assert est.validation_scores_ == expected
     best = int(np.argmax(expected))
     assert est.best_validation_score_ == expected[best]
-    for got, kept in zip(est.coefs_ + est.intercepts_,
-                         recorder.models[best].coefs_ + recorder.models[best].intercepts_):
+    for got, kept in zip(
+        est.coefs_ + est.intercepts_,
+        recorder.models[best].coefs_ + recorder.models[best].intercepts_,
+    ):
         assert_array_equal(got, kept)
 
 
-@pytest.mark.parametrize("Est,task", [(MLPClassifier, "multiclass"),
-                                      (MLPRegressor, "regression")])
+@pytest.mark.parametrize(
+    "Est,task", [(MLPClassifier, "multiclass"), (MLPRegressor, "regression")]
+)
 def test_loss_scoring_is_the_negated_validation_loss(Est, task):
     X, y, X_val, y_val, _, sw_val = _split(task)
-    est = _est(Est, early_stopping=True, scoring="loss", n_iter_no_change=3,
-               learning_rate_init=0.05, max_iter=60)
+    est = _est(
+        Est,
+        early_stopping=True,
+        scoring="loss",
+        n_iter_no_change=3,
+        learning_rate_init=0.05,
+        max_iter=60,
+    )
     est.fit(X, y, X_val=X_val, y_val=y_val, sample_weight_val=sw_val)
     assert est.validation_scores_ == [-v for v in est.validation_loss_curve_]
     assert est.best_validation_score_ == max(est.validation_scores_)
@@ -238,9 +282,15 @@ def test_infinite_patience_runs_every_epoch_and_keeps_the_best():
     pytest.importorskip("sklearn.callback")
     X, y, X_val, y_val, _, _ = _split("multiclass")
     recorder = EpochModels()
-    est = _est(MLPClassifier, hidden_layer_sizes=(64, 64), early_stopping=True,
-               scoring="loss", n_iter_no_change=np.inf, learning_rate_init=0.02,
-               max_iter=25).set_callbacks(recorder)
+    est = _est(
+        MLPClassifier,
+        hidden_layer_sizes=(64, 64),
+        early_stopping=True,
+        scoring="loss",
+        n_iter_no_change=np.inf,
+        learning_rate_init=0.02,
+        max_iter=25,
+    ).set_callbacks(recorder)
     est.fit(X, y, X_val=X_val, y_val=y_val)
     assert est.n_iter_ == 25
     best = int(np.argmax(est.validation_scores_))
@@ -287,8 +337,9 @@ def test_non_finite_outputs_score_nan_without_calling_the_scorer(scoring):
     est = _est(MLPClassifier, scoring=scoring, max_iter=2).fit(X, y)
     est.intercepts_[-1][...] = np.nan
     given = est._validate_validation_data(X_val, y_val, None, n_outputs=3)
-    rows = TrainingSet.build(X, est._label_binarizer.transform(y).astype(bool), None,
-                             est._params.dtype)
+    rows = TrainingSet.build(
+        X, est._label_binarizer.transform(y).astype(bool), None, est._params.dtype
+    )
     _, validation = est._validation_set(est._net_spec(est._network_layout()), rows, given)
     loss, score = validation.evaluate(est._params, 1)
     assert np.isnan(loss)
@@ -333,8 +384,9 @@ def test_partial_fit_scores_the_given_set_after_each_call(task):
         if call == 3:  # a call without validation data appends nothing
             scored.partial_fit(X[rows], y[rows], **kwargs)
             continue
-        scored.partial_fit(X[rows], y[rows], X_val=X_val, y_val=y_val,
-                           sample_weight_val=sw_val, **kwargs)
+        scored.partial_fit(
+            X[rows], y[rows], X_val=X_val, y_val=y_val, sample_weight_val=sw_val, **kwargs
+        )
         expected.append(scored.score(X_val, y_val, sample_weight=sw_val))
     for a, b in zip(plain.coefs_ + plain.intercepts_, scored.coefs_ + scored.intercepts_):
         assert_array_equal(a, b)
@@ -351,33 +403,55 @@ def test_partial_fit_scores_the_given_set_after_each_call(task):
 # --------------------------------------------------------------------------
 def _state(est):
     """The fitted state, as bytes that compare equal when nothing changed."""
-    return pickle.dumps({k: v for k, v in vars(est).items()
-                         if k.endswith("_") and not k.startswith("_")})
+    return pickle.dumps(
+        {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
+    )
 
 
 BAD_CLASSIFIER = [
     ("x_without_y", dict(X_val="X"), "X_val is provided, but y_val was not"),
     ("y_without_x", dict(y_val="y"), "y_val is provided, but X_val was not"),
     ("weights_alone", dict(sample_weight_val="w"), "sample_weight_val is provided"),
-    ("features", dict(X_val=np.ones((100, 9)), y_val="y"),
-     r"X_val has 9 features, but MLPClassifier is expecting 10"),
+    (
+        "features",
+        dict(X_val=np.ones((100, 9)), y_val="y"),
+        r"X_val has 9 features, but MLPClassifier is expecting 10",
+    ),
     ("nan", dict(X_val=np.full((100, 10), np.nan), y_val="y"), "Input X_val contains NaN"),
     ("strings", dict(X_val=np.full((100, 10), "a"), y_val="y"), "could not convert"),
     ("1d", dict(X_val=np.ones(100), y_val="y"), "Expected 2D array, got 1D array"),
-    ("rows", dict(X_val="X", y_val=np.zeros(99, dtype=int)),
-     "X_val and y_val have different numbers of rows: 100 and 99"),
-    ("unknown_class", dict(X_val="X", y_val=np.full(100, 7)),
-     r"y_val has classes not in the classes of y: \[7\]"),
+    (
+        "rows",
+        dict(X_val="X", y_val=np.zeros(99, dtype=int)),
+        "X_val and y_val have different numbers of rows: 100 and 99",
+    ),
+    (
+        "unknown_class",
+        dict(X_val="X", y_val=np.full(100, 7)),
+        r"y_val has classes not in the classes of y: \[7\]",
+    ),
     ("label_type", dict(X_val="X", y_val=np.array(["a"] * 100)), "y_val has classes"),
     ("y_nan", dict(X_val="X", y_val=np.full(100, np.nan)), "Input y_val contains NaN"),
-    ("multilabel_y", dict(X_val="X", y_val=np.zeros((100, 2), dtype=int)),
-     "y_val must be one class label per row"),
-    ("weights_shape", dict(X_val="X", y_val="y", sample_weight_val=np.ones(99)),
-     "sample_weight_val must have one weight per row of X_val"),
-    ("weights_negative", dict(X_val="X", y_val="y", sample_weight_val=-np.ones(100)),
-     "sample_weight_val must not contain negative values"),
-    ("weights_zero", dict(X_val="X", y_val="y", sample_weight_val=np.zeros(100)),
-     "sample_weight_val must contain at least one positive value"),
+    (
+        "multilabel_y",
+        dict(X_val="X", y_val=np.zeros((100, 2), dtype=int)),
+        "y_val must be one class label per row",
+    ),
+    (
+        "weights_shape",
+        dict(X_val="X", y_val="y", sample_weight_val=np.ones(99)),
+        "sample_weight_val must have one weight per row of X_val",
+    ),
+    (
+        "weights_negative",
+        dict(X_val="X", y_val="y", sample_weight_val=-np.ones(100)),
+        "sample_weight_val must not contain negative values",
+    ),
+    (
+        "weights_zero",
+        dict(X_val="X", y_val="y", sample_weight_val=np.zeros(100)),
+        "sample_weight_val must contain at least one positive value",
+    ),
 ]
 
 
@@ -387,8 +461,9 @@ def _arguments(spec, X_val, y_val, sw_val):
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
-@pytest.mark.parametrize("case,spec,message", BAD_CLASSIFIER,
-                         ids=[c[0] for c in BAD_CLASSIFIER])
+@pytest.mark.parametrize(
+    "case,spec,message", BAD_CLASSIFIER, ids=[c[0] for c in BAD_CLASSIFIER]
+)
 def test_bad_validation_data_raises_and_changes_nothing(case, spec, message, method):
     X, y, X_val, y_val, _, sw_val = _split("multiclass")
     est = _est(MLPClassifier, warm_start=True, max_iter=3)
@@ -402,38 +477,103 @@ def test_bad_validation_data_raises_and_changes_nothing(case, spec, message, met
 
 
 BAD_OTHER = [
-    ("regressor_outputs", MLPRegressor, {}, "regression",
-     dict(X_val="X", y_val=np.zeros(100)), "y_val has 1 outputs per row, y has 2"),
-    ("regressor_nan", MLPRegressor, {}, "regression",
-     dict(X_val="X", y_val=np.full((100, 2), np.inf)), "Input y_val contains infinity"),
-    ("poisson_negative", MLPRegressor, {"loss": "poisson"}, "regression1",
-     dict(X_val="X", y_val=-np.ones(100)), "non-negative targets y_val"),
-    ("multilabel_columns", MLPClassifier, {}, "multilabel",
-     dict(X_val="X", y_val=np.zeros((100, 2), dtype=int)),
-     "y_val must be a label indicator matrix of 3 columns"),
-    ("multilabel_labels", MLPClassifier, {}, "multilabel",
-     dict(X_val="X", y_val=np.zeros(100, dtype=int)),
-     "y_val must be a label indicator matrix"),
-    ("lbfgs", MLPClassifier, {"solver": "lbfgs"}, "multiclass",
-     dict(X_val="X", y_val="y"), "solver='lbfgs' has no epochs"),
-    ("unknown_scorer", MLPClassifier, {"scoring": "accuracyy"}, "multiclass", {},
-     "scoring='accuracyy' is neither None, 'loss', a callable nor the name"),
-    ("metric_function", MLPClassifier, {"scoring": accuracy_score, "early_stopping": True},
-     "multiclass", {}, "looks like it is a metric function rather than a scorer"),
-    ("proba_of_hinge", MLPClassifier, {"scoring": "neg_log_loss", "loss": "hinge"},
-     "multiclass", dict(X_val="X", y_val="y"),
-     "scoring='neg_log_loss' needs predict_proba, which MLPClassifier with loss='hinge'"),
-    ("proba_of_regressor", MLPRegressor, {"scoring": "roc_auc", "early_stopping": True},
-     "regression", {}, "scoring='roc_auc' needs decision_function or predict_proba"),
-    ("classification_metric", MLPRegressor, {"scoring": "accuracy"}, "regression",
-     dict(X_val="X", y_val="y"), "scoring='accuracy' failed on the validation set"),
+    (
+        "regressor_outputs",
+        MLPRegressor,
+        {},
+        "regression",
+        dict(X_val="X", y_val=np.zeros(100)),
+        "y_val has 1 outputs per row, y has 2",
+    ),
+    (
+        "regressor_nan",
+        MLPRegressor,
+        {},
+        "regression",
+        dict(X_val="X", y_val=np.full((100, 2), np.inf)),
+        "Input y_val contains infinity",
+    ),
+    (
+        "poisson_negative",
+        MLPRegressor,
+        {"loss": "poisson"},
+        "regression1",
+        dict(X_val="X", y_val=-np.ones(100)),
+        "non-negative targets y_val",
+    ),
+    (
+        "multilabel_columns",
+        MLPClassifier,
+        {},
+        "multilabel",
+        dict(X_val="X", y_val=np.zeros((100, 2), dtype=int)),
+        "y_val must be a label indicator matrix of 3 columns",
+    ),
+    (
+        "multilabel_labels",
+        MLPClassifier,
+        {},
+        "multilabel",
+        dict(X_val="X", y_val=np.zeros(100, dtype=int)),
+        "y_val must be a label indicator matrix",
+    ),
+    (
+        "lbfgs",
+        MLPClassifier,
+        {"solver": "lbfgs"},
+        "multiclass",
+        dict(X_val="X", y_val="y"),
+        "solver='lbfgs' has no epochs",
+    ),
+    (
+        "unknown_scorer",
+        MLPClassifier,
+        {"scoring": "accuracyy"},
+        "multiclass",
+        {},
+        "scoring='accuracyy' is neither None, 'loss', a callable nor the name",
+    ),
+    (
+        "metric_function",
+        MLPClassifier,
+        {"scoring": accuracy_score, "early_stopping": True},
+        "multiclass",
+        {},
+        "looks like it is a metric function rather than a scorer",
+    ),
+    (
+        "proba_of_hinge",
+        MLPClassifier,
+        {"scoring": "neg_log_loss", "loss": "hinge"},
+        "multiclass",
+        dict(X_val="X", y_val="y"),
+        "scoring='neg_log_loss' needs predict_proba, which MLPClassifier with loss='hinge'",
+    ),
+    (
+        "proba_of_regressor",
+        MLPRegressor,
+        {"scoring": "roc_auc", "early_stopping": True},
+        "regression",
+        {},
+        "scoring='roc_auc' needs decision_function or predict_proba",
+    ),
+    (
+        "classification_metric",
+        MLPRegressor,
+        {"scoring": "accuracy"},
+        "regression",
+        dict(X_val="X", y_val="y"),
+        "scoring='accuracy' failed on the validation set",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case,Est,params,task,spec,message", BAD_OTHER,
-                         ids=[c[0] for c in BAD_OTHER])
-def test_bad_arguments_of_each_kind_raise_and_change_nothing(case, Est, params, task,
-                                                             spec, message):
+@pytest.mark.parametrize(
+    "case,Est,params,task,spec,message", BAD_OTHER, ids=[c[0] for c in BAD_OTHER]
+)
+def test_bad_arguments_of_each_kind_raise_and_change_nothing(
+    case, Est, params, task, spec, message
+):
     X, y, X_val, y_val, _, sw_val = _split(task)
     if Est is MLPRegressor and params.get("loss") == "poisson":
         y, y_val = np.abs(y), np.abs(y_val)
@@ -453,8 +593,9 @@ def test_bad_scoring_type_is_a_parameter_error():
 def test_refit_of_another_width_failing_on_x_val_keeps_the_fitted_width():
     est = _est(MLPClassifier, max_iter=2).fit(XC, YC)
     before = _state(est)
-    with pytest.raises(ValueError, match="X_val has 10 features, but MLPClassifier is "
-                                         "expecting 6"):
+    with pytest.raises(
+        ValueError, match="X_val has 10 features, but MLPClassifier is expecting 6"
+    ):
         est.fit(XC[:, :6], YC, X_val=XC, y_val=YC)
     assert _state(est) == before and est.n_features_in_ == 10
 
@@ -491,8 +632,7 @@ def test_sparse_x_val(fmt):
     sparse = _est(MLPClassifier, scoring="neg_log_loss")
     sparse.fit(X, y, X_val=sp.csr_matrix(X_val).asformat(fmt), y_val=y_val)
     assert_allclose(sparse.validation_scores_, dense.validation_scores_, rtol=1e-12)
-    assert_allclose(sparse.validation_loss_curve_, dense.validation_loss_curve_,
-                    rtol=1e-12)
+    assert_allclose(sparse.validation_loss_curve_, dense.validation_loss_curve_, rtol=1e-12)
 
 
 def test_float64_x_val_of_a_float32_network_is_scored_in_float32():
@@ -501,7 +641,8 @@ def test_float64_x_val_of_a_float32_network_is_scored_in_float32():
     est.fit(X.astype(np.float32), y, X_val=X_val, y_val=y_val)
     assert est.coefs_[0].dtype == np.float32
     assert est.validation_scores_[-1] == get_scorer("neg_log_loss")(
-        est, X_val.astype(np.float32), y_val)
+        est, X_val.astype(np.float32), y_val
+    )
 
 
 def test_set_fit_request_names_the_validation_arguments():
@@ -513,14 +654,16 @@ def test_set_fit_request_names_the_validation_arguments():
             est.set_partial_fit_request(X_val=True, y_val=True)
 
 
-@pytest.mark.parametrize("Est,task", [(MLPClassifier, "multiclass"),
-                                      (MLPRegressor, "regression")])
+@pytest.mark.parametrize(
+    "Est,task", [(MLPClassifier, "multiclass"), (MLPRegressor, "regression")]
+)
 def test_pipeline_transforms_x_val(Est, task):
     """With transform_input=["X_val"] the scaler fitted on X transforms X_val
     before the network scores it; without it X_val arrives as given."""
     X, y, X_val, y_val, _, _ = _split(task)
     X, X_val = 5 * X + 3, 5 * X_val + 3
     with sklearn.config_context(enable_metadata_routing=True):
+
         def pipeline(**kwargs):
             est = _est(Est, scoring="loss").set_fit_request(X_val=True, y_val=True)
             return make_pipeline(StandardScaler(), est, **kwargs)
@@ -528,8 +671,9 @@ def test_pipeline_transforms_x_val(Est, task):
         routed = pipeline(transform_input=["X_val"]).fit(X, y, X_val=X_val, y_val=y_val)
         as_given = pipeline().fit(X, y, X_val=X_val, y_val=y_val)
     scaler = StandardScaler().fit(X)
-    by_hand = _est(Est, scoring="loss").fit(scaler.transform(X), y,
-                                            X_val=scaler.transform(X_val), y_val=y_val)
+    by_hand = _est(Est, scoring="loss").fit(
+        scaler.transform(X), y, X_val=scaler.transform(X_val), y_val=y_val
+    )
     assert routed[-1].validation_scores_ == by_hand.validation_scores_
     assert as_given[-1].validation_scores_ != by_hand.validation_scores_
 
@@ -559,8 +703,11 @@ def test_model_pickled_before_scoring_existed_loads_and_trains():
 # the gallery example
 # --------------------------------------------------------------------------
 def test_validation_data_example_quick():
-    path = (Path(__file__).resolve().parent.parent / "examples"
-            / "validation_data_and_scoring.py")
+    path = (
+        Path(__file__).resolve().parent.parent
+        / "examples"
+        / "validation_data_and_scoring.py"
+    )
     spec = importlib.util.spec_from_file_location("fastmlp_example_validation_data", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

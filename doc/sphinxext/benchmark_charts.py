@@ -36,12 +36,9 @@ LABELS = {
     "60000x784 (100,) b200 adam 2 ep f32": "MNIST-sized (100,)\n60000 x 784, float32",
     "60000x784 (256,256) b256 adam 2 ep f32": "wide (256, 256)\n60000 x 784, float32",
     "20000x50 (64,) lbfgs 50 it f64": "L-BFGS (64,)\n20000 x 50, float64",
-    "20000x5000 CSR 1% (100,) b200 adam 3 ep f64":
-        "sparse (100,)\n20000 x 5000, float64",
-    "60000x40 (100,) defaults 3 ep f64":
-        "MLPClassifier() defaults\n60000 x 40, float64",
-    "60000x40 (100,) defaults 3 ep f32":
-        "MLPClassifier() defaults\n60000 x 40, float32",
+    "20000x5000 CSR 1% (100,) b200 adam 3 ep f64": "sparse (100,)\n20000 x 5000, float64",
+    "60000x40 (100,) defaults 3 ep f64": "MLPClassifier() defaults\n60000 x 40, float64",
+    "60000x40 (100,) defaults 3 ep f32": "MLPClassifier() defaults\n60000 x 40, float32",
 }
 
 
@@ -52,8 +49,11 @@ def _short(config):
         return "GridSearchCV 4 x 3 folds\n8000 x 20, float64"
     if config.startswith("MLPRegressor"):
         return "regressor (64, 32), early stop\n40000 x 25, float64"
-    return (config.replace(" defaults", "\ndefaults").replace(" adam", "\nadam")
-            .replace(" lbfgs", "\nlbfgs"))
+    return (
+        config.replace(" defaults", "\ndefaults")
+        .replace(" adam", "\nadam")
+        .replace(" lbfgs", "\nlbfgs")
+    )
 
 
 def _bars(column, annotate, xlabel, title, height):
@@ -61,22 +61,33 @@ def _bars(column, annotate, xlabel, title, height):
     configs = []
     for r in rows:
         if r["configuration"] not in configs and not r["configuration"].startswith(
-                "predict"):
+            "predict"
+        ):
             configs.append(r["configuration"])
     fig, ax = plt.subplots(figsize=(7, height))
     y = np.arange(len(configs))
     h = 0.27
     for i, library in enumerate(LIBRARIES):
-        ax.barh(y + (i - 1) * h, [_value(rows, c, library, column) for c in configs],
-                h, label=library, color=f"C{i}")
+        ax.barh(
+            y + (i - 1) * h,
+            [_value(rows, c, library, column) for c in configs],
+            h,
+            label=library,
+            color=f"C{i}",
+        )
     if annotate:
         for yi, c in zip(y, configs):
-            r = next(r for r in rows
-                     if r["configuration"] == c and r["library"] == "fastmlp")
-            ax.annotate(f"{r['vs sklearn']} faster",
-                        (_value(rows, c, "scikit-learn", column), yi),
-                        xytext=(4, 0), textcoords="offset points", va="center",
-                        fontsize=10)
+            r = next(
+                r for r in rows if r["configuration"] == c and r["library"] == "fastmlp"
+            )
+            ax.annotate(
+                f"{r['vs sklearn']} faster",
+                (_value(rows, c, "scikit-learn", column), yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=10,
+            )
     ax.set_yticks(y, [_short(c) for c in configs], fontsize=10)
     ax.invert_yaxis()
     ax.set_xscale("log")
@@ -90,13 +101,21 @@ def _bars(column, annotate, xlabel, title, height):
 
 def fit_chart():
     """Seconds per epoch of every configuration, for the three libraries."""
-    return _bars("s/epoch", True,
-                 "seconds per epoch (L-BFGS: per iteration); lower is better",
-                 "fit: 2 cores, 2 threads per library", 7.5)
+    return _bars(
+        "s/epoch",
+        True,
+        "seconds per epoch (L-BFGS: per iteration); lower is better",
+        "fit: 2 cores, 2 threads per library",
+        7.5,
+    )
 
 
 def predict_chart():
     """predict_proba's rows per second with the fitted models."""
-    return _bars("predict rows/s", False,
-                 "predict_proba: rows per second; higher is better",
-                 "prediction: the same fitted models", 7)
+    return _bars(
+        "predict rows/s",
+        False,
+        "predict_proba: rows per second; higher is better",
+        "prediction: the same fitted models",
+        7,
+    )

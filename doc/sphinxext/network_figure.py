@@ -13,8 +13,7 @@ from matplotlib.patches import Circle
 # the column's title, and the bias unit's label (None for the output layer).
 LAYERS = [
     (["$x_1$", "$x_2$", "$x_3$", None, "$x_d$"], "input\n$a_0 = x$", "$+1$"),
-    (["", "", "", "", None, ""], "hidden layer 1\n$a_1 = f(a_0 W_1 + b_1)$",
-     "$+1$"),
+    (["", "", "", "", None, ""], "hidden layer 1\n$a_1 = f(a_0 W_1 + b_1)$", "$+1$"),
     (["", "", "", None, ""], "hidden layer 2\n$a_2 = f(a_1 W_2 + b_2)$", "$+1$"),
     (["$p_1$", "$p_2$", "$p_3$"], "output\n$p = g(a_2 W_3 + b_3)$", None),
 ]
@@ -41,36 +40,66 @@ def draw():
         nxt = layer + 1
         if nxt < len(LAYERS):
             x_next = nxt * X_STEP
-            targets = [(x_next, y) for unit, y in zip(LAYERS[nxt][0], ys[nxt])
-                       if unit is not None]
+            targets = [
+                (x_next, y) for unit, y in zip(LAYERS[nxt][0], ys[nxt]) if unit is not None
+            ]
             # Weights: every unit to every unit of the next layer.
             for unit, y in zip(units, column):
                 if unit is None:
                     continue
                 for tx, ty in targets:
-                    ax.plot([x + RADIUS, tx - RADIUS], [y, ty], color="0.65",
-                            lw=0.7, zorder=1)
+                    ax.plot(
+                        [x + RADIUS, tx - RADIUS], [y, ty], color="0.65", lw=0.7, zorder=1
+                    )
             # Biases: the +1 unit to every unit of the next layer.
             for tx, ty in targets:
-                ax.plot([x + RADIUS, tx - RADIUS], [bias_y, ty], color="#e69138",
-                        lw=0.8, ls="--", zorder=1)
-            ax.text((x + x_next) / 2, top + 0.55, f"$W_{nxt}$ = coefs_[{layer}]",
-                    ha="center", va="bottom", fontsize=10)
-            ax.text((x + x_next) / 2, bias_y - 0.55,
-                    f"$b_{nxt}$ = intercepts_[{layer}]", ha="center", va="top",
-                    fontsize=10, color="#b45f06")
+                ax.plot(
+                    [x + RADIUS, tx - RADIUS],
+                    [bias_y, ty],
+                    color="#e69138",
+                    lw=0.8,
+                    ls="--",
+                    zorder=1,
+                )
+            ax.text(
+                (x + x_next) / 2,
+                top + 0.55,
+                f"$W_{nxt}$ = coefs_[{layer}]",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+            )
+            ax.text(
+                (x + x_next) / 2,
+                bias_y - 0.55,
+                f"$b_{nxt}$ = intercepts_[{layer}]",
+                ha="center",
+                va="top",
+                fontsize=10,
+                color="#b45f06",
+            )
         for unit, y in zip(units, column):
             if unit is None:
                 ax.text(x, y, r"$\vdots$", ha="center", va="center", fontsize=16)
                 continue
-            ax.add_patch(Circle((x, y), RADIUS, facecolor=COLORS[layer],
-                                edgecolor="0.2", lw=1, zorder=2))
+            ax.add_patch(
+                Circle(
+                    (x, y), RADIUS, facecolor=COLORS[layer], edgecolor="0.2", lw=1, zorder=2
+                )
+            )
             ax.text(x, y, unit, ha="center", va="center", fontsize=11, zorder=3)
         if bias is not None:
-            ax.add_patch(Circle((x, bias_y), RADIUS, facecolor="white",
-                                edgecolor="#e69138", lw=1.2, zorder=2))
-            ax.text(x, bias_y, bias, ha="center", va="center", fontsize=9,
-                    zorder=3)
+            ax.add_patch(
+                Circle(
+                    (x, bias_y),
+                    RADIUS,
+                    facecolor="white",
+                    edgecolor="#e69138",
+                    lw=1.2,
+                    zorder=2,
+                )
+            )
+            ax.text(x, bias_y, bias, ha="center", va="center", fontsize=9, zorder=3)
         ax.text(x, top + 1.35, title, ha="center", va="bottom", fontsize=10)
     ax.set_xlim(-1.2, (len(LAYERS) - 1) * X_STEP + 1.2)
     ax.set_ylim(bias_y - 1.0, top + 2.4)

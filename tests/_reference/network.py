@@ -321,11 +321,21 @@ def minibatch_epochs(n_samples, batch_size, random_state, n_epochs, shuffle=True
     for _ in range(n_epochs):
         if shuffle:
             order = sklearn_shuffle(order, random_state=rs)
-        yield [order[start : start + batch_size] for start in range(0, n_samples, batch_size)]
+        yield [
+            order[start : start + batch_size] for start in range(0, n_samples, batch_size)
+        ]
 
 
 def train_minibatches(
-    net, optimizer, X, Y, sw, batch_size, n_epochs, random_state, shuffle=True,
+    net,
+    optimizer,
+    X,
+    Y,
+    sw,
+    batch_size,
+    n_epochs,
+    random_state,
+    shuffle=True,
     dropout=None,
 ):
     """Train `net` in place; `optimizer` (from ``_reference.optimizers``) must
@@ -348,8 +358,10 @@ def train_minibatches(
         rows_before = 0
         for idx in batches:
             assert sw[idx].sum() > 0, "the reference needs a positive weight in every batch"
-            masks = None if seed is None else stream_dropout_masks(
-                seed, rows_before, len(idx), widths, dropout
+            masks = (
+                None
+                if seed is None
+                else stream_dropout_masks(seed, rows_before, len(idx), widths, dropout)
             )
             rows_before += len(idx)
             value, _, cg, ig = net.loss_grad(X[idx], Y[idx], sw[idx], masks)

@@ -69,7 +69,9 @@ class SGD(ReferenceOptimizer):
 
 
 class Adam(ReferenceOptimizer):
-    def __init__(self, params, is_coef, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(
+        self, params, is_coef, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
         super().__init__(params, is_coef, learning_rate)
         self.b1, self.b2, self.eps = float(beta_1), float(beta_2), float(epsilon)
 
@@ -140,7 +142,9 @@ def make_reference_optimizer(solver, params, is_coef, est_params):
             est_params["nesterovs_momentum"] and est_params["momentum"] > 0,
         )
     adam = dict(
-        beta_1=est_params["beta_1"], beta_2=est_params["beta_2"], epsilon=est_params["epsilon"]
+        beta_1=est_params["beta_1"],
+        beta_2=est_params["beta_2"],
+        epsilon=est_params["epsilon"],
     )
     if solver == "adam":
         return Adam(params, is_coef, lr, **adam)
