@@ -93,7 +93,9 @@ if __name__ == "__main__":
         description="Decision boundaries of fastmlp's hidden activations."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="at most 100 L-BFGS iterations instead of 300"
+        "--quick",
+        action="store_true",
+        help="at most 100 L-BFGS iterations instead of 300",
     )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     result = main(quick=parser.parse_known_args()[0].quick)
@@ -141,5 +143,7 @@ if __name__ == "__main__":
         ax.set_xlabel("")
         ax.set_ylabel("")
     axes.flat[-1].set_axis_off()
-    fig.suptitle("make_moons, hidden_layer_sizes=(16, 16): test accuracy per activation")
+    fig.suptitle(
+        "make_moons, hidden_layer_sizes=(16, 16): test accuracy per activation"
+    )
     plt.show()

@@ -46,7 +46,9 @@ def make_model(library, **params):
     else:
         MLP = SklearnMLPRegressor
     return TransformedTargetRegressor(
-        regressor=make_pipeline(StandardScaler(), MLP(random_state=0, **params)),
+        regressor=make_pipeline(
+            StandardScaler(), MLP(random_state=0, **params)
+        ),
         transformer=StandardScaler(),
     )
 
@@ -65,10 +67,16 @@ def main(quick=False):
             hidden_layer_sizes=(32,), alpha=1.0, max_iter=max_iter
         ),
         "adam, (16,), early stopping": dict(
-            hidden_layer_sizes=(16,), alpha=1.0, early_stopping=True, max_iter=max_iter
+            hidden_layer_sizes=(16,),
+            alpha=1.0,
+            early_stopping=True,
+            max_iter=max_iter,
         ),
         "lbfgs, (32,), alpha=10": dict(
-            hidden_layer_sizes=(32,), solver="lbfgs", alpha=10.0, max_iter=max_iter
+            hidden_layer_sizes=(32,),
+            solver="lbfgs",
+            alpha=10.0,
+            max_iter=max_iter,
         ),
     }
     print(
@@ -126,7 +134,9 @@ def same_predictions(ours, theirs, X):
     return f"max diff {np.max(np.abs(p - q)):.2g}"
 
 
-def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"):
+def compare(
+    configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"
+):
     """Fit each ``(name, make_model)`` of ``configs`` with both libraries
     (``make_model("fastmlp")``, ``make_model("scikit-learn")``); print the
     tables and return one dict per configuration."""
@@ -135,7 +145,9 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="sc
         with warnings.catch_warnings():
             # A short (--quick) run may stop at max_iter: intended here.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train, repeats)
+            ours, t_ours = timed_fit(
+                make_model("fastmlp"), X_train, y_train, repeats
+            )
             theirs, t_theirs = timed_fit(
                 make_model("scikit-learn"), X_train, y_train, repeats
             )
@@ -155,7 +167,10 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="sc
             }
         )
     width = max([len(row["name"]) for row in rows] + [len(score_name)])
-    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} {'speed-up':>9s}")
+    print(
+        f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
+        f"{'speed-up':>9s}"
+    )
     for row in rows:
         print(
             f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
@@ -193,7 +208,9 @@ def plot_comparison(rows, title):
         (-0.2, "fastmlp", "fastmlp"),
         (0.2, "sklearn", "scikit-learn"),
     ]:
-        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label)
+        ax_time.barh(
+            y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label
+        )
     for row, yi in zip(rows, y):
         ax_time.annotate(
             f"{row['speedup']:.1f}x faster",
@@ -210,7 +227,9 @@ def plot_comparison(rows, title):
     ax_time.set_xlabel("fit time (s)")
     ax_time.legend(loc="lower right", fontsize=9)
     curves = [
-        row for row in rows if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
+        row
+        for row in rows
+        if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
     ]
     for i, row in enumerate(curves):
         ours = final_mlp(row["fastmlp_model"]).loss_curve_
@@ -250,7 +269,9 @@ if __name__ == "__main__":
         description="Diabetes: fastmlp vs scikit-learn's MLPRegressor."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="30 iterations instead of 500 (seconds)"
+        "--quick",
+        action="store_true",
+        help="30 iterations instead of 500 (seconds)",
     )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     rows = main(quick=parser.parse_known_args()[0].quick)
@@ -274,7 +295,11 @@ if __name__ == "__main__":
     row = rows[0]
     fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
     ax.scatter(
-        y_test, row["fastmlp_model"].predict(X_test), s=40, alpha=0.5, label="fastmlp"
+        y_test,
+        row["fastmlp_model"].predict(X_test),
+        s=40,
+        alpha=0.5,
+        label="fastmlp",
     )
     ax.scatter(
         y_test,

@@ -36,7 +36,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    StandardScaler,
+)
 
 import fastmlp
 
@@ -90,7 +94,9 @@ def make_model(library, dtype=np.float64, **params):
             (
                 "cast",
                 FunctionTransformer(
-                    np.asarray, kw_args={"dtype": dtype}, feature_names_out="one-to-one"
+                    np.asarray,
+                    kw_args={"dtype": dtype},
+                    feature_names_out="one-to-one",
                 ),
             )
         )
@@ -111,7 +117,9 @@ def main(quick=False, full=False):
     n_rows = n_total if full else 3000 if quick else 10000
     if n_rows < n_total:
         X, _, y, _ = train_test_split(X, y, train_size=n_rows, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, random_state=0
+    )
     common = dict(
         hidden_layer_sizes=(64, 32),
         max_iter=10 if quick else 200,
@@ -178,7 +186,9 @@ def same_predictions(ours, theirs, X):
     return f"max diff {np.max(np.abs(p - q)):.2g}"
 
 
-def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"):
+def compare(
+    configs, X_train, y_train, X_test, y_test, repeats=1, score_name="score"
+):
     """Fit each ``(name, make_model)`` of ``configs`` with both libraries
     (``make_model("fastmlp")``, ``make_model("scikit-learn")``); print the
     tables and return one dict per configuration."""
@@ -187,7 +197,9 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="sc
         with warnings.catch_warnings():
             # A short (--quick) run may stop at max_iter: intended here.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            ours, t_ours = timed_fit(make_model("fastmlp"), X_train, y_train, repeats)
+            ours, t_ours = timed_fit(
+                make_model("fastmlp"), X_train, y_train, repeats
+            )
             theirs, t_theirs = timed_fit(
                 make_model("scikit-learn"), X_train, y_train, repeats
             )
@@ -207,7 +219,10 @@ def compare(configs, X_train, y_train, X_test, y_test, repeats=1, score_name="sc
             }
         )
     width = max([len(row["name"]) for row in rows] + [len(score_name)])
-    print(f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} {'speed-up':>9s}")
+    print(
+        f"{'fit time (s)':{width}s}  {'fastmlp':>8s} {'sklearn':>8s} "
+        f"{'speed-up':>9s}"
+    )
     for row in rows:
         print(
             f"{row['name']:{width}s}  {row['fastmlp_time']:8.3f} "
@@ -245,7 +260,9 @@ def plot_comparison(rows, title):
         (-0.2, "fastmlp", "fastmlp"),
         (0.2, "sklearn", "scikit-learn"),
     ]:
-        ax_time.barh(y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label)
+        ax_time.barh(
+            y + offset, [row[f"{key}_time"] for row in rows], 0.4, label=label
+        )
     for row, yi in zip(rows, y):
         ax_time.annotate(
             f"{row['speedup']:.1f}x faster",
@@ -262,7 +279,9 @@ def plot_comparison(rows, title):
     ax_time.set_xlabel("fit time (s)")
     ax_time.legend(loc="lower right", fontsize=9)
     curves = [
-        row for row in rows if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
+        row
+        for row in rows
+        if getattr(final_mlp(row["fastmlp_model"]), "loss_curve_", None)
     ]
     for i, row in enumerate(curves):
         ours = final_mlp(row["fastmlp_model"]).loss_curve_
@@ -302,10 +321,14 @@ if __name__ == "__main__":
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument(
-        "--quick", action="store_true", help="3,000 diamonds and 10 iterations (seconds)"
+        "--quick",
+        action="store_true",
+        help="3,000 diamonds and 10 iterations (seconds)",
     )
     size.add_argument(
-        "--full", action="store_true", help="all 53,940 diamonds instead of 10,000"
+        "--full",
+        action="store_true",
+        help="all 53,940 diamonds instead of 10,000",
     )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     args = parser.parse_known_args()[0]
@@ -353,5 +376,7 @@ if __name__ == "__main__":
 # validation R^2.
 
 if __name__ == "__main__":
-    fastmlp.LossCurveDisplay.from_estimator(final_mlp(rows[0]["fastmlp_model"]))
+    fastmlp.LossCurveDisplay.from_estimator(
+        final_mlp(rows[0]["fastmlp_model"])
+    )
     plt.show()

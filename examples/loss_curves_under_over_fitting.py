@@ -66,7 +66,9 @@ def make_data(n_samples=60, seed=0):
 
 MODELS = {
     "under-fitting: (2,)": dict(hidden_layer_sizes=(2,), activation="relu"),
-    "good fit: (16,) tanh": dict(hidden_layer_sizes=(16,), activation="tanh", alpha=1e-3),
+    "good fit: (16,) tanh": dict(
+        hidden_layer_sizes=(16,), activation="tanh", alpha=1e-3
+    ),
     "over-fitting: (128, 128, 128)": dict(
         hidden_layer_sizes=(128, 128, 128), activation="relu", alpha=0.0
     ),
@@ -97,7 +99,9 @@ def main(quick=False):
     """
     X, y = make_data()
     max_iter = 300 if quick else 1000
-    X_half, X_other, y_half, y_other = train_test_split(X, y, test_size=0.5, random_state=0)
+    X_half, X_other, y_half, y_other = train_test_split(
+        X, y, test_size=0.5, random_state=0
+    )
     models, last_epoch = {}, {}
     print(f"{'':30s}  {'loss, last epoch':>22s}  {'lowest validation':>17s}")
     print(
@@ -114,9 +118,9 @@ def main(quick=False):
                 f"{val.min():8.3f} {int(val.argmin()) + 1:8d}"
             )
             models[name] = est
-            last_epoch[name] = make_model(max_iter, early_stopping=False, **params).fit(
-                X_half, y_half
-            )
+            last_epoch[name] = make_model(
+                max_iter, early_stopping=False, **params
+            ).fit(X_half, y_half)
     print(f"\nnoise level: 0.5 * {NOISE}^2 = {0.5 * NOISE**2:.3f}")
     return {
         "X": X,
@@ -138,7 +142,9 @@ if __name__ == "__main__":
         description="Training and validation loss: under- and over-fitting."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="300 epochs instead of 1,000 (seconds)"
+        "--quick",
+        action="store_true",
+        help="300 epochs instead of 1,000 (seconds)",
     )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     result = main(quick=parser.parse_known_args()[0].quick)
@@ -152,7 +158,9 @@ if __name__ == "__main__":
 # about twenty epochs, then climbs while its training loss keeps falling.
 
 if __name__ == "__main__":
-    fig, axes = plt.subplots(3, 1, figsize=(8, 11), layout="constrained", sharex=True)
+    fig, axes = plt.subplots(
+        3, 1, figsize=(8, 11), layout="constrained", sharex=True
+    )
     for ax, (name, est) in zip(axes, result["models"].items()):
         fastmlp.LossCurveDisplay.from_estimator(est, ax=ax, name=name)
         ax.axhline(0.5 * NOISE**2, color="grey", lw=1)
@@ -173,9 +181,13 @@ if __name__ == "__main__":
 if __name__ == "__main__":
     X_half, y_half, X_other, y_other = result["halves"]
     grid = np.linspace(-3, 3, 400).reshape(-1, 1)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained", sharey=True)
+    fig, axes = plt.subplots(
+        1, 3, figsize=(12, 3.8), layout="constrained", sharey=True
+    )
     for ax, (name, est) in zip(axes, result["last_epoch"].items()):
-        ax.scatter(X_half[:, 0], y_half, s=16, color="k", label="training half")
+        ax.scatter(
+            X_half[:, 0], y_half, s=16, color="k", label="training half"
+        )
         ax.scatter(
             X_other[:, 0],
             y_other,
@@ -192,7 +204,9 @@ if __name__ == "__main__":
             ls=":",
             label="sin(1.5 x)",
         )
-        ax.plot(grid[:, 0], est.predict(grid), color="C3", lw=2, label="network")
+        ax.plot(
+            grid[:, 0], est.predict(grid), color="C3", lw=2, label="network"
+        )
         ax.set_title(name)
         ax.set_xlabel("x")
     axes[0].legend(loc="lower left", fontsize=8)

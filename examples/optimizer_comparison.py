@@ -42,9 +42,14 @@ import fastmlp
 SOLVERS = {
     "sgd": dict(solver="sgd", learning_rate_init=0.01, momentum=0.0),
     "sgd, momentum 0.9": dict(
-        solver="sgd", learning_rate_init=0.01, momentum=0.9, nesterovs_momentum=False
+        solver="sgd",
+        learning_rate_init=0.01,
+        momentum=0.9,
+        nesterovs_momentum=False,
     ),
-    "sgd, Nesterov 0.9": dict(solver="sgd", learning_rate_init=0.01, momentum=0.9),
+    "sgd, Nesterov 0.9": dict(
+        solver="sgd", learning_rate_init=0.01, momentum=0.9
+    ),
     "sgd, invscaling": dict(
         solver="sgd",
         learning_rate="invscaling",
@@ -91,7 +96,10 @@ def main(quick=False):
             "loss_curve": list(clf.loss_curve_),
             "accuracy": clf.score(X_test, y_test),
         }
-        print(f"{name:26s} {clf.loss_curve_[-1]:10.4f} {results[name]['accuracy']:14.3f}")
+        print(
+            f"{name:26s} {clf.loss_curve_[-1]:10.4f} "
+            f"{results[name]['accuracy']:14.3f}"
+        )
     return results
 
 
@@ -100,8 +108,12 @@ def main(quick=False):
 # -----
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="fastmlp's optimizers compared.")
-    parser.add_argument("--quick", action="store_true", help="15 epochs instead of 50")
+    parser = argparse.ArgumentParser(
+        description="fastmlp's optimizers compared."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="15 epochs instead of 50"
+    )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     results = main(quick=parser.parse_known_args()[0].quick)
 
@@ -124,7 +136,12 @@ if __name__ == "__main__":
         curve = result["loss_curve"]
         style = styles[i % 4] if name.startswith("sgd") else "-"
         ax_loss.plot(
-            np.arange(1, len(curve) + 1), curve, label=name, color=f"C{i}", ls=style, lw=2
+            np.arange(1, len(curve) + 1),
+            curve,
+            label=name,
+            color=f"C{i}",
+            ls=style,
+            lw=2,
         )
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
@@ -133,7 +150,9 @@ if __name__ == "__main__":
     names = list(results)
     accuracies = [results[name]["accuracy"] for name in names]
     ax_acc.barh(
-        np.arange(len(names)), accuracies, color=[f"C{i}" for i in range(len(names))]
+        np.arange(len(names)),
+        accuracies,
+        color=[f"C{i}" for i in range(len(names))],
     )
     for i, accuracy in enumerate(accuracies):
         ax_acc.annotate(

@@ -117,29 +117,40 @@ def grid_search(client, size):
     model = make_pipeline(
         StandardScaler(),
         fastmlp.MLPClassifier(
-            max_iter=15 if size == "quick" else 50, batch_size=64, random_state=0
+            max_iter=15 if size == "quick" else 50,
+            batch_size=64,
+            random_state=0,
         ),
     )
     grid = {
         "mlpclassifier__hidden_layer_sizes": [(32,), (64,)]
         if size == "quick"
         else [(32,), (64,), (64, 32)],
-        "mlpclassifier__alpha": [1e-4, 1e-1] if size == "quick" else [1e-4, 1e-2, 1e-1],
+        "mlpclassifier__alpha": [1e-4, 1e-1]
+        if size == "quick"
+        else [1e-4, 1e-2, 1e-1],
     }
     start = time.perf_counter()
     with joblib.parallel_backend("dask"):
         search = GridSearchCV(model, grid, cv=3, n_jobs=-1).fit(X, y)
     elapsed = time.perf_counter() - start
     n_fits = 3 * len(search.cv_results_["params"])
-    print(f"1. GridSearchCV on the cluster: {n_fits} fits + 1 refit in {elapsed:.1f} s")
-    best = {key.split("__")[-1]: value for key, value in search.best_params_.items()}
+    print(
+        f"1. GridSearchCV on the cluster: {n_fits} fits + 1 refit "
+        f"in {elapsed:.1f} s"
+    )
+    best = {
+        key.split("__")[-1]: value
+        for key, value in search.best_params_.items()
+    }
     print(f"   best_params_ = {best}")
     print(f"   best_score_  = {search.best_score_:.4f}")
 
     # The same search in this process, one fit after the other.
     local = GridSearchCV(model, grid, cv=3, n_jobs=1).fit(X, y)
     same = local.best_params_ == search.best_params_ and np.array_equal(
-        local.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
+        local.cv_results_["mean_test_score"],
+        search.cv_results_["mean_test_score"],
     )
     print(f"   the same best_params_ and scores as run locally: {same}\n")
     return search, same
@@ -216,14 +227,18 @@ def parallel_predict(client, size):
     # Fit on a sample that fits in memory, predict all of it, blockwise.
     X_small, y_small = dask.compute(X[:10_000], y[:10_000])
     clf = ParallelPostFit(
-        fastmlp.MLPClassifier(hidden_layer_sizes=(64,), max_iter=30, random_state=0)
+        fastmlp.MLPClassifier(
+            hidden_layer_sizes=(64,), max_iter=30, random_state=0
+        )
     )
     clf.fit(X_small, y_small)
     start = time.perf_counter()
     predictions = clf.predict(X)  # a lazy dask array
     accuracy = float(da.mean(predictions == y).compute())
     elapsed = time.perf_counter() - start
-    same = np.array_equal(predictions[:1000].compute(), clf.predict(X_small[:1000]))
+    same = np.array_equal(
+        predictions[:1000].compute(), clf.predict(X_small[:1000])
+    )
     print(
         f"3. ParallelPostFit: predicted {n_samples:,} rows in "
         f"{X.numblocks[0]} blocks in {elapsed:.1f} s\n"
@@ -245,7 +260,10 @@ def main(quick=False, full=False, scheduler=None):
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
         )
         client = Client(cluster)
     else:
@@ -290,10 +308,14 @@ def main(quick=False, full=False, scheduler=None):
 # The output lists each worker's BLAS threads (one), then the three parts.
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Scale fastmlp out with Dask.")
+    parser = argparse.ArgumentParser(
+        description="Scale fastmlp out with Dask."
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument(
-        "--quick", action="store_true", help="smaller data and fewer iterations (seconds)"
+        "--quick",
+        action="store_true",
+        help="smaller data and fewer iterations (seconds)",
     )
     size.add_argument(
         "--full",
@@ -323,7 +345,9 @@ if __name__ == "__main__":
         for p in results["params"]
     ]
     order = np.argsort(results["mean_test_score"])
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.2), layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(7, 0.35 * len(labels) + 1.2), layout="constrained"
+    )
     ax.barh(
         np.arange(len(labels)),
         results["mean_test_score"][order],

@@ -68,7 +68,11 @@ def main(quick=False, full=False):
         sizes = [1000, 3000, 10000]
     repeats = 2 if quick else 3
     X_all, y_all = make_classification(
-        n_samples=max(sizes), n_features=40, n_informative=20, n_classes=3, random_state=0
+        n_samples=max(sizes),
+        n_features=40,
+        n_informative=20,
+        n_classes=3,
+        random_state=0,
     )
     rows = []
     print(
@@ -80,8 +84,12 @@ def main(quick=False, full=False):
             X, y = X_all[:n].astype(dtype), y_all[:n]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                ours = best_fit_time(fastmlp.MLPClassifier(**PARAMS), X, y, repeats)
-                theirs = best_fit_time(SklearnMLPClassifier(**PARAMS), X, y, repeats)
+                ours = best_fit_time(
+                    fastmlp.MLPClassifier(**PARAMS), X, y, repeats
+                )
+                theirs = best_fit_time(
+                    SklearnMLPClassifier(**PARAMS), X, y, repeats
+                )
             row = {
                 "n_samples": n,
                 "dtype": np.dtype(dtype).name,
@@ -106,9 +114,13 @@ if __name__ == "__main__":
         description="fastmlp's fit time against scikit-learn's."
     )
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="two small sizes (seconds)")
     size.add_argument(
-        "--full", action="store_true", help="up to 100,000 rows instead of 10,000"
+        "--quick", action="store_true", help="two small sizes (seconds)"
+    )
+    size.add_argument(
+        "--full",
+        action="store_true",
+        help="up to 100,000 rows instead of 10,000",
     )
     # parse_known_args: a notebook's kernel passes arguments of its own.
     args = parser.parse_known_args()[0]
@@ -121,7 +133,9 @@ if __name__ == "__main__":
 # fastmlp's.
 
 if __name__ == "__main__":
-    fig, (ax_time, ax_speed) = plt.subplots(1, 2, figsize=(12, 4.4), layout="constrained")
+    fig, (ax_time, ax_speed) = plt.subplots(
+        1, 2, figsize=(12, 4.4), layout="constrained"
+    )
     for dtype, marker in [("float64", "o"), ("float32", "s")]:
         sel = [row for row in rows if row["dtype"] == dtype]
         n = [row["n_samples"] for row in sel]
@@ -161,6 +175,7 @@ if __name__ == "__main__":
     ax_speed.set_ylabel("speed-up (scikit-learn time / fastmlp time)")
     ax_speed.legend(fontsize=8)
     fig.suptitle(
-        "MLPClassifier, hidden_layer_sizes=(64, 64), adam, batch_size=32, 40 features"
+        "MLPClassifier, hidden_layer_sizes=(64, 64), adam, "
+        "batch_size=32, 40 features"
     )
     plt.show()

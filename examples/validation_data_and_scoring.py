@@ -2,9 +2,9 @@
 Early stopping on your own validation data and metric
 =====================================================
 
-``early_stopping=True`` holds out a random ``validation_fraction`` of the training
-rows and watches their accuracy (classifier) or :math:`R^2` (regressor). Both
-choices can mislead:
+``early_stopping=True`` holds out a random ``validation_fraction`` of the
+training rows and watches their accuracy (classifier) or :math:`R^2`
+(regressor). Both choices can mislead:
 
 * **rows taken over time**: a random split puts rows from every period in the
   validation set, each surrounded in time by training rows much like it. The
@@ -12,15 +12,15 @@ choices can mislead:
 * **imbalanced classes, or probabilities that matter**: accuracy hardly moves
   while the probabilities get worse, so it keeps the wrong epoch.
 
-As scikit-learn's gradient boosting does, fastmlp's ``fit`` takes a validation set
-of your own (``X_val``, ``y_val``, ``sample_weight_val``: no rows are held out of
-``X``), and ``scoring`` chooses what early stopping watches: ``'loss'``, any
-scikit-learn scorer name such as ``'neg_log_loss'``, or a callable scorer.
+As scikit-learn's gradient boosting does, fastmlp's ``fit`` takes a validation
+set of your own (``X_val``, ``y_val``, ``sample_weight_val``: no rows are held
+out of ``X``), and ``scoring`` chooses what early stopping watches: ``'loss'``,
+any scikit-learn scorer name such as ``'neg_log_loss'``, or a callable scorer.
 
 Run it from a clone of the repository::
 
-    python examples/validation_data_and_scoring.py           # all epochs
-    python examples/validation_data_and_scoring.py --quick   # at most 150 epochs
+    python examples/validation_data_and_scoring.py          # all epochs
+    python examples/validation_data_and_scoring.py --quick  # 150 epochs
 """
 
 import argparse
@@ -38,19 +38,20 @@ import fastmlp
 # A time-ordered data set
 # -----------------------
 # 8000 rows taken one after the other. The target depends on three measured
-# drivers, and also on a slow, unmeasured swing (a stationary process that takes
-# hundreds of rows to change, like demand that drifts with the season). Two more
-# measured covariates wander just as slowly and do not act on the target, but
-# they tell roughly *when* a row was taken: a flexible network can use them to
-# learn the swing of each stretch of time it has seen. That knowledge is worthless
-# for later rows, whose swing it has not seen.
+# drivers, and also on a slow, unmeasured swing (a stationary process that
+# takes hundreds of rows to change, like demand that drifts with the season).
+# Two more measured covariates wander just as slowly and do not act on the
+# target, but they tell roughly *when* a row was taken: a flexible network can
+# use them to learn the swing of each stretch of time it has seen. That
+# knowledge is worthless for later rows, whose swing it has not seen.
 #
 # The first 60% of the rows train, the next 20% are the validation period and
 # the last 20% the test period, the "future" the model is meant for.
 
 
 def slow_process(rng, n, persistence=0.995, scale=1.0):
-    """A stationary AR(1) series: each value keeps `persistence` of the last."""
+    """A stationary AR(1) series: each value keeps `persistence` of the
+    last."""
     values = np.empty(n)
     values[0] = scale * rng.randn()
     step = scale * np.sqrt(1 - persistence**2)
@@ -127,7 +128,9 @@ def main(quick=False):
         random_split = regressor(max_iter).set_params(validation_fraction=0.25)
         random_split.fit(X_train, y_train)
         # ...or the period that follows it given as the validation set
-        given = regressor(max_iter).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+        given = regressor(max_iter).fit(
+            X_train, y_train, X_val=X_val, y_val=y_val
+        )
     result = {
         "series": (y, swing, train, val),
         "random_split": random_split,
@@ -138,15 +141,20 @@ def main(quick=False):
         "given_test": given.score(X_test, y_test),
     }
     print(
-        f"{'validation set':28s} {'best validation R^2':>20s} {'test-period R^2':>16s} "
-        f"{'epochs':>7s}"
+        f"{'validation set':28s} {'best validation R^2':>20s} "
+        f"{'test-period R^2':>16s} {'epochs':>7s}"
     )
     for name, est, test in (
-        ("random 25% of training rows", random_split, result["random_split_test"]),
+        (
+            "random 25% of training rows",
+            random_split,
+            result["random_split_test"],
+        ),
         ("the later period", given, result["given_test"]),
     ):
         print(
-            f"{name:28s} {est.best_validation_score_:20.3f} {test:16.3f} {est.n_iter_:7d}"
+            f"{name:28s} {est.best_validation_score_:20.3f} {test:16.3f} "
+            f"{est.n_iter_:7d}"
         )
 
     Xc, yc = make_classification(
@@ -175,14 +183,19 @@ def main(quick=False):
                 Xc_fit, yc_fit, X_val=Xc_val, y_val=yc_val
             )
             models[scoring] = model
-            test_log_loss[scoring] = log_loss(yc_test, model.predict_proba(Xc_test))
+            test_log_loss[scoring] = log_loss(
+                yc_test, model.predict_proba(Xc_test)
+            )
             kept = int(np.argmax(model.validation_scores_)) + 1
             print(
-                f"{scoring!s:14s} {kept:10d} {model.score(Xc_test, yc_test):14.3f} "
+                f"{scoring!s:14s} {kept:10d} "
+                f"{model.score(Xc_test, yc_test):14.3f} "
                 f"{test_log_loss[scoring]:14.3f}"
             )
     result.update(
-        classifiers=models, log_loss=test_log_loss, classification_test=(Xc_test, yc_test)
+        classifiers=models,
+        log_loss=test_log_loss,
+        classification_test=(Xc_test, yc_test),
     )
     return result
 
@@ -190,17 +203,20 @@ def main(quick=False):
 # %%
 # Fit
 # ---
-# The random split scores the network on rows whose neighbours in time it trained
-# on and promises far more than it delivers on the test period; the later period,
-# given as ``X_val``, promises about what the test period gives, and stops
-# training before the network has learned much about the swings of the past.
+# The random split scores the network on rows whose neighbours in time it
+# trained on and promises far more than it delivers on the test period; the
+# later period, given as ``X_val``, promises about what the test period gives,
+# and stops training before the network has learned much about the swings of
+# the past.
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
-        description="Early stopping on given validation data and on a chosen score."
+        description="Early stopping on given validation data and score."
     )
-    parser.add_argument("--quick", action="store_true", help="at most 150 epochs")
-    result = main(quick=parser.parse_args().quick)
+    parser.add_argument(
+        "--quick", action="store_true", help="at most 150 epochs"
+    )
+    result = main(quick=parser.parse_known_args()[0].quick)
 
 # %%
 # The series and its periods
@@ -259,28 +275,39 @@ if __name__ == "__main__":
 # ------------------------------------------
 # Left: the validation log loss of both fits (``validation_loss_curve_``, which
 # fastmlp records whatever the score; the two fits train alike until the second
-# stops), the dot at the epoch each kept, and (dotted, right axis) the validation
-# accuracy the first one watched. Right: the calibration of the kept networks on
-# the test rows (the fraction of positives against the mean predicted
-# probability, in ten bins of equally many rows; log scales, as most
-# probabilities are small): the network kept for its accuracy is over-confident,
-# its small probabilities far below the frequencies they stand for.
+# stops), the dot at the epoch each kept, and (dotted, right axis) the
+# validation accuracy the first one watched. Right: the calibration of the kept
+# networks on the test rows (the fraction of positives against the mean
+# predicted probability, in ten bins of equally many rows; log scales, as most
+# probabilities are small): the network kept for its accuracy is
+# over-confident, its small probabilities far below the frequencies they stand
+# for.
 
 if __name__ == "__main__":
     from sklearn.calibration import calibration_curve
 
     Xc_test, yc_test = result["classification_test"]
-    fig, (ax_loss, ax_cal) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (ax_loss, ax_cal) = plt.subplots(
+        1, 2, figsize=(11, 4), layout="constrained"
+    )
     ax_acc = ax_loss.twinx()
-    for (scoring, est), color in zip(result["classifiers"].items(), ("C1", "C4")):
-        name = "accuracy (scoring=None)" if scoring is None else f"scoring={scoring!r}"
+    for (scoring, est), color in zip(
+        result["classifiers"].items(), ("C1", "C4")
+    ):
+        name = (
+            "accuracy (scoring=None)"
+            if scoring is None
+            else f"scoring={scoring!r}"
+        )
         losses = est.validation_loss_curve_
         epochs = np.arange(1, len(losses) + 1)
         kept = int(np.argmax(est.validation_scores_))
         ax_loss.plot(epochs, losses, color=color, label=f"watching {name}")
         ax_loss.plot(epochs[kept], losses[kept], "o", color=color)
         if scoring is None:
-            ax_acc.plot(epochs, est.validation_scores_, color=color, ls=":", lw=1)
+            ax_acc.plot(
+                epochs, est.validation_scores_, color=color, ls=":", lw=1
+            )
         proba = est.predict_proba(Xc_test)[:, 1]
         observed, predicted = calibration_curve(
             yc_test, proba, n_bins=10, strategy="quantile"
@@ -311,11 +338,11 @@ if __name__ == "__main__":
 # %%
 # Reading the results
 # -------------------
-# Choose the validation set the way the model will be used: a later period for a
-# forecast, whole groups (customers, patients) for new groups, a fixed set when
-# the data come with one. Choose the score the way the predictions will be used:
-# ``'neg_log_loss'`` (or ``'loss'``, computed in the compiled validation pass)
-# when the probabilities matter, ``'roc_auc'`` or ``'average_precision'`` for a
-# ranking, ``'balanced_accuracy'`` for decisions on imbalanced classes. A
+# Choose the validation set the way the model will be used: a later period for
+# a forecast, whole groups (customers, patients) for new groups, a fixed set
+# when the data come with one. Choose the score the way the predictions will be
+# used: ``'neg_log_loss'`` (or ``'loss'``, computed in the compiled validation
+# pass) when the probabilities matter, ``'roc_auc'`` or ``'average_precision'``
+# for a ranking, ``'balanced_accuracy'`` for decisions on imbalanced classes. A
 # validation set given to ``fit`` without ``early_stopping=True`` is scored at
 # every epoch too (a learning curve), and stops nothing.

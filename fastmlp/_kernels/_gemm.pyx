@@ -16,6 +16,7 @@ import os
 
 from cython cimport floating
 from libc.string cimport memcpy
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_RO
 
 from ._blas cimport gemm_rm
 from ._elementwise cimport _colsum_add
@@ -168,38 +169,45 @@ cdef Py_ssize_t _leading(arr, name) except -1:
     return arr.strides[0] // arr.itemsize
 
 
-cdef void _product(const floating *a, Py_ssize_t lda, const floating *b, Py_ssize_t ldb,
-                   floating *c, Py_ssize_t ldc, floating *cs, Py_ssize_t *rows,
-                   bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
-                   Py_ssize_t k, bint accumulate, bint own,
-                   floating *scratch) noexcept nogil:
-    # C (m, n) = op(A) op(B) (+ C when accumulate): A (m, k), or (k, m) when
-    # trans_a, its stored rows through `rows` (or NULL); B (k, n), or (n, k) when
-    # trans_b; cs (n) += the column sums of op(B), unless NULL.  scratch: the
+cdef void _product(const fm_gemm_args *g, bint trans_b, const floating *b,
+                   Py_ssize_t ldb, bint own, floating *scratch) noexcept nogil:
+    # C (m, n) = op(A) op(B) (+ C when g.accumulate): A (m, k), or (k, m) when
+    # g.trans_a, its stored rows through g.rows (or NULL); B (k, n), or (n, k) when
+    # trans_b; g.colsum (n) += the column sums of op(B), unless NULL.  scratch: the
     # own kernels' pack buffer, or the rows of A gathered for BLAS.
-    cdef fm_gemm_args g
-    cdef Py_ssize_t r, width
+    cdef fm_gemm_args args = g[0]
+    cdef Py_ssize_t r, p, width, m = g.m, n = g.n, k = g.k, lda = g.lda
+    cdef const floating *a = <const floating *>g.a
+    cdef floating *cs = <floating *>g.colsum
     if own:
-        gemm_args(&g, trans_a, m, n, k, a, lda, rows, c, ldc, accumulate)
-        g.colsum = cs
-        g.pack = scratch
-        own_gemm(&g, trans_b, b, ldb)
+        args.pack = scratch
+        own_gemm(&args, trans_b, b, ldb)
         return
-    if rows != NULL:
-        width = m if trans_a else k
-        for r in range(k if trans_a else m):
-            memcpy(scratch + r * width, a + rows[r] * lda, width * sizeof(floating))
+    if g.rows != NULL:
+        width = m if g.trans_a else k
+        for r in range(k if g.trans_a else m):
+            memcpy(scratch + r * width, a + g.rows[r] * lda, width * sizeof(floating))
         a = scratch
         lda = width
-    gemm_rm(trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb,
-            <floating>(1.0 if accumulate else 0.0), c, ldc)
+    gemm_rm(g.trans_a, trans_b, m, n, k, <floating>1.0, a, lda, b, ldb,
+            <floating>(1.0 if g.accumulate else 0.0), <floating *>g.c, g.ldc)
     if cs != NULL:
         if trans_b:
             for r in range(n):
-                for width in range(k):
-                    cs[r] += b[r * ldb + width]
+                for p in range(k):
+                    cs[r] += b[r * ldb + p]
         else:
             _colsum_add(b, cs, k, n)
+
+
+cdef void *_first(object arr) except? NULL:
+    """The address of arr[0, ...] (any row stride; the caller keeps arr alive)."""
+    cdef Py_buffer view
+    cdef void *first
+    PyObject_GetBuffer(arr, &view, PyBUF_RECORDS_RO)
+    first = view.buf
+    PyBuffer_Release(&view)
+    return first
 
 
 def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=False,
@@ -252,30 +260,19 @@ def product(A, B, C, *, trans_a=False, trans_b=False, rows=None, accumulate=Fals
         size = m * k if rows is not None else 0
     scratch = np.empty(max(size, 1), dtype=dtype)
     empty = np.zeros((1, 1), dtype=dtype)
-    a_arr = A if A.size else empty
-    b_arr = B if B.size else empty
-    c_arr = C if C.size else empty
-    cs_arr = empty[0] if colsum is None else colsum
-    if dtype == np.float64:
-        _call_product[double](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
-                              colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                              accumulate, own, scratch, repeat)
-    else:
-        _call_product[float](a_arr, lda, b_arr, ldb, c_arr, ldc, cs_arr,
-                             colsum is not None, rows_ptr, trans_a, trans_b, m, n, k,
-                             accumulate, own, scratch, repeat)
-
-
-cdef int _call_product(const floating[:, :] a, Py_ssize_t lda, const floating[:, :] b,
-                       Py_ssize_t ldb, floating[:, :] c, Py_ssize_t ldc,
-                       floating[::1] cs, bint with_cs, Py_ssize_t *rows,
-                       bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n,
-                       Py_ssize_t k, bint accumulate, bint own,
-                       floating[::1] scratch, Py_ssize_t repeat) except -1:
-    cdef floating *cs_ptr = &cs[0] if with_cs else NULL
+    cdef fm_gemm_args g
+    gemm_args(&g, trans_a, m, n, k, _first(A if A.size else empty), lda, rows_ptr,
+              _first(C if C.size else empty), ldc, accumulate)
+    g.colsum = NULL if colsum is None else _first(colsum)
+    cdef void *b_ptr = _first(B if B.size else empty)
+    cdef void *s_ptr = _first(scratch)
     cdef Py_ssize_t t
+    cdef bint single = dtype == np.float32
+    cdef bint tb = trans_b
+    cdef Py_ssize_t n_repeat = repeat
     with nogil:
-        for t in range(repeat):
-            _product(&a[0, 0], lda, &b[0, 0], ldb, &c[0, 0], ldc, cs_ptr, rows, trans_a,
-                     trans_b, m, n, k, accumulate, own, &scratch[0])
-    return 0
+        for t in range(n_repeat):
+            if single:
+                _product(&g, tb, <const float *>b_ptr, ldb, own, <float *>s_ptr)
+            else:
+                _product(&g, tb, <const double *>b_ptr, ldb, own, <double *>s_ptr)
