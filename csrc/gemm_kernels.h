@@ -1,7 +1,7 @@
-/* The kernels of gemm.h's table: the AVX-512F and AVX2 + FMA variants
- * (gemm_simd.h, once per instruction set and element type), the choice among
- * them, and the entry points fm_gemm_d / fm_gemm_s with the portable variant
- * (gemm_entry.h, once per element type).  Included by one extension module only
+/* The kernels of gemm.h's table: the AVX-512F and AVX2 + FMA variants on x86-64
+ * and the NEON variant on aarch64 (gemm_simd.h, once per instruction set and
+ * element type), the choice among them, and the entry points fm_gemm_d /
+ * fm_gemm_s with the portable variant (gemm_entry.h, once per element type).  Included by one extension module only
  * (fastmlp/_kernels/_gemm.pyx), so the chosen variant is one per process. */
 #ifndef FASTMLP_GEMM_KERNELS_H
 #define FASTMLP_GEMM_KERNELS_H
