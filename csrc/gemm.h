@@ -32,9 +32,11 @@
  * with fm_gemm_pack_elems; no kernel allocates memory.  The portable variant
  * reads B in place in either layout.
  *
- * Variants: AVX-512F, AVX2 + FMA and portable C, chosen when first called from
- * what the CPU supports (fm_gemm_set_isa overrides, for tests and benchmarks).
- * No -march flag is needed: the vector variants carry their target in a pragma.
+ * Variants: AVX-512F, AVX2 + FMA (x86-64, GCC or clang), NEON (aarch64) and
+ * portable C, chosen when first called from what the CPU supports (platform.h's
+ * fm_cpu_has_*; fm_gemm_set_isa overrides, for tests and benchmarks).  No -march
+ * flag is needed: the x86 variants carry their target in a pragma, and NEON is
+ * part of every aarch64 processor.
  * The kernels' names carry form, instruction set, element type and tile:
  * fm_gemm_<form>_<isa>_<d|s><MR>x<NR>, NR written as NV "v" (vectors) in the
  * broadcast form: fm_gemm_rv_avx512_d8x3v is the broadcast form with AVX-512F on
@@ -50,6 +52,10 @@
  *   fm_gemm_rv_avx2_s4x3v     4 x 3 x 8      8  64  12 C + 3 B + 1 A = 16 of 16 ymm
  *   fm_gemm_rd_avx2_d4x2      4 x 2          4   -   8 C + 2 B + 1 A = 11 of 16 ymm
  *   fm_gemm_rd_avx2_s4x2      4 x 2          8   -   8 C + 2 B + 1 A = 11 of 16 ymm
+ *   fm_gemm_rv_neon_d8x3v     8 x 3 x 2      2  64  24 C + 3 B + 1 A = 28 of 32 q
+ *   fm_gemm_rv_neon_s8x3v     8 x 3 x 4      4  64  24 C + 3 B + 1 A = 28 of 32 q
+ *   fm_gemm_rd_neon_d4x4      4 x 4          2   -  16 C + 4 B + 1 A = 21 of 32 q
+ *   fm_gemm_rd_neon_s4x4      4 x 4          4   -  16 C + 4 B + 1 A = 21 of 32 q
  *   fm_gemm_portable_d/_s     FM_ROW_TILE x n (scalar loops, B in place)
  *
  * A tile is MR x NV x VL elements of C in the broadcast form (NR = NV x VL), MR x
@@ -57,7 +63,12 @@
  * of B (or B^T) loaded per step of p, "A" the broadcast (or loaded) element of A.
  * AVX-512 keeps the mask of an edge tile (the last, partial vector of a row) in a
  * mask register; AVX2 needs a vector register for it, so only edge tiles use a
- * mask, full tiles plain loads and stores.  The rd tile's NR is its most columns:
+ * mask, full tiles plain loads and stores; NEON has no masked loads and stores,
+ * its edge tiles copy the partial vector through a zeroed buffer.  The NEON tiles
+ * are those of AVX-512 (the same 32 registers), chosen by register budget, not
+ * by measurement: no aarch64 machine was at hand, so the shape rule (choose() in
+ * _gemm.pyx) hands every product to BLAS on NEON until measurements say where
+ * the kernels win.  The rd tile's NR is its most columns:
  * thinner C takes tiles of fewer.  KC: the transposed product C = A^T B of at
  * least FM_KC_MIN_M rows (the weight gradient of a layer with that many inputs)
  * runs in blocks of KC rows of A and B, so that a block of B (KC x NR) stays in
@@ -65,7 +76,8 @@
  *
  * Rounding: every element of C is one chain of fused multiply-adds over p in
  * increasing order (the rd form: VL chains, summed by a fixed tree; the
- * k-blocked product: one chain per block, added in block order), whatever tile
+ * k-blocked product: one chain per block, added in block order; the sum of the
+ * VL chains by halves, lane l + VL/2 onto lane l, on every variant), whatever tile
  * or strip it falls in; so a row's result does not depend on how rows are split
  * among calls or threads, given the same m for the k-blocking.  The portable
  * variant rounds every product and sum separately. */
@@ -93,7 +105,7 @@
 typedef enum { FM_FORWARD = 0, FM_DELTA = 1, FM_WEIGHT_GRAD = 2, FM_N_OPS = 3 } fm_op;
 
 /* The variants (instruction sets) of the kernels. */
-enum { FM_ISA_GENERIC = 0, FM_ISA_AVX2 = 1, FM_ISA_AVX512 = 2 };
+enum { FM_ISA_GENERIC = 0, FM_ISA_AVX2 = 1, FM_ISA_AVX512 = 2, FM_ISA_NEON = 3 };
 
 typedef void (*fm_epilogue_t)(void *ctx, ptrdiff_t i0, ptrdiff_t i1);
 
@@ -116,7 +128,10 @@ typedef struct {
 
 /* Bytes of a vector of variant `isa`; 0 for the portable variant. */
 static inline int fm_gemm_vector_bytes(int isa) {
-    return isa == FM_ISA_AVX512 ? 64 : isa == FM_ISA_AVX2 ? 32 : 0;
+    return isa == FM_ISA_AVX512 ? 64
+           : isa == FM_ISA_AVX2 ? 32
+           : isa == FM_ISA_NEON ? 16
+                                : 0;
 }
 
 /* Whether a variant with vectors of `vector_bytes` computes C (m, n) = op(A) B,

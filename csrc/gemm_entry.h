@@ -80,6 +80,9 @@ static void FM_NAME(fm_gemm)(const fm_gemm_args *g, int trans_b, const FM_T *b,
     else if (dot) FM_KERNEL(fm_gemm_rd_avx2, 4x2)(g, b, ldb);
     else if (isa == FM_ISA_AVX512) FM_KERNEL(fm_gemm_rv_avx512, 8x3v)(g, b, ldb);
     else FM_KERNEL(fm_gemm_rv_avx2, 4x3v)(g, b, ldb);
+#elif defined(FM_GEMM_NEON)
+    if (dot) FM_KERNEL(fm_gemm_rd_neon, 4x4)(g, b, ldb);
+    else FM_KERNEL(fm_gemm_rv_neon, 8x3v)(g, b, ldb);
 #endif
 }
 

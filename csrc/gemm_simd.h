@@ -2,7 +2,7 @@
  * included once per instruction set and element type (see variants.h).  The
  * includer defines, per instruction set:
  *
- *   FM_ISA          name part: _avx512 or _avx2
+ *   FM_ISA          name part: _avx512, _avx2 or _neon
  *   FM_NREGS        vector registers of the instruction set
  *   FM_MR  FM_NV    broadcast form (rv): rows and vectors per row of a full tile
  *                   (FM_MR a power of two dividing FM_ROW_TILE; FM_NV 1..3)
@@ -18,7 +18,8 @@
  *   FM_SET1(x)  FM_ZERO()  FM_FMA(a, b, c) = a * b + c  FM_ADD(a, b)
  *   FM_HSUM(v)      the sum of v's elements
  *
- * which this file undefines at its end, and wraps the include in a target pragma.
+ * which this file undefines at its end, and on x86-64 wraps the include in a
+ * target pragma.
  * It defines the kernels fm_gemm_rv<FM_ISA><FM_SFX><MR>x<NV>v (broadcast form)
  * and fm_gemm_rd<FM_ISA><FM_SFX><RD_MR>x<RD_NR> (dot form), e.g.
  * fm_gemm_rv_avx512_d8x3v, each C = op(A) B for the g of gemm.h with B (k, n)

@@ -16,7 +16,8 @@
  *     divide, compare, square root or libm call on one element, so each clone
  *     gives the same bits as the baseline SSE2 code;
  *   - kernels written with intrinsics (gemm_simd.h) are included once per
- *     instruction set inside a target pragma and chosen at run time
+ *     instruction set inside a target pragma (GCC's target pragma, clang's
+ *     attribute pragma) and chosen at run time from platform.h's CPU features
  *     (gemm_kernels.h), so that tests and benchmarks can run each of them. */
 #ifndef FASTMLP_VARIANTS_H
 #define FASTMLP_VARIANTS_H
@@ -25,10 +26,15 @@
 #define FM_CAT(a, b) FM_CAT2(a, b)
 #define FM_NAME(name) FM_CAT(name, FM_SFX)
 
-/* Clones need the GNU loader's indirect functions (ifunc). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* Clones need the GNU loader's indirect functions (ifunc) and a compiler with
+ * target_clones (GCC; clang from version 14). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) &&                    \
+    defined(__has_attribute)
+#if __has_attribute(target_clones)
 #define FM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
-#else
+#endif
+#endif
+#ifndef FM_CLONES
 #define FM_CLONES
 #endif
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds and runs the C tests of the thread team and the platform layer
-# (csrc/tests/test_team.c) in one or more ways:
+# (csrc/tests/test_team.c) and of the own kernels (csrc/tests/test_gemm.c: every
+# variant the CPU runs, both element types, every shape 1..33) in one or more ways:
 #
-#   native   gcc: the Linux futex sleep, then the portable condition-variable sleep
+#   native   gcc: the Linux futex sleep, then the portable condition-variable sleep;
+#            the kernels (portable, AVX2 + FMA, AVX-512F as the CPU allows)
 #   clang    the same with clang
-#   tsan     gcc with ThreadSanitizer (both sleeps)
+#   tsan     gcc with ThreadSanitizer (both sleeps; not the kernels)
 #   wine     mingw-w64 (Windows threads, WaitOnAddress), run under wine: once with
 #            the GCC atomics and cpuid, once with the MSVC intrinsics branch
-#   qemu     aarch64-linux-gnu-gcc, run under qemu-aarch64-static (both sleeps)
+#   qemu     aarch64-linux-gnu-gcc, run under qemu-aarch64-static (both sleeps; the
+#            kernels: portable and NEON, about 2 minutes)
 #   all      every way whose tools are installed (the others are reported as skipped)
 #
 # Usage: tools/run_c_harness.sh [native|clang|tsan|wine|qemu|all]...   (default: native)
@@ -18,8 +21,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=csrc/tests/test_team.c
+GEMM=csrc/tests/test_gemm.c
 OUT=build/c_harness
 WARN=(-Wall -Wextra -Werror)
+# the kernels are built as the package is: no contraction of a * b + c into FMA
+GEMM_FLAGS=(-O2 "${WARN[@]}" -ffp-contract=off -Icsrc)
 mkdir -p "$OUT"
 status=0
 
@@ -54,6 +60,7 @@ native() {
     run "$tag, futex" "$cc" -O2 "${WARN[@]}" -pthread -Icsrc "$SRC" -o "$OUT/team_$tag" --
     run "$tag, portable sleep" "$cc" -O2 "${WARN[@]}" -pthread -Icsrc \
         -DFM_PLATFORM_PORTABLE_WAIT "$SRC" -o "$OUT/team_${tag}_portable" --
+    run "$tag, kernels" "$cc" "${GEMM_FLAGS[@]}" "$GEMM" -lm -o "$OUT/gemm_$tag" --
 }
 
 tsan() {
@@ -88,6 +95,8 @@ qemu() {
         -o "$OUT/team_aarch64" -- "${q[@]}"
     run "qemu aarch64, portable sleep" $cc -O2 "${WARN[@]}" -pthread -Icsrc \
         -DFM_PLATFORM_PORTABLE_WAIT "$SRC" -o "$OUT/team_aarch64_portable" -- "${q[@]}"
+    run "qemu aarch64, kernels" $cc "${GEMM_FLAGS[@]}" "$GEMM" -lm -o "$OUT/gemm_aarch64" \
+        -- "${q[@]}"
 }
 
 modes=("$@")

@@ -25,7 +25,7 @@ import numpy as np
 
 
 cdef extern from "gemm_kernels.h" nogil:
-    int FM_ISA_GENERIC, FM_ISA_AVX2, FM_ISA_AVX512
+    int FM_ISA_GENERIC, FM_ISA_AVX2, FM_ISA_AVX512, FM_ISA_NEON
     int fm_gemm_vector_bytes(int isa)
     int fm_gemm_isa()
     int fm_gemm_set_isa(int isa)
@@ -45,7 +45,8 @@ cdef void gemm_own_s(const fm_gemm_args *g, bint trans_b, const float *b,
     fm_gemm_s(g, trans_b, b, ldb)
 
 
-_ISA_NAMES = {FM_ISA_GENERIC: "generic", FM_ISA_AVX2: "avx2", FM_ISA_AVX512: "avx512"}
+_ISA_NAMES = {FM_ISA_GENERIC: "generic", FM_ISA_AVX2: "avx2", FM_ISA_AVX512: "avx512",
+              FM_ISA_NEON: "neon"}
 _ISA_CODES = {name: code for code, name in _ISA_NAMES.items()}
 
 
@@ -97,7 +98,7 @@ cdef bint _choose(int op, Py_ssize_t k, Py_ssize_t n, Py_ssize_t itemsize,
                   int vector_bytes) noexcept nogil:
     cdef Py_ssize_t weight_bytes = k * n * itemsize
     if vector_bytes < 32:
-        return False    # the portable loops: OpenBLAS is faster on every shape
+        return False    # the portable loops, and NEON (no measurements): OpenBLAS
     if vector_bytes == 32:
         return weight_bytes <= 64 * 1024
     if op == FM_DELTA:
@@ -120,7 +121,7 @@ def choose(op, k, n, itemsize, mode=None):
         of rows streams the weights from memory, where OpenBLAS's packed
         blocks stay in cache;
       * AVX2 + FMA: the own kernels for weights up to 64 KiB;
-      * the portable variant: never.
+      * the portable variant and NEON (no measurements yet): never.
     The limits are measured per variant with benchmarks/kernels.py against
     the OpenBLAS kernels a CPU of that kind gets (see the documentation's
     performance page).  The rule depends on the layer's shape, never on the
