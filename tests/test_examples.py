@@ -110,6 +110,7 @@ RESULT_NAMES = {
     "activation_decision_boundaries": "result",
     "optimizer_comparison": "results",
     "scaling_out_dask": "summary",
+    "validation_data_and_scoring": "result",
 }
 
 # Runs the code cells of a notebook in order, in one namespace, as a kernel does:
