@@ -5,6 +5,7 @@
     python benchmarks/compare.py --quick         # tiny sizes, 1 epoch (CI smoke run, ~20 s)
     python benchmarks/compare.py --only mnist-f32,wide-f32 --no-torch
     python benchmarks/compare.py --only small-data   # only the small-data section
+    python benchmarks/compare.py --only search       # the searches (not in a full run)
     python benchmarks/compare.py --no-small-data     # every section but that one
     python benchmarks/compare.py --kernels blas      # fastmlp's fits with FASTMLP_KERNELS=blas
     python benchmarks/compare.py --busy 0,1,2        # the busy-machine tables instead
@@ -128,7 +129,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_info, threadpool_limits
 
 if __package__:  # benchmarks.compare, as asv collects the package
-    from . import small_data
+    from . import search, small_data
     from .common import (
         FitMeter,
         best_of,
@@ -141,6 +142,7 @@ if __package__:  # benchmarks.compare, as asv collects the package
         target_status,
     )
 else:  # python benchmarks/compare.py
+    import search
     import small_data
     from common import (
         FitMeter,
@@ -951,7 +953,8 @@ def main(argv=None):
         "--only",
         default="",
         help="comma-separated configuration keys, e.g. small-f64,lbfgs-f64; "
-        f"{small_data.KEY} for the small-data section",
+        f"{small_data.KEY} for the small-data section, {search.KEY} for the "
+        "hyper-parameter searches (benchmarks/search.py; only when named here)",
     )
     parser.add_argument(
         "--no-small-data",
@@ -1027,11 +1030,13 @@ def run_report(args, parser):
     with_small_data = not args.no_small_data
     if args.only:
         wanted = set(args.only.split(","))
-        unknown = wanted - {cfg.key for cfg in configs} - {small_data.KEY}
+        unknown = wanted - {cfg.key for cfg in configs} - {small_data.KEY, search.KEY}
         if unknown:
             parser.error(f"unknown configuration(s): {', '.join(sorted(unknown))}")
         configs = [cfg for cfg in configs if cfg.key in wanted]
         with_small_data = with_small_data and small_data.KEY in wanted
+    # The searches take minutes (scikit-learn's alone): only when asked for.
+    with_search = bool(args.only) and search.KEY in set(args.only.split(","))
     use_torch = (
         bool(configs)
         and not args.no_torch
@@ -1054,6 +1059,7 @@ def run_report(args, parser):
         preload += (["torch"] if use_torch else []) + (
             small_data.PRELOAD if with_small_data else []
         )
+        preload += search.PRELOAD if with_search else []
         ctx.set_forkserver_preload(preload)
     else:
         ctx = multiprocessing.get_context("spawn")
@@ -1113,6 +1119,11 @@ def run_report(args, parser):
         small = small_data.run(ctx, small_opts, rounds)
         sections.append(small_data.report(small, small_opts, rounds, args.quick))
         failed += small_data.failed(small)
+    if with_search:
+        search_opts = {"threads": args.threads, "quick": args.quick}
+        kept = search.run(ctx, search_opts, rounds)
+        sections.append(search.report(kept, search_opts, rounds))
+        failed += search.failed(kept)
     print(header_line(args.threads, use_torch, load_start))
     print()
     for section in sections:

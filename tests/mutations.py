@@ -40,6 +40,7 @@ OPTIM = "fastmlp/_kernels/_optim.pyx"
 GEMM_SIMD = "csrc/gemm_simd.h"
 GEMM_ENTRY = "csrc/gemm_entry.h"
 ELEMENTWISE = "csrc/elementwise_body.h"
+ONE_PASS = "fastmlp/model_selection/_one_pass.py"
 
 
 @dataclass
@@ -403,6 +404,19 @@ MUTANTS = [
             )
         ],
         ["tests/test_gemm.py"],
+    ),
+    Mutant(
+        "search_preprocessing_shared_across_values",
+        "a search shares the fitted preprocessing of candidates whose preprocessing "
+        "parameters differ in value (only their names compared)",
+        [(ONE_PASS, "key.append((name, type(value).__name__, value))", "key.append(name)")],
+        ["tests/test_model_selection.py"],
+    ),
+    Mutant(
+        "search_folds_shared",
+        "a search trains and scores every task on the first fold's rows",
+        [(ONE_PASS, "            train, test = folds[f]\n", "            train, test = folds[min(folds)]\n")],
+        ["tests/test_model_selection.py"],
     ),
 ]
 

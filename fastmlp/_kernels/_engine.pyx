@@ -39,6 +39,9 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS
+from cpython.exc cimport PyErr_SetNone
+
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -109,7 +112,33 @@ cdef inline bint _signalled(SignalWatch *watch) noexcept nogil:
     watch.next_check = now + _SIGNAL_INTERVAL
     with gil:
         failed = _check_signals()
+        if not failed and _cancelled:
+            failed = _cancel_pending()
     return failed != 0
+
+
+# Python threads whose engine calls must stop as if Ctrl-C had been pressed
+# (thread idents, see cancel): signal handlers run in the main thread only, so
+# a fit running in another thread learns of Ctrl-C this way.
+cdef set _cancelled = set()
+
+
+cdef int _cancel_pending() noexcept:
+    # The calling thread is thread 0 of its team: the Python thread of the call.
+    if threading.get_ident() in _cancelled:
+        PyErr_SetNone(KeyboardInterrupt)
+        return -1
+    return 0
+
+
+def cancel(ident, bint cancelled=True):
+    """Stop (or no longer stop) the engine calls of the Python thread `ident`
+    (threading.get_ident()): its running and later calls raise
+    KeyboardInterrupt within ~50 ms, as on Ctrl-C, until cancel(ident, False)."""
+    if cancelled:
+        _cancelled.add(ident)
+    else:
+        _cancelled.discard(ident)
 
 
 cdef int _raise_pending() except -1:
@@ -331,6 +360,8 @@ cdef int _call_open(Call *c, const Net *net, int job, bint single, int n_threads
     cdef Py_ssize_t pack = _pack_elems(net, ws.backward)
     cdef Py_ssize_t L = net.n_weights
     cdef int n_blocks = 1 if ws.shared else n_threads
+    if _cancelled and threading.get_ident() in _cancelled:
+        raise KeyboardInterrupt
     c.job = job
     c.single = single
     c.n_threads = n_threads
