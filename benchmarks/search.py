@@ -141,7 +141,9 @@ def flops(name, X, y, max_iter, grid):
         return 6.0 * sum(a * b for a, b in zip(units, units[1:]))
 
     total = 0.0
-    candidates = [{"mlp__hidden_layer_sizes": (64, 32)}] if grid is None else ParameterGrid(grid)
+    candidates = (
+        [{"mlp__hidden_layer_sizes": (64, 32)}] if grid is None else ParameterGrid(grid)
+    )
     folds = list(StratifiedKFold(5).split(X, y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -197,7 +199,9 @@ def run(ctx, opts, rounds):
     kept = {name: {} for name in names}
     for round_ in range(rounds):
         for name in names:
-            variants = [v for v in VARIANTS if not (name == "cv-digits" and v.endswith("-2"))]
+            variants = [
+                v for v in VARIANTS if not (name == "cv-digits" and v.endswith("-2"))
+            ]
             if round_ % 2:
                 variants = variants[::-1]
             for variant in variants:
@@ -225,7 +229,8 @@ def report(kept, opts, rounds):
         f"{opts['threads']} BLAS threads; each cell the fastest of {rounds} round(s) in a "
         "fresh process (benchmarks/search.py).",
         "",
-        "| search | " + " | ".join(VARIANT_NAMES[v] for v in VARIANTS)
+        "| search | "
+        + " | ".join(VARIANT_NAMES[v] for v in VARIANTS)
         + " | together vs sklearn best | vs fastmlp best | % of FLOP limit | peak MB "
         "one by one / together |",
         "|---" * (len(VARIANTS) + 5) + "|",
@@ -234,17 +239,24 @@ def report(kept, opts, rounds):
         cells = [fmt(_seconds(row.get(v)), ".2f") + (" s" if _seconds(row.get(v)) else "")
                  for v in VARIANTS]  # fmt: skip
         together = _seconds(row.get("together"))
-        sk = [s for s in (_seconds(row.get("sklearn-1")), _seconds(row.get("sklearn-2"))) if s]
-        fm = [s for s in (_seconds(row.get("fastmlp-1")), _seconds(row.get("fastmlp-2"))) if s]
+        sk = [
+            s for s in (_seconds(row.get("sklearn-1")), _seconds(row.get("sklearn-2"))) if s
+        ]
+        fm = [
+            s for s in (_seconds(row.get("fastmlp-1")), _seconds(row.get("fastmlp-2"))) if s
+        ]
         res = row.get("together") or {}
         limit = "-"
         if together and res.get("flops") and res.get("gemm"):
-            limit = f"{100 * res['flops'] / res['gemm'] / together:.0f}% " \
-                    f"({res['flops'] / 1e9:.0f} GFLOP at {res['gemm'] / 1e9:.0f} GFLOP/s)"
+            limit = (
+                f"{100 * res['flops'] / res['gemm'] / together:.0f}% "
+                f"({res['flops'] / 1e9:.0f} GFLOP at {res['gemm'] / 1e9:.0f} GFLOP/s)"
+            )
         peaks = "/".join(fmt((row.get(v) or {}).get("peak_mb"), ".0f")
                          for v in ("fastmlp-1", "together"))  # fmt: skip
         lines.append(
-            f"| {GRIDS[name][0]} | " + " | ".join(cells)
+            f"| {GRIDS[name][0]} | "
+            + " | ".join(cells)
             + f" | {fmt_ratio(min(sk) / together) if sk and together else '-'}"
             + f" | {fmt_ratio(min(fm) / together) if fm and together else '-'}"
             + f" | {limit} | {peaks} |"

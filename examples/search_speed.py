@@ -99,8 +99,10 @@ same = all(
     if "test_score" in key
 )
 print(f"same scores, bit for bit: {same}")
-print(f"best parameters: {together.best_params_}")
-print(f"best score:      {together.best_score_:.4f}")
+print("best parameters:")
+for key, value in together.best_params_.items():
+    print(f"  {key.split('__')[-1]} = {value}")
+print(f"best score: {together.best_score_:.4f}")
 print()
 print(f"{'search':<28}{'seconds':>8}{'speed-up':>10}")
 base = times["scikit-learn"]

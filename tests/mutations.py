@@ -415,7 +415,13 @@ MUTANTS = [
     Mutant(
         "search_folds_shared",
         "a search trains and scores every task on the first fold's rows",
-        [(ONE_PASS, "            train, test = folds[f]\n", "            train, test = folds[min(folds)]\n")],
+        [
+            (
+                ONE_PASS,
+                "            train, test = folds[f]\n",
+                "            train, test = folds[min(folds)]\n",
+            )
+        ],
         ["tests/test_model_selection.py"],
     ),
 ]

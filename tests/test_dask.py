@@ -219,6 +219,34 @@ def test_grid_search_on_dask_matches_local_run(client, digits):
     assert len(set(remote.cv_results_["mean_test_score"])) > 1
 
 
+def test_model_selection_waves_are_dask_tasks(client, digits):
+    # fastmlp.model_selection's search under the Dask backend: one task per fold
+    # (a wave of models trained together), the same results as its local run and
+    # as scikit-learn's own search of the same estimator.
+    from sklearn.model_selection import GridSearchCV as SkGridSearchCV
+
+    from fastmlp.model_selection import GridSearchCV as FastGridSearchCV
+
+    X, y = digits
+    est = MLPClassifier(max_iter=10, batch_size=64, random_state=0)
+    grid = {"hidden_layer_sizes": [(16,), (32,)], "alpha": [1e-4, 1e-1]}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    with get_task_stream(client) as ts, joblib.parallel_backend("dask"):
+        remote = FastGridSearchCV(est, grid, cv=cv).fit(X, y)
+    assert _workers_that_ran(ts) == set(client.nthreads())
+    local = FastGridSearchCV(est, grid, cv=cv).fit(X, y)
+    reference = SkGridSearchCV(est, grid, cv=cv).fit(X, y)
+    for other in (local, reference):
+        assert remote.best_index_ == other.best_index_
+        for key in ["mean_test_score", "std_test_score", "rank_test_score"] + [
+            f"split{i}_test_score" for i in range(3)
+        ]:
+            assert_array_equal(remote.cv_results_[key], other.cv_results_[key], err_msg=key)
+        assert_array_equal(
+            remote.best_estimator_.coefs_[0], other.best_estimator_.coefs_[0]
+        )
+
+
 # -------------------------------------------------------------------- (b) dask-ml
 def _assert_same_state(a, b):
     for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):

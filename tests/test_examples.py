@@ -111,6 +111,7 @@ RESULT_NAMES = {
     "optimizer_comparison": "results",
     "scaling_out_dask": "summary",
     "validation_data_and_scoring": "result",
+    "search_speed": "same",
 }
 
 # Runs the code cells of a notebook in order, in one namespace, as a kernel does:
@@ -343,3 +344,11 @@ def test_speed_example(notebook_run):
     for row in rows:
         assert row["fastmlp_time"] > 0 and row["sklearn_time"] > 0
         assert row["speedup"] == pytest.approx(row["sklearn_time"] / row["fastmlp_time"])
+
+
+def test_search_speed_same_scores(notebook_run):
+    """fastmlp.model_selection's search and scikit-learn's over the same fastmlp
+    pipeline printed and kept the same scores."""
+    out, same = notebook_run("search_speed")
+    assert same is True
+    assert "same scores, bit for bit: True" in out

@@ -91,7 +91,9 @@ def _same_search(ours, theirs):
     if hasattr(theirs, "best_estimator_"):
         a, b = _model(ours.best_estimator_), _model(theirs.best_estimator_)
         if hasattr(b, "coefs_"):
-            for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+            for x, y in zip(
+                a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True
+            ):
                 assert_array_equal(x, y, strict=True)
         else:
             assert_array_equal(a.coef_, b.coef_, strict=True)
@@ -212,8 +214,11 @@ def test_cross_validate_and_cross_val_score_same_as_scikit_learn():
                     assert_array_equal(a, b)
         else:
             assert_array_equal(ours[key], theirs[key], strict=True)
-    assert_array_equal(ms.cross_val_score(_reg(), *_regression(), cv=5),
-                       skms.cross_val_score(_reg(), *_regression(), cv=5), strict=True)
+    assert_array_equal(
+        ms.cross_val_score(_reg(), *_regression(), cv=5),
+        skms.cross_val_score(_reg(), *_regression(), cv=5),
+        strict=True,
+    )
 
 
 def test_waves_as_joblib_tasks_give_the_same_search():

@@ -21,6 +21,7 @@ the default backend) the waves run in this process on its threads; with more
 jobs, or under another joblib backend (Dask), each wave is one joblib task.
 """
 
+import copy
 import numbers
 import threading
 import time
@@ -67,8 +68,11 @@ def _has_callbacks(estimator):
     if getattr(estimator, "_skl_callbacks", None):
         return True
     if isinstance(estimator, Pipeline):
-        return any(_has_callbacks(step) for _, step in estimator.steps if step is not None
-                   and not isinstance(step, str))
+        return any(
+            _has_callbacks(step)
+            for _, step in estimator.steps
+            if step is not None and not isinstance(step, str)
+        )
     return False
 
 
@@ -82,7 +86,8 @@ def unsupported(estimator):
     if _has_callbacks(estimator):
         return "callbacks are set"
     if isinstance(estimator, Pipeline) and (
-        estimator.memory is not None or estimator.verbose
+        estimator.memory is not None
+        or estimator.verbose
         or getattr(estimator, "transform_input", None) is not None
     ):
         return "the Pipeline has memory, verbose or transform_input set"
@@ -90,16 +95,29 @@ def unsupported(estimator):
 
 
 class Task:
-    """One (candidate, fold) pair: what `_fit_and_score` is given."""
+    """One (candidate, fold) pair: what `_fit_and_score` is given.  The
+    candidate's estimator (a clone of the search's, its parameters set) is made
+    once and shared by the tasks of its folds; each task fits a copy of it."""
 
-    __slots__ = ("index", "estimator", "parameters", "split", "candidate")
+    __slots__ = ("index", "candidate_estimator", "estimator", "parameters", "split",
+                 "candidate")  # fmt: skip
 
-    def __init__(self, index, estimator, parameters, split, candidate):
+    def __init__(self, index, candidate_estimator, parameters, split, candidate):
         self.index = index  # position of its result
-        self.estimator = estimator  # a clone, parameters not yet set
+        self.candidate_estimator = candidate_estimator  # unfitted, parameters set
+        self.estimator = None  # the copy fitted, from fit_and_score on
         self.parameters = parameters  # dict or None
         self.split = split  # (split_idx, n_splits)
         self.candidate = candidate  # (cand_idx, n_candidates) or None
+
+
+def candidate_estimator(base_estimator, parameters):
+    """What `_fit_and_score` fits: a clone of `base_estimator` with a clone of
+    `parameters` set."""
+    estimator = clone(base_estimator)
+    if parameters is not None:
+        estimator = estimator.set_params(**clone(parameters, safe=False))
+    return estimator
 
 
 class Settings:
@@ -147,10 +165,12 @@ class _Fold:
         self.X_train, self.y_train = _safe_split(like, X, y, train)
         self.X_test, self.y_test = _safe_split(like, X, y, test, train)
         self.fit_params = _check_method_params(X, params=settings.fit_params, indices=train)
-        self.score_train = _check_method_params(X, params=settings.score_params,
-                                                indices=train)
-        self.score_test = _check_method_params(X, params=settings.score_params,
-                                               indices=test)
+        self.score_train = _check_method_params(
+            X, params=settings.score_params, indices=train
+        )
+        self.score_test = _check_method_params(
+            X, params=settings.score_params, indices=test
+        )
         self.n_test = _num_samples(self.X_test)
         self._prefixes = {}
         self._lock = threading.Lock()
@@ -256,9 +276,8 @@ def fit_and_score(task, fold, settings):
     if verbose > 9:
         start_msg = f"[CV{progress}] START {params_msg}"
         print(f"{start_msg}{(80 - len(start_msg)) * '.'}")
-    if task.parameters is not None:
-        task.estimator = task.estimator.set_params(**clone(task.parameters, safe=False))
-    estimator = task.estimator
+    # A copy of the unfitted candidate: the same parameters as a new clone
+    estimator = task.estimator = copy.deepcopy(task.candidate_estimator)
     result = {}
     start = time.time()
     try:
@@ -327,12 +346,12 @@ def fit_and_score(task, fold, settings):
 def _cost(task):
     """A rough relative cost of a task's fit (hidden units x epochs), to start
     the longest first."""
-    estimator = task.estimator
+    estimator = task.candidate_estimator
     prefix = estimator.steps[-1][0] + "__" if isinstance(estimator, Pipeline) else ""
     params = final_model(estimator).get_params()
     for name, value in (task.parameters or {}).items():
         if name.startswith(prefix):
-            params[name[len(prefix):]] = value
+            params[name[len(prefix) :]] = value
     try:
         hidden = params["hidden_layer_sizes"]
         hidden = [hidden] if isinstance(hidden, numbers.Integral) else list(hidden)
@@ -361,7 +380,7 @@ def run_wave(tasks, X, y, folds, settings):
             made[f] = _Fold(tasks_like, X, y, train, test, settings)
         return made[f]
 
-    tasks_like = tasks[0][0].estimator
+    tasks_like = tasks[0][0].candidate_estimator
     if n_workers == 1:
         out = []
         for task, f in tasks:

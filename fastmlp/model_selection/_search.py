@@ -1,8 +1,8 @@
 """GridSearchCV and RandomizedSearchCV whose fits train together (_one_pass)."""
 
 import time
-from inspect import signature
 from collections import defaultdict
+from inspect import signature
 from itertools import product
 
 from sklearn import model_selection as _sk
@@ -19,7 +19,6 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from . import _one_pass
-
 
 
 class _OnePassSearch:
@@ -42,9 +41,13 @@ class _OnePassSearch:
         X, y = indexable(X, y)
         params = _check_method_params(X, params=params)
         routed_params = self._get_routed_params_for_fit(params)
-        self._checked_cv_orig = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        self._checked_cv_orig = check_cv(
+            self.cv, y, classifier=is_classifier(self.estimator)
+        )
         if hasattr(self, "_check_input_parameters"):
-            self._check_input_parameters(X=X, y=y, split_params=routed_params.splitter.split)
+            self._check_input_parameters(
+                X=X, y=y, split_params=routed_params.splitter.split
+            )
         self.n_splits_ = self._checked_cv_orig.get_n_splits(
             X, y, **routed_params.splitter.split
         )
@@ -84,8 +87,12 @@ class _OnePassSearch:
                 )
             pairs = list(product(enumerate(candidate_params), enumerate(cv_splits)))
             if all(_keeps_model(base_estimator, p) for p in candidate_params):
+                estimators = [
+                    _one_pass.candidate_estimator(base_estimator, parameters)
+                    for parameters in candidate_params
+                ]
                 tasks = [
-                    (_one_pass.Task(i, clone(base_estimator), parameters,
+                    (_one_pass.Task(i, estimators[cand_idx], parameters,
                                     (split_idx, n_splits), (cand_idx, n_candidates)),
                      split_idx)
                     for i, ((cand_idx, parameters), (split_idx, _)) in enumerate(pairs)
@@ -157,7 +164,9 @@ class _OnePassSearch:
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
-        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.scorer_ = (
+            scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        )
         self.cv_results_ = results
         if root is not None:
             root.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=None)

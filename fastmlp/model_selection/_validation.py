@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn import model_selection as _sk
-from sklearn.base import clone, is_classifier
+from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection._split import check_cv
 from sklearn.model_selection._validation import (
@@ -14,7 +14,6 @@ from sklearn.model_selection._validation import (
 from sklearn.utils import indexable
 
 from . import _one_pass
-
 
 
 def cross_validate(
@@ -73,9 +72,9 @@ def cross_validate(
         error_score=error_score,
         verbose=verbose,
     )
+    candidate = _one_pass.candidate_estimator(estimator, None)
     tasks = [
-        (_one_pass.Task(i, clone(estimator), None, None, None), i)
-        for i in range(len(indices))
+        (_one_pass.Task(i, candidate, None, None, None), i) for i in range(len(indices))
     ]
     results = _one_pass.run(tasks, X, y, dict(enumerate(indices)), settings, n_jobs,
                             pre_dispatch)  # fmt: skip
@@ -132,4 +131,3 @@ def cross_val_score(
         error_score=error_score,
     )  # fmt: skip
     return results["test_score"]
-
