@@ -340,6 +340,7 @@ def fit_and_score(task, fold, settings):
         result["parameters"] = task.parameters
     if settings.return_estimator:
         result["estimator"] = estimator
+    task.estimator = None  # a fitted model lives no longer than in _fit_and_score
     return result
 
 

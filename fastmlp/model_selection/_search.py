@@ -192,7 +192,7 @@ class GridSearchCV(_OnePassSearch, _sk.GridSearchCV):
     ending in one, each fold's data are split once, the Pipeline's preceding
     steps fitted once per fold and distinct preprocessing parameters, and the
     models trained whole on the process's threads at once; anything else runs
-    scikit-learn's own search. Read more in :ref:`search`.
+    scikit-learn's own search. Read more in :ref:`searching`.
 
     See Also
     --------
@@ -208,7 +208,7 @@ class RandomizedSearchCV(_OnePassSearch, _sk.RandomizedSearchCV):
     scikit-learn's :class:`sklearn.model_selection.RandomizedSearchCV`: the
     same parameters, attributes, methods and results, bit for bit (the same
     candidates for the same ``random_state``). The fits are trained as
-    :class:`GridSearchCV` trains them. Read more in :ref:`search`.
+    :class:`GridSearchCV` trains them. Read more in :ref:`searching`.
 
     See Also
     --------

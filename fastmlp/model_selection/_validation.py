@@ -40,7 +40,7 @@ def cross_validate(
     parameters and the same returned dict, bit for bit. When the estimator is
     a fastmlp MLPClassifier or MLPRegressor, or a Pipeline ending in one, the
     folds' models are trained whole on the process's threads at once (see
-    :ref:`search`); anything else runs scikit-learn's own function.
+    :ref:`searching`); anything else runs scikit-learn's own function.
 
     See Also
     --------
@@ -117,7 +117,7 @@ def cross_val_score(
 
     scikit-learn's :func:`sklearn.model_selection.cross_val_score`: the same
     parameters and scores, bit for bit; trained as :func:`cross_validate`
-    trains them (see :ref:`search`).
+    trains them (see :ref:`searching`).
 
     See Also
     --------
