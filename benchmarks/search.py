@@ -184,6 +184,11 @@ def child(name, variant, quick, threads, with_flops):
             A @ A
             best = min(_timed(lambda: A @ A) for _ in range(5))
             out["gemm"] = 2 * 2000**3 / best
+    # joblib's worker processes (n_jobs=2) would otherwise keep this child
+    # alive until their idle timeout
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
     return out
 
 

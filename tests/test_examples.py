@@ -65,8 +65,9 @@ OTHERS = {
     "activation_decision_boundaries",
     "optimizer_comparison",
     "speed_vs_sklearn",
-    "validation_data_and_scoring",
-}  # the last: tests/test_validation_data.py
+    "validation_data_and_scoring",  # tests/test_validation_data.py
+    "search_speed",
+}
 
 
 def test_every_example_is_tested():
