@@ -112,7 +112,7 @@ RESULT_NAMES = {
     "optimizer_comparison": "results",
     "scaling_out_dask": "summary",
     "validation_data_and_scoring": "result",
-    "search_speed": "same",
+    "search_speed": "result",
 }
 
 # Runs the code cells of a notebook in order, in one namespace, as a kernel does:
@@ -350,6 +350,6 @@ def test_speed_example(notebook_run):
 def test_search_speed_same_scores(notebook_run):
     """fastmlp.model_selection's search and scikit-learn's over the same fastmlp
     pipeline printed and kept the same scores."""
-    out, same = notebook_run("search_speed")
-    assert same is True
+    out, result = notebook_run("search_speed")
+    assert result["same"] is True
     assert "same scores, bit for bit: True" in out
