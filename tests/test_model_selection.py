@@ -321,3 +321,23 @@ def test_ctrl_c_stops_the_search_and_claims_no_results():
     assert threading.active_count() == before
     # The engine runs again afterwards (no thread left cancelled).
     ms.GridSearchCV(_clf(), {"alpha": [1e-4]}, cv=2).fit(*_classification())
+
+
+def test_scikit_learn_configuration_reaches_every_thread():
+    from sklearn import config_context
+
+    X, y = _classification()
+    seen = []
+
+    class Recording(StandardScaler):
+        def fit(self, X, y=None, **kw):
+            seen.append(type(X).__name__)
+            return super().fit(X, y, **kw)
+
+    pipe = Pipeline([("first", StandardScaler()), ("scale", Recording()),
+                     ("mlp", _clf())])  # fmt: skip
+    grid = {"mlp__alpha": [1e-4, 1e-2], "first__with_std": [True, False]}
+    with config_context(transform_output="pandas"):
+        ms.GridSearchCV(pipe, grid, cv=2, refit=False).fit(X, y)
+    # the second scaler got the first one's output as a DataFrame in every thread
+    assert len(seen) == 4 and set(seen) == {"DataFrame"}

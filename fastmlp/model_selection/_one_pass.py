@@ -31,7 +31,7 @@ from traceback import format_exc
 
 import numpy as np
 from joblib import effective_n_jobs, logger
-from sklearn import get_config
+from sklearn import config_context, get_config
 from sklearn.base import clone
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection._validation import _score
@@ -410,7 +410,14 @@ def _run_threads(tasks, fold_of, made, pending, settings, n_workers):
     stop = threading.Event()
     out = []
 
+    # scikit-learn's configuration is per thread: the caller's, in each worker
+    config = get_config()
+
     def worker():
+        with config_context(**config):
+            work()
+
+    def work():
         ident = threading.get_ident()
         with lock:
             idents.add(ident)
