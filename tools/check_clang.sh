@@ -31,6 +31,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -eq 0 ] && set -- tests/
 command -v clang >/dev/null || { echo "clang is not installed"; exit 1; }
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+    { echo "needs a git checkout of the repository (it copies the files git lists)"; exit 1; }
 
 WORK=$(mktemp -d)
 if [ $keep -eq 1 ]; then echo "work folder: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
