@@ -10,93 +10,105 @@
  * and this file undefines them at its end.  Arrays are row-major; n counts the
  * elements of a whole array. */
 
+/* zr, b, o (cols): o[j] = f(zr[j] + b[j]) for activation code `act`; o may be
+ * zr.  Inlined into fm_bias_act, whose calls say whether it is. */
+FM_ALWAYS_INLINE void FM_NAME(fm_bias_act_row)(const FM_T *zr, const FM_T *b, FM_T *o,
+                                               ptrdiff_t cols, int act) {
+    ptrdiff_t j;
+    switch (act) {
+    case FM_IDENTITY:
+        for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
+        break;
+    case FM_LOGISTIC:
+        for (j = 0; j < cols; j++)
+            o[j] = (FM_T)1 / ((FM_T)1 + FM_T_EXP(-(zr[j] + b[j])));
+        break;
+    case FM_TANH:
+        for (j = 0; j < cols; j++) o[j] = FM_T_TANH(zr[j] + b[j]);
+        break;
+    case FM_RELU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = v > 0 ? v : (FM_T)0;
+        }
+        break;
+    case FM_EXP:
+        for (j = 0; j < cols; j++) o[j] = FM_T_EXP(zr[j] + b[j]);
+        break;
+    case FM_SOFTMAX: {
+        FM_T mx, s = 0;
+        for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
+        mx = o[0];
+        for (j = 1; j < cols; j++)
+            if (o[j] > mx) mx = o[j];
+        for (j = 0; j < cols; j++) {
+            o[j] = FM_T_EXP(o[j] - mx);
+            s += o[j];
+        }
+        for (j = 0; j < cols; j++) o[j] = o[j] / s;
+        break;
+    }
+    case FM_LEAKY_RELU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = v > 0 ? v : (FM_T)FM_LEAKY_SLOPE * v;
+        }
+        break;
+    case FM_ELU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = v > 0 ? v : FM_T_EXPM1(v);
+        }
+        break;
+    case FM_SELU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = (FM_T)FM_SELU_LAMBDA *
+                   (v > 0 ? v : (FM_T)FM_SELU_ALPHA * FM_T_EXPM1(v));
+        }
+        break;
+    case FM_SOFTPLUS:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = (v > 0 ? v : (FM_T)0) + FM_T_LOG1P(FM_T_EXP(-FM_T_FABS(v)));
+        }
+        break;
+    case FM_GELU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            /* Phi(v) as erfc: no cancellation for v < 0 */
+            o[j] = (FM_T)0.5 * v * FM_T_ERFC(-v * (FM_T)FM_INV_SQRT2);
+        }
+        break;
+    case FM_SILU:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = v / ((FM_T)1 + FM_T_EXP(-v));
+        }
+        break;
+    case FM_GAUSSIAN:
+        for (j = 0; j < cols; j++) {
+            FM_T v = zr[j] + b[j];
+            o[j] = FM_T_EXP(-v * v);
+        }
+        break;
+    }
+}
+
 /* z (rows, cols), b (cols), out (rows, cols): out[r, j] = f(z[r, j] + b[j]) for
- * activation code `act`; out may be z. */
+ * activation code `act`; out may be z.  In place, a row goes to fm_bias_act_row
+ * as one pointer: the compiler then sees every element read before it is
+ * written and vectorises the loops without comparing the addresses of z and out
+ * at run time (clang's comparison takes the scalar loop when they are equal). */
 FM_CLONES static void FM_NAME(fm_bias_act)(const FM_T *z, const FM_T *b, FM_T *out,
                                            ptrdiff_t rows, ptrdiff_t cols, int act) {
-    ptrdiff_t r, j;
-    for (r = 0; r < rows; r++) {
-        const FM_T *zr = z + r * cols;
-        FM_T *o = out + r * cols;
-        switch (act) {
-        case FM_IDENTITY:
-            for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
-            break;
-        case FM_LOGISTIC:
-            for (j = 0; j < cols; j++)
-                o[j] = (FM_T)1 / ((FM_T)1 + FM_T_EXP(-(zr[j] + b[j])));
-            break;
-        case FM_TANH:
-            for (j = 0; j < cols; j++) o[j] = FM_T_TANH(zr[j] + b[j]);
-            break;
-        case FM_RELU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = v > 0 ? v : (FM_T)0;
-            }
-            break;
-        case FM_EXP:
-            for (j = 0; j < cols; j++) o[j] = FM_T_EXP(zr[j] + b[j]);
-            break;
-        case FM_SOFTMAX: {
-            FM_T mx, s = 0;
-            for (j = 0; j < cols; j++) o[j] = zr[j] + b[j];
-            mx = o[0];
-            for (j = 1; j < cols; j++)
-                if (o[j] > mx) mx = o[j];
-            for (j = 0; j < cols; j++) {
-                o[j] = FM_T_EXP(o[j] - mx);
-                s += o[j];
-            }
-            for (j = 0; j < cols; j++) o[j] = o[j] / s;
-            break;
-        }
-        case FM_LEAKY_RELU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = v > 0 ? v : (FM_T)FM_LEAKY_SLOPE * v;
-            }
-            break;
-        case FM_ELU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = v > 0 ? v : FM_T_EXPM1(v);
-            }
-            break;
-        case FM_SELU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = (FM_T)FM_SELU_LAMBDA *
-                       (v > 0 ? v : (FM_T)FM_SELU_ALPHA * FM_T_EXPM1(v));
-            }
-            break;
-        case FM_SOFTPLUS:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = (v > 0 ? v : (FM_T)0) + FM_T_LOG1P(FM_T_EXP(-FM_T_FABS(v)));
-            }
-            break;
-        case FM_GELU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                /* Phi(v) as erfc: no cancellation for v < 0 */
-                o[j] = (FM_T)0.5 * v * FM_T_ERFC(-v * (FM_T)FM_INV_SQRT2);
-            }
-            break;
-        case FM_SILU:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = v / ((FM_T)1 + FM_T_EXP(-v));
-            }
-            break;
-        case FM_GAUSSIAN:
-            for (j = 0; j < cols; j++) {
-                FM_T v = zr[j] + b[j];
-                o[j] = FM_T_EXP(-v * v);
-            }
-            break;
-        }
-    }
+    ptrdiff_t r;
+    if (out == z)
+        for (r = 0; r < rows; r++)
+            FM_NAME(fm_bias_act_row)(out + r * cols, b, out + r * cols, cols, act);
+    else
+        for (r = 0; r < rows; r++)
+            FM_NAME(fm_bias_act_row)(z + r * cols, b, out + r * cols, cols, act);
 }
 
 /* z (rows, cols), b (cols): z[r, j] += b[j], the pre-activation kept for the

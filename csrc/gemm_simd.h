@@ -33,7 +33,20 @@
 #define FM_RV_KERNEL                                                                     \
     FM_CAT(FM_CAT(FM_CAT(FM_CAT(FM_KNAME(fm_gemm_rv), FM_MR), x), FM_NV), v)
 #define FM_RD_KERNEL FM_CAT(FM_CAT(FM_CAT(FM_KNAME(fm_gemm_rd), FM_RD_MR), x), FM_RD_NR)
-#define FM_INLINE static inline __attribute__((always_inline))
+/* FM_UNROLL: unroll the loop that follows whole.  The loops over a tile's rows
+ * and vectors have a constant trip count only once the FM_ALWAYS_INLINE helpers
+ * below are inlined into a kernel, and only unrolled whole do they keep the
+ * tile's accumulators in registers.  GCC unrolls after inlining, by its "unroll
+ * n"; clang applies its unroll pragmas to a helper before inlining, where a count
+ * becomes a partial unroll whose remainder loop stays rolled (the accumulators
+ * then live on the stack), so clang gets "unroll(full)", which waits for a known
+ * trip count. */
+#define FM_PRAGMA(text) _Pragma(#text)
+#ifdef __clang__
+#define FM_UNROLL(n) FM_PRAGMA(clang loop unroll(full))
+#else
+#define FM_UNROLL(n) FM_PRAGMA(GCC unroll n)
+#endif
 
 _Static_assert(FM_ROW_TILE % FM_MR == 0 && FM_ROW_TILE % FM_RD_MR == 0,
                "FM_ROW_TILE is a multiple of every tile's rows");
@@ -46,52 +59,53 @@ _Static_assert(FM_RD_NR + 1 + FM_RD_MR * FM_RD_NR <= FM_NREGS,
  * vector of a row is masked with `last` when `masked` (a full tile uses plain
  * loads and stores and keeps no mask in a vector register: AVX2 has 16 of them).
  * `how` says where A(i, p) is (enum fm_tile_a). */
-FM_INLINE void FM_KNAME(fm_rv_tile)(const int how, const int mr, const int nv,
-                                    const int masked, ptrdiff_t k, const FM_T *const *ar,
-                                    const FM_T *a, ptrdiff_t lda, const ptrdiff_t *rows,
-                                    const FM_T *b, ptrdiff_t ldb, FM_M last,
-                                    int accumulate, FM_T *c, ptrdiff_t ldc) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rv_tile)(const int how, const int mr, const int nv,
+                                           const int masked, ptrdiff_t k,
+                                           const FM_T *const *ar, const FM_T *a,
+                                           ptrdiff_t lda, const ptrdiff_t *rows,
+                                           const FM_T *b, ptrdiff_t ldb, FM_M last,
+                                           int accumulate, FM_T *c, ptrdiff_t ldc) {
     FM_V acc[FM_MR][FM_NV];
     const FM_T *row[FM_MR];
     ptrdiff_t p;
     int i, v;
-#pragma GCC unroll 8
+    FM_UNROLL(8)
     for (i = 0; i < mr; i++) {
         row[i] = how == FM_A_ROWS ? ar[i] : NULL;
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (v = 0; v < nv; v++) acc[i][v] = FM_ZERO();
     }
     for (p = 0; p < k; p++) {
         const FM_T *bp = b + p * ldb;
         FM_V bv[FM_NV];
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (v = 0; v < nv; v++)
             bv[v] = masked && v == nv - 1 ? FM_LOADM(bp + v * FM_VL, last)
                                           : FM_LOAD(bp + v * FM_VL);
         if (how == FM_A_ONES) {
-#pragma GCC unroll 4
+            FM_UNROLL(4)
             for (v = 0; v < nv; v++) acc[0][v] = FM_ADD(acc[0][v], bv[v]);
         } else if (how == FM_A_TRANSPOSED) {
             const FM_T *ap = a + (rows ? rows[p] : p) * lda;
-#pragma GCC unroll 8
+            FM_UNROLL(8)
             for (i = 0; i < mr; i++) {
                 FM_V ai = FM_SET1(ap[i]);
-#pragma GCC unroll 4
+                FM_UNROLL(4)
                 for (v = 0; v < nv; v++) acc[i][v] = FM_FMA(ai, bv[v], acc[i][v]);
             }
         } else {
-#pragma GCC unroll 8
+            FM_UNROLL(8)
             for (i = 0; i < mr; i++) {
                 FM_V ai = FM_SET1(row[i][p]);
-#pragma GCC unroll 4
+                FM_UNROLL(4)
                 for (v = 0; v < nv; v++) acc[i][v] = FM_FMA(ai, bv[v], acc[i][v]);
             }
         }
     }
-#pragma GCC unroll 8
+    FM_UNROLL(8)
     for (i = 0; i < mr; i++) {
         FM_T *cr = c + i * ldc;
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (v = 0; v < nv; v++) {
             FM_V x = acc[i][v];
             if (masked && v == nv - 1) {
@@ -108,8 +122,9 @@ FM_INLINE void FM_KNAME(fm_rv_tile)(const int how, const int mr, const int nv,
 /* The broadcast tiles of rows i0..i0+mr of C (m, n) = op(A) B, all n columns
  * (with FM_A_ONES: colsum (n) += the column sums of B (k, n), mr = 1).  Constant
  * `how` and mr, so that each call below compiles to fully unrolled tiles. */
-FM_INLINE void FM_KNAME(fm_rv_strip)(const int how, const int mr, const fm_gemm_args *g,
-                                     ptrdiff_t i0, const FM_T *b, ptrdiff_t ldb) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rv_strip)(const int how, const int mr,
+                                            const fm_gemm_args *g, ptrdiff_t i0,
+                                            const FM_T *b, ptrdiff_t ldb) {
     const FM_T *a = (const FM_T *)g->a;
     const FM_T *ar[FM_MR];
     FM_T *c = how == FM_A_ONES ? (FM_T *)g->colsum : (FM_T *)g->c + i0 * g->ldc;
@@ -147,8 +162,8 @@ FM_INLINE void FM_KNAME(fm_rv_strip)(const int how, const int mr, const fm_gemm_
 /* Every row of C (m, n) = op(A) B in strips of FM_MR rows, then the rest in
  * strips of decreasing powers of two (no row computed twice), each strip's
  * epilogue as soon as it is done. */
-FM_INLINE void FM_KNAME(fm_rv_strips)(const int how, const fm_gemm_args *g, const FM_T *b,
-                                      ptrdiff_t ldb) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rv_strips)(const int how, const fm_gemm_args *g,
+                                             const FM_T *b, ptrdiff_t ldb) {
     ptrdiff_t i0 = 0;
     for (; i0 + FM_MR <= g->m; i0 += FM_MR) {
         FM_KNAME(fm_rv_strip)(how, FM_MR, g, i0, b, ldb);
@@ -173,42 +188,43 @@ FM_INLINE void FM_KNAME(fm_rv_strips)(const int how, const fm_gemm_args *g, cons
 /* One dot-form tile: C (mr, nc) at c (ldc) = A (mr, k) Bt^T, A's rows at ar[i],
  * Bt (nc, k) at bt (ldbt), plus C when `accumulate`; vectors along p, the tail of
  * k masked.  mr <= FM_RD_MR, nc <= FM_RD_NR. */
-FM_INLINE void FM_KNAME(fm_rd_tile)(const int mr, const int nc, ptrdiff_t k,
-                                    const FM_T *const *ar, const FM_T *bt, ptrdiff_t ldbt,
-                                    int accumulate, FM_T *c, ptrdiff_t ldc) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rd_tile)(const int mr, const int nc, ptrdiff_t k,
+                                           const FM_T *const *ar, const FM_T *bt,
+                                           ptrdiff_t ldbt, int accumulate, FM_T *c,
+                                           ptrdiff_t ldc) {
     FM_V acc[FM_RD_MR][FM_RD_NR];
     ptrdiff_t p = 0;
     int i, j;
-#pragma GCC unroll 4
+    FM_UNROLL(4)
     for (i = 0; i < mr; i++)
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (j = 0; j < nc; j++) acc[i][j] = FM_ZERO();
     for (; p + FM_VL <= k; p += FM_VL) {
         FM_V bv[FM_RD_NR];
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (j = 0; j < nc; j++) bv[j] = FM_LOAD(bt + j * ldbt + p);
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (i = 0; i < mr; i++) {
             FM_V av = FM_LOAD(ar[i] + p);
-#pragma GCC unroll 4
+            FM_UNROLL(4)
             for (j = 0; j < nc; j++) acc[i][j] = FM_FMA(av, bv[j], acc[i][j]);
         }
     }
     if (p < k) {
         FM_M tail = FM_MASK((int)(k - p));
         FM_V bv[FM_RD_NR];
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (j = 0; j < nc; j++) bv[j] = FM_LOADM(bt + j * ldbt + p, tail);
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (i = 0; i < mr; i++) {
             FM_V av = FM_LOADM(ar[i] + p, tail);
-#pragma GCC unroll 4
+            FM_UNROLL(4)
             for (j = 0; j < nc; j++) acc[i][j] = FM_FMA(av, bv[j], acc[i][j]);
         }
     }
-#pragma GCC unroll 4
+    FM_UNROLL(4)
     for (i = 0; i < mr; i++)
-#pragma GCC unroll 4
+        FM_UNROLL(4)
         for (j = 0; j < nc; j++) {
             FM_T s = FM_HSUM(acc[i][j]);
             c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s;
@@ -216,8 +232,9 @@ FM_INLINE void FM_KNAME(fm_rd_tile)(const int mr, const int nc, ptrdiff_t k,
 }
 
 /* The dot-form tiles of rows i0..i0+mr of C (m, n) = A Bt^T, all n columns. */
-FM_INLINE void FM_KNAME(fm_rd_strip)(const int mr, const fm_gemm_args *g, ptrdiff_t i0,
-                                     const FM_T *bt, ptrdiff_t ldbt) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rd_strip)(const int mr, const fm_gemm_args *g,
+                                            ptrdiff_t i0, const FM_T *bt,
+                                            ptrdiff_t ldbt) {
     const FM_T *a = (const FM_T *)g->a;
     const FM_T *ar[FM_RD_MR];
     FM_T *c = (FM_T *)g->c + i0 * g->ldc;
@@ -269,9 +286,10 @@ static void FM_RD_KERNEL(const fm_gemm_args *g, const FM_T *bt, ptrdiff_t ldbt) 
 /* One column block (from j0, FM_NV vectors wide) of rows i0..i0+mr of C (m, n) =
  * A^T B over the rows k0..k0+kc of A (k, m) and B (k, n), added into C after the
  * first block. */
-FM_INLINE void FM_KNAME(fm_rv_kc_tile)(const int mr, const fm_gemm_args *g, ptrdiff_t i0,
-                                       ptrdiff_t j0, ptrdiff_t k0, ptrdiff_t kc,
-                                       const FM_T *b, ptrdiff_t ldb) {
+FM_ALWAYS_INLINE void FM_KNAME(fm_rv_kc_tile)(const int mr, const fm_gemm_args *g,
+                                              ptrdiff_t i0, ptrdiff_t j0, ptrdiff_t k0,
+                                              ptrdiff_t kc, const FM_T *b,
+                                              ptrdiff_t ldb) {
     const ptrdiff_t width = FM_NV * FM_VL;
     const FM_T *a = (const FM_T *)g->a + i0 + (g->rows ? 0 : k0 * g->lda);
     const ptrdiff_t *rows = g->rows ? g->rows + k0 : NULL;
@@ -341,7 +359,8 @@ static void FM_RV_KERNEL(const fm_gemm_args *g, const FM_T *b, ptrdiff_t ldb) {
 #undef FM_KNAME
 #undef FM_RV_KERNEL
 #undef FM_RD_KERNEL
-#undef FM_INLINE
+#undef FM_UNROLL
+#undef FM_PRAGMA
 #undef FM_T
 #undef FM_SFX
 #undef FM_V

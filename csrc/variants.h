@@ -26,6 +26,17 @@
 #define FM_CAT(a, b) FM_CAT2(a, b)
 #define FM_NAME(name) FM_CAT(name, FM_SFX)
 
+/* A function inlined into every caller, which then compiles it with what it
+ * knows of the arguments: constant loop bounds (gemm_simd.h's tiles), two
+ * pointers that are one (elementwise_body.h's in-place rows). */
+#if defined(__GNUC__)
+#define FM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define FM_ALWAYS_INLINE static __forceinline
+#else
+#define FM_ALWAYS_INLINE static inline
+#endif
+
 /* Clones need the GNU loader's indirect functions (ifunc) and a compiler with
  * target_clones (GCC; clang from version 14). */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) &&                    \

@@ -10,7 +10,8 @@
 #   wine     mingw-w64 (Windows threads, WaitOnAddress), run under wine: once with
 #            the GCC atomics and cpuid, once with the MSVC intrinsics branch
 #   qemu     aarch64-linux-gnu-gcc, run under qemu-aarch64-static (both sleeps; the
-#            kernels: portable and NEON, about 2 minutes)
+#            kernels: portable and NEON, about 2 minutes), then the futex sleep and
+#            the kernels built by clang --target=aarch64-linux-gnu (2 minutes more)
 #   all      every way whose tools are installed (the others are reported as skipped)
 #
 # Usage: tools/run_c_harness.sh [native|clang|tsan|wine|qemu|all]...   (default: native)
@@ -97,6 +98,14 @@ qemu() {
         -DFM_PLATFORM_PORTABLE_WAIT "$SRC" -o "$OUT/team_aarch64_portable" -- "${q[@]}"
     run "qemu aarch64, kernels" $cc "${GEMM_FLAGS[@]}" "$GEMM" -lm -o "$OUT/gemm_aarch64" \
         -- "${q[@]}"
+    # clang, the compiler of every macOS build, with the cross toolchain's
+    # headers and libraries
+    if ! have clang; then skip "qemu aarch64, clang" clang; return; fi
+    local cl=(clang --target=aarch64-linux-gnu)
+    run "qemu aarch64, clang, futex" "${cl[@]}" -O2 "${WARN[@]}" -pthread -Icsrc "$SRC" \
+        -o "$OUT/team_aarch64_clang" -- "${q[@]}"
+    run "qemu aarch64, clang, kernels" "${cl[@]}" "${GEMM_FLAGS[@]}" "$GEMM" -lm \
+        -o "$OUT/gemm_aarch64_clang" -- "${q[@]}"
 }
 
 modes=("$@")
