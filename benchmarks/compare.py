@@ -1121,8 +1121,8 @@ def run_report(args, parser):
         failed += small_data.failed(small)
     if with_search:
         search_opts = {"threads": args.threads, "quick": args.quick}
-        kept = search.run(ctx, search_opts, rounds)
-        sections.append(search.report(kept, search_opts, rounds))
+        kept, limits = search.run(ctx, search_opts, rounds)
+        sections.append(search.report(kept, limits, search_opts, rounds))
         failed += search.failed(kept)
     print(header_line(args.threads, use_torch, load_start))
     print()

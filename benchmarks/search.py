@@ -201,9 +201,12 @@ def _timed(call):
 
 
 def run(ctx, opts, rounds):
-    """{name: {variant: result}}: each the fastest of `rounds` rounds."""
+    """({name: {variant: result}}, {name: {"flops", "gemm"}}): each variant's
+    fastest of `rounds` rounds; the search's FLOPs (counted in the first
+    round) and the highest GEMM rate of the rounds (the least busy moment)."""
     names = opts.get("names") or list(GRIDS)
     kept = {name: {} for name in names}
+    limits = {name: {} for name in names}
     for round_ in range(rounds):
         for name in names:
             variants = [
@@ -215,25 +218,22 @@ def run(ctx, opts, rounds):
                 with_flops = variant == "together" and round_ == 0
                 res = run_in_child(ctx, child, name, variant, opts["quick"],
                                    opts["threads"], with_flops)  # fmt: skip
+                limit = limits[name]
+                if "flops" in res:
+                    limit["flops"] = res["flops"]
+                if "gemm" in res:
+                    limit["gemm"] = max(res["gemm"], limit.get("gemm", 0.0))
                 old = kept[name].get(variant)
-                if old is not None and "error" not in res:
-                    # the FLOPs counted once; the GEMM rate of the least busy round
-                    if "flops" in old:
-                        res.setdefault("flops", old["flops"])
-                    if "gemm" in old:
-                        res["gemm"] = max(res["gemm"], old["gemm"])
                 if "error" in res or old is None or res["seconds"] < old["seconds"]:
                     kept[name][variant] = res
-                elif "gemm" in res:
-                    old["gemm"] = res["gemm"]
-    return kept
+    return kept, limits
 
 
 def _seconds(res):
     return None if res is None or "error" in res else res["seconds"]
 
 
-def report(kept, opts, rounds):
+def report(kept, limits, opts, rounds):
     lines = [
         "## Hyper-parameter searches: fastmlp.model_selection vs scikit-learn's searches",
         "",
@@ -257,7 +257,7 @@ def report(kept, opts, rounds):
         fm = [
             s for s in (_seconds(row.get("fastmlp-1")), _seconds(row.get("fastmlp-2"))) if s
         ]
-        res = row.get("together") or {}
+        res = limits[name]
         limit = "-"
         if together and res.get("flops") and res.get("gemm"):
             limit = (

@@ -227,8 +227,9 @@ def _prefix_key(pipeline, parameters, fit_params):
 
 
 def _fit(task, fold):
-    """Fit task.estimator on its fold: (seconds of fitting, the estimator as
-    _fit_and_score holds it after fit)."""
+    """Fit task.estimator on its fold (a Pipeline's preceding steps shared with
+    the fold's other tasks of the same preprocessing parameters); the seconds
+    of fitting, the shared steps' included."""
     estimator = task.estimator
     fit_params = fold.fit_params
     if isinstance(estimator, Pipeline):
