@@ -38,9 +38,11 @@
 #endif
 
 /* Clones need the GNU loader's indirect functions (ifunc) and a compiler with
- * target_clones (GCC; clang from version 14). */
+ * target_clones (GCC; clang from version 14).  FM_NO_CLONES builds one
+ * instruction set, the compiler's (the C tests build the loops once per
+ * instruction set that way, csrc/tests/test_loops.c). */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) &&                    \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(FM_NO_CLONES)
 #if __has_attribute(target_clones)
 #define FM_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
 #endif
