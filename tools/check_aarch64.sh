@@ -114,8 +114,8 @@ PYVER=${PYVER#python}
 ARMPY=$ROOT/usr/bin/$(readlink "$ROOT/usr/bin/python3")
 # The interpreter, run by qemu.  Its argv[0] is this script, so that sys.executable
 # is a program the host can start (subprocesses of sys.executable: the slow tests,
-# joblib's workers), and
-# without binfmt_misc the host cannot start an aarch64 binary itself.  It sits beside
+# joblib's workers): without binfmt_misc the host cannot start an aarch64 binary
+# itself.  It sits beside
 # the interpreter so that Python finds its library from it.  The processor: qemu's
 # "max" has SVE and SME, where numpy's OpenBLAS runs SME kernels and scipy's SVE
 # ones; L-BFGS amplifies the difference of their rounding over 20 iterations past

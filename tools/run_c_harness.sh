@@ -33,13 +33,14 @@ SRC=csrc/tests/test_team.c
 GEMM=csrc/tests/test_gemm.c
 OUT=build/c_harness
 WARN=(-Wall -Wextra -Werror)
-# the kernels are built as the package is: no contraction of a * b + c into FMA
-GEMM_FLAGS=(-O2 "${WARN[@]}" -ffp-contract=off -Icsrc)
-# the package's optimisation flags (setup.py's GNU_ARGS), and the loops' scalar
-# reference: optimised (square roots are the instruction, not mingw-w64's
-# library sqrt, which is not correctly rounded) but not vectorised
-PKG_FLAGS=(-O3 -fno-math-errno)
-SCALAR_FLAGS=(-O1 -fno-math-errno -fno-tree-vectorize -fno-tree-slp-vectorize)
+# The package's flags (setup.py's GNU_ARGS): no contraction of a * b + c into
+# FMA.  The loops' scalar reference is optimised (square roots are the
+# instruction, not mingw-w64's library sqrt, which is not correctly rounded) but
+# not vectorised.
+PKG_FLAGS=(-O3 -fno-math-errno -ffp-contract=off)
+SCALAR_FLAGS=(-O1 -fno-math-errno -ffp-contract=off -fno-tree-vectorize
+    -fno-tree-slp-vectorize)
+GEMM_FLAGS=("${PKG_FLAGS[@]}" "${WARN[@]}" -Icsrc)
 mkdir -p "$OUT"
 status=0
 
@@ -86,11 +87,12 @@ build_loops() {
     while [ $# -gt 1 ]; do cc+=("$1"); shift; done
     local bin=$1 machine
     local dir=${bin%.exe}_objects src=csrc/tests/loops_variant.c
-    local flags=("${WARN[@]}" -ffp-contract=off -Icsrc -Icsrc/tests) link=(-lm)
+    local flags=("${WARN[@]}" -Icsrc) link=(-lm)
     machine=$("${cc[@]}" -dumpmachine) || return 1
     mkdir -p "$dir"
     local objs=("$dir/scalar.o" "$dir/package.o")
-    "${cc[@]}" "${flags[@]}" "${SCALAR_FLAGS[@]}" -DFM_NO_CLONES -DVARIANT=scalar -c $src -o "$dir/scalar.o" \
+    "${cc[@]}" "${flags[@]}" "${SCALAR_FLAGS[@]}" -DFM_NO_CLONES -DVARIANT=scalar -c $src \
+            -o "$dir/scalar.o" \
         && "${cc[@]}" "${flags[@]}" "${PKG_FLAGS[@]}" -DVARIANT=package -c $src \
             -o "$dir/package.o" || return 1
     # vector arithmetic: none in the scalar build, some in the package's

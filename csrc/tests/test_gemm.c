@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "gemm_kernels.h"
 
 #define LD 35      /* leading dimension of every stored matrix: at least 33 + 2 */
@@ -25,21 +26,9 @@
 #define KB_K 150
 #define KC_OF(isa) 64 /* gemm.h's table: KC of every vector variant */
 
-static int passed, failed;
-
-static void check(int ok, const char *what) {
-    if (ok) passed++;
-    else failed++;
-    printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-    fflush(stdout);
-}
-
 static unsigned long long rng_state = 12345;
 /* uniform in [-1, 1) */
-static double rnd(void) {
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng_state >> 11) / 4503599627370496.0 - 1.0;
-}
+static double rnd(void) { return 2 * u01(&rng_state) - 1; }
 
 struct shape {
     int trans_a, trans_b, rows, colsum, accumulate, epi;
@@ -114,6 +103,5 @@ int main(int argc, char **argv) {
         test_isa_d(isas[v], maxdim);
         test_isa_s(isas[v], maxdim);
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return summary();
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "codes.h"
 #include "loops_table.h"
 #include "platform.h"
@@ -46,23 +47,10 @@ FM_LOOPS_FILL(loops_scalar);
 #endif
 VARIANTS(DECLARE)
 
-static int passed, failed;
 static char where[200]; /* the case being run, for a mismatch's message */
 static int reported;    /* mismatches printed in the current check */
 
-static void check(int ok, const char *variant, const char *tname, const char *what) {
-    if (ok) passed++;
-    else failed++;
-    printf("%s %s %s %s\n", ok ? "ok  " : "FAIL", variant, tname, what);
-    fflush(stdout);
-}
-
 static unsigned long long rng_state = 2024;
-/* uniform in [0, 1) */
-static double u01(void) {
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
-}
 
 /* Two doubles are the same: equal bits, or both NaN. */
 static int same_double(double x, double y) {
@@ -112,6 +100,5 @@ int main(void) {
         printf("skip %s (%s: not run by this CPU)\n", #name, what);                      \
     }
     VARIANTS(RUN)
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return summary();
 }

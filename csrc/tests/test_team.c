@@ -11,20 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "team.h"
 
 #ifndef _WIN32
 #include <time.h>
 #endif
-
-static int passed, failed;
-
-static void check(int ok, const char *what) {
-    if (ok) passed++;
-    else failed++;
-    printf("%s %s\n", ok ? "ok  " : "FAIL", what);
-    fflush(stdout);
-}
 
 static void sleep_ms(int ms) {
 #ifdef _WIN32
@@ -322,6 +314,5 @@ int main(void) {
     for (n = 2; n <= 4; n++) test_barrier(n, 400, 40);
     for (n = 1; n <= 4; n++) test_work_items(n);
     test_team_sizes();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return summary();
 }
